@@ -1,0 +1,28 @@
+# The two commands of the README: `make run` and `make test`. Both install
+# missing Debian packages, configure and build; then run serves the default
+# config and test runs the whole suite.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: run test deps build test-sanitize bench clean
+
+run: build
+	$(BUILD)/signalforge serve --config config/signalforge.json
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure --timeout 900 -j$(JOBS)
+
+deps:
+	@bash .ci/install-deps
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j$(JOBS)
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-sanitize:
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DSF_SANITIZE=ON -DSF_BUILD_BENCHMARKS=OFF"
+
+clean:
+	rm -rf $(BUILD) build-asan
