@@ -11,6 +11,8 @@
 
 #include "plugins/registry.h"
 
+namespace sf::app { class Service; }
+
 namespace sf::app {
 
 class Context {
@@ -26,6 +28,9 @@ class Context {
   // Plugins from the configured directories, loaded on first call (refusals
   // are logged, never fatal).
   virtual plugins::Registry& plugins() = 0;
+  // A started service of `serve` by name ("store", "market"...), or nullptr
+  // (always nullptr outside `serve`).
+  virtual Service* FindService(const std::string& name) = 0;
 };
 
 }  // namespace sf::app
