@@ -1,0 +1,450 @@
+// The indicator plugin's internal framework: parameter specs and validation,
+// rolling windows, monotonic min/max deques, TA-Lib style seeded averages, and
+// the adapter that turns one C++ indicator class into an sf_indicator_vtable.
+//
+// Every indicator is written ONCE as a streaming state machine with
+//   explicit Foo(const Params& p);         // p already range-checked
+//   static void Check(const Params& p);    // cross-parameter rules (may throw)
+//   int64_t lookback() const;
+//   void Update(const Bar& bar, double* out);  // kOutputs values, NaN in warm-up
+// Batch compute() is the same Update() inlined into a loop over the input
+// arrays, so batch and streaming give bit-identical numbers by construction.
+//
+// Thread-safety: everything here is either immutable after registration
+// (specs, metadata strings) or owned by one call / one stream state.
+// Only the SDK headers are included (plugins never see host/).
+#ifndef SF_PLUGINS_INDICATORS_FRAMEWORK_H_
+#define SF_PLUGINS_INDICATORS_FRAMEWORK_H_
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "signalforge/signalforge.hpp"
+
+namespace sf::indicators {
+
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// TA-Lib's TA_EPSILON / TA_IS_ZERO: denominators inside +-1e-14 count as zero.
+inline constexpr double kEpsilon = 0.00000000000001;
+inline bool IsZero(double v) { return -kEpsilon < v && v < kEpsilon; }
+inline bool IsZeroOrNeg(double v) { return v < kEpsilon; }
+
+// One bar as an indicator sees it. Fields the indicator did not declare in
+// its input mask are zero.
+struct Bar {
+  double open = 0, high = 0, low = 0, close = 0, volume = 0;
+  int64_t ts = 0;
+};
+
+enum class ParamType { kInt, kDouble };
+
+struct ParamSpec {
+  const char* name;
+  ParamType type;
+  double def;
+  double min;
+  double max;
+  const char* description;
+};
+
+struct OutputSpec {
+  const char* name;
+  const char* description;
+};
+
+// Everything the metadata JSON says about an indicator.
+struct IndicatorSpec {
+  const char* id;
+  const char* title;
+  const char* group;
+  uint32_t inputs;  // SF_INPUT_* bits
+  std::vector<ParamSpec> params;
+  std::vector<OutputSpec> outputs;
+  const char* reference;
+};
+
+// Validated parameters: integer params are whole numbers, every value is
+// inside [min, max].
+class Params {
+ public:
+  Params(const IndicatorSpec& spec, const double* values) : spec_(spec), values_(values) {}
+  double d(size_t i) const { return values_[i]; }
+  int64_t i(size_t i) const { return static_cast<int64_t>(values_[i]); }
+  const IndicatorSpec& spec() const { return spec_; }
+
+ private:
+  const IndicatorSpec& spec_;
+  const double* values_;
+};
+
+// Formats a double the way error messages show it: integers without a
+// fraction, others with up to 17 significant digits.
+std::string FormatNumber(double v);
+
+[[noreturn]] void ThrowInvalid(const std::string& message);
+
+// Throws SF_ERR_INVALID_ARGUMENT for a wrong count, non-finite value,
+// non-integer int, or a value outside [min, max].
+void ValidateParams(const IndicatorSpec& spec, const double* values, uint32_t count);
+
+// Builds the metadata JSON (see indicator.h) from a spec.
+std::string BuildMetadataJson(const IndicatorSpec& spec);
+
+inline uint64_t NextPow2(uint64_t n) {
+  uint64_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+// The last `capacity` values pushed, addressed by age (0 = newest).
+class Window {
+ public:
+  explicit Window(int64_t capacity)
+      : mask_(NextPow2(static_cast<uint64_t>(capacity < 1 ? 1 : capacity) + 1) - 1),
+        data_(new double[mask_ + 1]()) {}
+  void Push(double v) { data_[++pos_ & mask_] = v; }
+  double Ago(int64_t k) const { return data_[(pos_ - static_cast<uint64_t>(k)) & mask_]; }
+
+ private:
+  uint64_t mask_;
+  std::unique_ptr<double[]> data_;
+  uint64_t pos_ = 0;
+};
+
+// Sliding-window maximum (kMax) or minimum over the last `period` values,
+// O(1) amortised. On ties the most recent index wins (TA-Lib's AROON rule).
+template <bool kMax>
+class ExtremeDeque {
+ public:
+  explicit ExtremeDeque(int64_t period)
+      : period_(period),
+        mask_(NextPow2(static_cast<uint64_t>(period) + 1) - 1),
+        idx_(new int64_t[mask_ + 1]),
+        val_(new double[mask_ + 1]) {}
+  // Adds the value of bar `index` (indices increase by one per call).
+  void Push(int64_t index, double v) {
+    while (tail_ != head_) {
+      double back = val_[(tail_ - 1) & mask_];
+      if (kMax ? (back <= v) : (back >= v)) --tail_; else break;
+    }
+    idx_[tail_ & mask_] = index;
+    val_[tail_ & mask_] = v;
+    ++tail_;
+    while (idx_[head_ & mask_] <= index - period_) ++head_;
+  }
+  double value() const { return val_[head_ & mask_]; }
+  int64_t index() const { return idx_[head_ & mask_]; }
+
+ private:
+  int64_t period_;
+  uint64_t mask_;
+  std::unique_ptr<int64_t[]> idx_;
+  std::unique_ptr<double[]> val_;
+  uint64_t head_ = 0, tail_ = 0;
+};
+
+// TA-Lib TA_INT_SMA arithmetic: add the new value, take the mean, then
+// subtract the value leaving the window.
+class SmaCore {
+ public:
+  explicit SmaCore(int64_t period) : n_(period), w_(period) {}
+  double Update(double x) {
+    w_.Push(x);
+    sum_ += x;
+    if (++count_ < n_) return kNaN;
+    double mean = sum_ / static_cast<double>(n_);
+    sum_ -= w_.Ago(n_ - 1);
+    return mean;
+  }
+  int64_t period() const { return n_; }
+
+ private:
+  int64_t n_;
+  Window w_;
+  double sum_ = 0;
+  int64_t count_ = 0;
+};
+
+// TA-Lib TA_INT_EMA (default compatibility): seeded by the SMA of the first
+// `period` values, then prev = (x - prev) * k + prev.
+class EmaCore {
+ public:
+  explicit EmaCore(int64_t period) : EmaCore(period, 2.0 / (static_cast<double>(period) + 1.0)) {}
+  EmaCore(int64_t period, double k) : n_(period), k_(k) {}
+  double Update(double x) {
+    if (count_ < n_) {
+      seed_ += x;
+      if (++count_ < n_) return kNaN;
+      prev_ = seed_ / static_cast<double>(n_);
+      return prev_;
+    }
+    prev_ = ((x - prev_) * k_) + prev_;
+    return prev_;
+  }
+  bool ready() const { return count_ >= n_; }
+
+ private:
+  int64_t n_;
+  double k_;
+  double seed_ = 0, prev_ = 0;
+  int64_t count_ = 0;
+};
+
+// TA-Lib TA_WMA arithmetic (weights 1..n, newest heaviest).
+class WmaCore {
+ public:
+  explicit WmaCore(int64_t period)
+      : n_(period), divider_(static_cast<double>((period * (period + 1)) >> 1)), w_(period) {}
+  double Update(double x) {
+    if (n_ == 1) return x;
+    w_.Push(x);
+    ++count_;
+    if (count_ < n_) {
+      period_sub_ += x;
+      period_sum_ += x * static_cast<double>(count_);
+      return kNaN;
+    }
+    period_sub_ += x;
+    period_sub_ -= trailing_;
+    period_sum_ += x * static_cast<double>(n_);
+    trailing_ = w_.Ago(n_ - 1);
+    double out = period_sum_ / divider_;
+    period_sum_ -= period_sub_;
+    return out;
+  }
+
+ private:
+  int64_t n_;
+  double divider_;
+  Window w_;
+  double period_sub_ = 0, period_sum_ = 0, trailing_ = 0;
+  int64_t count_ = 0;
+};
+
+// Rolling mean and population variance in TA-Lib's TA_INT_VAR arithmetic
+// (E[x^2] - E[x]^2 with running sums).
+class VarCore {
+ public:
+  explicit VarCore(int64_t n) : n_(n), nd_(static_cast<double>(n)), w_(n) {}
+  // Returns false during the warm-up.
+  bool Update(double x) {
+    w_.Push(x);
+    s1_ += x;
+    s2_ += x * x;
+    if (++count_ < n_) return false;
+    mean_ = s1_ / nd_;
+    const double mean2 = s2_ / nd_;
+    const double old = w_.Ago(n_ - 1);
+    s1_ -= old;
+    s2_ -= old * old;
+    var_ = mean2 - mean_ * mean_;
+    return true;
+  }
+  double mean() const { return mean_; }
+  double var() const { return var_; }
+  // TA-Lib's STDDEV: sqrt, or 0 when the variance is below 1e-14.
+  double stddev() const { return !IsZeroOrNeg(var_) ? std::sqrt(var_) : 0.0; }
+
+ private:
+  int64_t n_;
+  double nd_;
+  Window w_;
+  double s1_ = 0, s2_ = 0, mean_ = 0, var_ = 0;
+  int64_t count_ = 0;
+};
+
+// TA-Lib TRUE_RANGE macro.
+inline double TrueRange(double high, double low, double prev_close) {
+  double out = high - low;
+  double t = std::fabs(high - prev_close);
+  if (t > out) out = t;
+  t = std::fabs(low - prev_close);
+  if (t > out) out = t;
+  return out;
+}
+
+inline void FillNaN(double* out, int n) {
+  for (int k = 0; k < n; ++k) out[k] = kNaN;
+}
+
+// ---- the adapter -----------------------------------------------------------
+
+template <uint32_t kMask>
+inline bool AnyNaN(const Bar& b) {
+  bool nan = false;
+  if constexpr ((kMask & SF_INPUT_OPEN) != 0) nan |= std::isnan(b.open);
+  if constexpr ((kMask & SF_INPUT_HIGH) != 0) nan |= std::isnan(b.high);
+  if constexpr ((kMask & SF_INPUT_LOW) != 0) nan |= std::isnan(b.low);
+  if constexpr ((kMask & SF_INPUT_CLOSE) != 0) nan |= std::isnan(b.close);
+  if constexpr ((kMask & SF_INPUT_VOLUME) != 0) nan |= std::isnan(b.volume);
+  return nan;
+}
+
+template <uint32_t kMask>
+inline Bar LoadBar(const sf_bar_series& s, int64_t i) {
+  Bar b;
+  if constexpr ((kMask & SF_INPUT_OPEN) != 0) b.open = s.open[i];
+  if constexpr ((kMask & SF_INPUT_HIGH) != 0) b.high = s.high[i];
+  if constexpr ((kMask & SF_INPUT_LOW) != 0) b.low = s.low[i];
+  if constexpr ((kMask & SF_INPUT_CLOSE) != 0) b.close = s.close[i];
+  if constexpr ((kMask & SF_INPUT_VOLUME) != 0) b.volume = s.volume[i];
+  if constexpr ((kMask & SF_INPUT_TIME) != 0) b.ts = s.ts[i];
+  return b;
+}
+
+// First index whose declared inputs hold a NaN (count when none).
+template <uint32_t kMask>
+int64_t FirstNaN(const sf_bar_series& s) {
+  int64_t first = s.count;
+  auto scan = [&](const double* a) {
+    for (int64_t i = 0; i < first; ++i) {
+      if (std::isnan(a[i])) { first = i; break; }
+    }
+  };
+  if constexpr ((kMask & SF_INPUT_OPEN) != 0) scan(s.open);
+  if constexpr ((kMask & SF_INPUT_HIGH) != 0) scan(s.high);
+  if constexpr ((kMask & SF_INPUT_LOW) != 0) scan(s.low);
+  if constexpr ((kMask & SF_INPUT_CLOSE) != 0) scan(s.close);
+  if constexpr ((kMask & SF_INPUT_VOLUME) != 0) scan(s.volume);
+  return first;
+}
+
+void CheckSeries(const IndicatorSpec& spec, const sf_bar_series* in, uint32_t output_count,
+                 double* const* outputs);
+
+// A streaming state: the indicator plus the NaN-poison flag.
+template <class I>
+struct Stream {
+  explicit Stream(const Params& p) : ind(p) {}
+  I ind;
+  bool poisoned = false;
+};
+
+template <class I>
+struct Adapter {
+  static const IndicatorSpec& Spec() {
+    static const IndicatorSpec spec = I::MakeSpec();
+    return spec;
+  }
+
+  static sf_status Lookback(const double* params, uint32_t count, int64_t* lookback) {
+    return sf::sdk::Guard([&] {
+      const IndicatorSpec& spec = Spec();
+      ValidateParams(spec, params, count);
+      Params p(spec, params);
+      I::Check(p);
+      I ind(p);
+      if (lookback != nullptr) *lookback = ind.lookback();
+    });
+  }
+
+  static sf_status Compute(const double* params, uint32_t count, const sf_bar_series* input,
+                           double* const* outputs, uint32_t output_count) {
+    return sf::sdk::Guard([&] {
+      const IndicatorSpec& spec = Spec();
+      ValidateParams(spec, params, count);
+      Params p(spec, params);
+      I::Check(p);
+      CheckSeries(spec, input, output_count, outputs);
+      sf_bar_series s = sf::sdk::CopySized(input);
+      constexpr uint32_t kMask = I::kInputs;
+      constexpr int kOut = I::kOutputs;
+      I ind(p);
+      const int64_t n = s.count;
+      const int64_t clean = FirstNaN<kMask>(s);
+      double tmp[kOut];
+      for (int64_t i = 0; i < clean; ++i) {
+        ind.Update(LoadBar<kMask>(s, i), tmp);
+        for (int k = 0; k < kOut; ++k) outputs[k][i] = tmp[k];
+      }
+      for (int k = 0; k < kOut; ++k) {
+        for (int64_t i = clean; i < n; ++i) outputs[k][i] = kNaN;
+      }
+    });
+  }
+
+  static sf_status StreamCreate(const double* params, uint32_t count, void** state) {
+    return sf::sdk::Guard([&] {
+      const IndicatorSpec& spec = Spec();
+      if (state == nullptr) ThrowInvalid(std::string(spec.id) + ": state pointer is NULL");
+      ValidateParams(spec, params, count);
+      Params p(spec, params);
+      I::Check(p);
+      *state = new Stream<I>(p);
+    });
+  }
+
+  static sf_status StreamUpdate(void* state, const sf_bar* bar, double* outputs,
+                                uint32_t output_count) {
+    if (state == nullptr || bar == nullptr || outputs == nullptr ||
+        output_count != static_cast<uint32_t>(I::kOutputs)) {
+      sf::sdk::SetError(SF_ERR_INVALID_ARGUMENT,
+                        std::string(Spec().id) + ": stream_update needs a state, a bar and " +
+                            std::to_string(I::kOutputs) + " output slots, got " +
+                            std::to_string(output_count));
+      return SF_ERR_INVALID_ARGUMENT;
+    }
+    auto* st = static_cast<Stream<I>*>(state);
+    sf_bar in = sf::sdk::CopySized(bar);
+    constexpr uint32_t kMask = I::kInputs;
+    Bar b;
+    if constexpr ((kMask & SF_INPUT_OPEN) != 0) b.open = in.open;
+    if constexpr ((kMask & SF_INPUT_HIGH) != 0) b.high = in.high;
+    if constexpr ((kMask & SF_INPUT_LOW) != 0) b.low = in.low;
+    if constexpr ((kMask & SF_INPUT_CLOSE) != 0) b.close = in.close;
+    if constexpr ((kMask & SF_INPUT_VOLUME) != 0) b.volume = in.volume;
+    if constexpr ((kMask & SF_INPUT_TIME) != 0) b.ts = in.ts;
+    if (st->poisoned || AnyNaN<kMask>(b)) {
+      st->poisoned = true;
+      FillNaN(outputs, I::kOutputs);
+      return SF_OK;
+    }
+    st->ind.Update(b, outputs);
+    return SF_OK;
+  }
+
+  static void StreamDestroy(void* state) { delete static_cast<Stream<I>*>(state); }
+
+  static const sf_indicator_vtable* VTable() {
+    static const std::string metadata = BuildMetadataJson(Spec());
+    static const sf_indicator_vtable vt = [] {
+      sf_indicator_vtable v = sf::sdk::Make<sf_indicator_vtable>();
+      v.flags = SF_FLAG_THREAD_SAFE;
+      v.id = Spec().id;
+      v.metadata_json = metadata.c_str();
+      v.param_count = static_cast<uint32_t>(Spec().params.size());
+      v.output_count = static_cast<uint32_t>(I::kOutputs);
+      v.input_mask = I::kInputs;
+      v.lookback = &Lookback;
+      v.compute = &Compute;
+      v.stream_create = &StreamCreate;
+      v.stream_update = &StreamUpdate;
+      v.stream_destroy = &StreamDestroy;
+      return v;
+    }();
+    return &vt;
+  }
+};
+
+// Common parameter spec shorthands.
+inline ParamSpec PeriodParam(const char* name, double def, double min, const char* description) {
+  return ParamSpec{name, ParamType::kInt, def, min, 100000, description};
+}
+
+// The registration lists each source file provides.
+using VTableFn = const sf_indicator_vtable* (*)();
+void AppendMovingAverages(std::vector<VTableFn>& out);
+void AppendMomentum(std::vector<VTableFn>& out);
+void AppendVolatility(std::vector<VTableFn>& out);
+void AppendVolume(std::vector<VTableFn>& out);
+void AppendTrend(std::vector<VTableFn>& out);
+void AppendFeatures(std::vector<VTableFn>& out);
+
+}  // namespace sf::indicators
+
+#endif  // SF_PLUGINS_INDICATORS_FRAMEWORK_H_

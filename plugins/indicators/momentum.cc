@@ -1,0 +1,868 @@
+// Momentum and oscillators: RSI, StochRSI, STOCH, STOCHF, MACD, PPO, APO,
+// MOM, ROC, ROCP, TRIX, CMO, CCI, Williams %R, Ultimate Oscillator, TSI, BOP,
+// Aroon, ADX, ADXR, DX, +DI, -DI, +DM, -DM, Vortex.
+#include <algorithm>
+#include <array>
+
+#include "framework.h"
+
+namespace sf::indicators {
+namespace {
+
+constexpr uint32_t kClose = SF_INPUT_CLOSE;
+constexpr uint32_t kHlc = SF_INPUT_HIGH | SF_INPUT_LOW | SF_INPUT_CLOSE;
+constexpr uint32_t kHl = SF_INPUT_HIGH | SF_INPUT_LOW;
+
+void RequireLess(const Params& p, size_t a, size_t b) {
+  if (p.d(a) >= p.d(b)) {
+    ThrowInvalid(std::string(p.spec().id) + ": " + p.spec().params[a].name + " must be < " +
+                 p.spec().params[b].name + ", got " + FormatNumber(p.d(a)) + " >= " +
+                 FormatNumber(p.d(b)));
+  }
+}
+
+// Wilder's RSI with TA-Lib's seeding (mean gain/loss of the first n changes).
+class RsiCore {
+ public:
+  explicit RsiCore(int64_t n) : n_(n), nm1_(static_cast<double>(n - 1)), nd_(static_cast<double>(n)) {}
+  double Update(double x) {
+    const int64_t t = count_++;
+    if (t == 0) { prev_ = x; return kNaN; }
+    const double diff = x - prev_;
+    prev_ = x;
+    if (t < n_) {
+      if (diff < 0) loss_ -= diff; else gain_ += diff;
+      return kNaN;
+    }
+    if (t == n_) {
+      if (diff < 0) loss_ -= diff; else gain_ += diff;
+      loss_ /= nd_;
+      gain_ /= nd_;
+    } else {
+      loss_ *= nm1_;
+      gain_ *= nm1_;
+      if (diff < 0) loss_ -= diff; else gain_ += diff;
+      loss_ /= nd_;
+      gain_ /= nd_;
+    }
+    return Value();
+  }
+  double gain() const { return gain_; }
+  double loss() const { return loss_; }
+
+ private:
+  double Value() const {
+    const double sum = gain_ + loss_;
+    return !IsZero(sum) ? 100.0 * (gain_ / sum) : 0.0;
+  }
+  int64_t n_;
+  double nm1_, nd_;
+  int64_t count_ = 0;
+  double prev_ = 0, gain_ = 0, loss_ = 0;
+};
+
+class Rsi {
+ public:
+  static constexpr uint32_t kInputs = kClose;
+  static constexpr int kOutputs = 1;
+  static IndicatorSpec MakeSpec() {
+    return {"rsi", "Relative Strength Index", "momentum", kInputs,
+            {PeriodParam("period", 14, 2, "Wilder smoothing period")},
+            {{"value", "RSI in [0, 100]"}},
+            "TA-Lib TA_RSI (J. Welles Wilder, 1978)"};
+  }
+  static void Check(const Params&) {}
+  explicit Rsi(const Params& p) : n_(p.i(0)), core_(n_) {}
+  int64_t lookback() const { return n_; }
+  void Update(const Bar& b, double* out) { out[0] = core_.Update(b.close); }
+
+ private:
+  int64_t n_;
+  RsiCore core_;
+};
+
+class Cmo {
+ public:
+  static constexpr uint32_t kInputs = kClose;
+  static constexpr int kOutputs = 1;
+  static IndicatorSpec MakeSpec() {
+    return {"cmo", "Chande Momentum Oscillator", "momentum", kInputs,
+            {PeriodParam("period", 14, 2, "Wilder smoothing period")},
+            {{"value", "CMO in [-100, 100]"}},
+            "TA-Lib TA_CMO (Wilder-smoothed gains and losses, as TA-Lib)"};
+  }
+  static void Check(const Params&) {}
+  explicit Cmo(const Params& p) : n_(p.i(0)), core_(n_) {}
+  int64_t lookback() const { return n_; }
+  void Update(const Bar& b, double* out) {
+    if (std::isnan(core_.Update(b.close))) { out[0] = kNaN; return; }
+    const double sum = core_.gain() + core_.loss();
+    out[0] = !IsZero(sum) ? 100.0 * ((core_.gain() - core_.loss()) / sum) : 0.0;
+  }
+
+ private:
+  int64_t n_;
+  RsiCore core_;
+};
+
+// TA-Lib's fast %K: (close - lowest) / ((highest - lowest) / 100).
+class FastK {
+ public:
+  explicit FastK(int64_t n) : max_(n), min_(n) {}
+  double Update(double high, double low, double close, int64_t index) {
+    max_.Push(index, high);
+    min_.Push(index, low);
+    const double diff = (max_.value() - min_.value()) / 100.0;
+    return diff != 0.0 ? (close - min_.value()) / diff : 0.0;
+  }
+
+ private:
+  ExtremeDeque<true> max_;
+  ExtremeDeque<false> min_;
+};
+
+class Stoch {
+ public:
+  static constexpr uint32_t kInputs = kHlc;
+  static constexpr int kOutputs = 2;
+  static IndicatorSpec MakeSpec() {
+    return {"stoch", "Slow Stochastic", "momentum", kInputs,
+            {PeriodParam("fastk_period", 5, 1, "bars for highest high / lowest low"),
+             PeriodParam("slowk_period", 3, 1, "SMA period smoothing %K"),
+             PeriodParam("slowd_period", 3, 1, "SMA period of %D")},
+            {{"slowk", "SMA of fast %K"}, {"slowd", "SMA of slow %K"}},
+            "TA-Lib TA_STOCH (MA type SMA)"};
+  }
+  static void Check(const Params&) {}
+  explicit Stoch(const Params& p)
+      : fk_(p.i(0)), sk_(p.i(1)), sd_(p.i(2)), k_(p.i(0)), ksma_(p.i(1)), dsma_(p.i(2)) {}
+  int64_t lookback() const { return (fk_ - 1) + (sk_ - 1) + (sd_ - 1); }
+  void Update(const Bar& b, double* out) {
+    const int64_t t = count_++;
+    const double fast = k_.Update(b.high, b.low, b.close, t);
+    out[0] = out[1] = kNaN;
+    if (t < fk_ - 1) return;
+    const double slowk = ksma_.Update(fast);
+    if (std::isnan(slowk)) return;
+    const double slowd = dsma_.Update(slowk);
+    if (std::isnan(slowd)) return;
+    out[0] = slowk;
+    out[1] = slowd;
+  }
+
+ private:
+  int64_t fk_, sk_, sd_;
+  FastK k_;
+  SmaCore ksma_, dsma_;
+  int64_t count_ = 0;
+};
+
+class StochF {
+ public:
+  static constexpr uint32_t kInputs = kHlc;
+  static constexpr int kOutputs = 2;
+  static IndicatorSpec MakeSpec() {
+    return {"stochf", "Fast Stochastic", "momentum", kInputs,
+            {PeriodParam("fastk_period", 5, 1, "bars for highest high / lowest low"),
+             PeriodParam("fastd_period", 3, 1, "SMA period of %D")},
+            {{"fastk", "fast %K"}, {"fastd", "SMA of fast %K"}},
+            "TA-Lib TA_STOCHF (MA type SMA)"};
+  }
+  static void Check(const Params&) {}
+  explicit StochF(const Params& p) : fk_(p.i(0)), fd_(p.i(1)), k_(fk_), dsma_(fd_) {}
+  int64_t lookback() const { return (fk_ - 1) + (fd_ - 1); }
+  void Update(const Bar& b, double* out) {
+    const int64_t t = count_++;
+    const double fast = k_.Update(b.high, b.low, b.close, t);
+    out[0] = out[1] = kNaN;
+    if (t < fk_ - 1) return;
+    const double d = dsma_.Update(fast);
+    if (std::isnan(d)) return;
+    out[0] = fast;
+    out[1] = d;
+  }
+
+ private:
+  int64_t fk_, fd_;
+  FastK k_;
+  SmaCore dsma_;
+  int64_t count_ = 0;
+};
+
+class StochRsi {
+ public:
+  static constexpr uint32_t kInputs = kClose;
+  static constexpr int kOutputs = 2;
+  static IndicatorSpec MakeSpec() {
+    return {"stochrsi", "Stochastic RSI", "momentum", kInputs,
+            {PeriodParam("period", 14, 2, "RSI period"),
+             PeriodParam("fastk_period", 5, 1, "bars for highest / lowest RSI"),
+             PeriodParam("fastd_period", 3, 1, "SMA period of %D")},
+            {{"fastk", "fast %K of the RSI"}, {"fastd", "SMA of fast %K"}},
+            "TA-Lib TA_STOCHRSI (STOCHF on RSI, MA type SMA)"};
+  }
+  static void Check(const Params&) {}
+  explicit StochRsi(const Params& p)
+      : n_(p.i(0)), fk_(p.i(1)), fd_(p.i(2)), rsi_(n_), k_(fk_), dsma_(fd_) {}
+  int64_t lookback() const { return n_ + (fk_ - 1) + (fd_ - 1); }
+  void Update(const Bar& b, double* out) {
+    out[0] = out[1] = kNaN;
+    const double r = rsi_.Update(b.close);
+    if (std::isnan(r)) return;
+    const int64_t t = count_++;
+    const double fast = k_.Update(r, r, r, t);
+    if (t < fk_ - 1) return;
+    const double d = dsma_.Update(fast);
+    if (std::isnan(d)) return;
+    out[0] = fast;
+    out[1] = d;
+  }
+
+ private:
+  int64_t n_, fk_, fd_;
+  RsiCore rsi_;
+  FastK k_;
+  SmaCore dsma_;
+  int64_t count_ = 0;
+};
+
+class Macd {
+ public:
+  static constexpr uint32_t kInputs = kClose;
+  static constexpr int kOutputs = 3;
+  static IndicatorSpec MakeSpec() {
+    return {"macd", "Moving Average Convergence/Divergence", "momentum", kInputs,
+            {PeriodParam("fast_period", 12, 2, "fast EMA period"),
+             PeriodParam("slow_period", 26, 2, "slow EMA period (> fast_period)"),
+             PeriodParam("signal_period", 9, 1, "EMA period of the signal line")},
+            {{"macd", "fast EMA - slow EMA"},
+             {"signal", "EMA of the MACD line"},
+             {"hist", "MACD - signal"}},
+            "TA-Lib TA_MACD"};
+  }
+  static void Check(const Params& p) { RequireLess(p, 0, 1); }
+  explicit Macd(const Params& p)
+      : fast_n_(p.i(0)), slow_n_(p.i(1)), sig_n_(p.i(2)), fast_(fast_n_), slow_(slow_n_),
+        signal_(sig_n_) {}
+  int64_t lookback() const { return (slow_n_ - 1) + (sig_n_ - 1); }
+  void Update(const Bar& b, double* out) {
+    const int64_t t = count_++;
+    out[0] = out[1] = out[2] = kNaN;
+    const double s = slow_.Update(b.close);
+    // TA-Lib starts the fast EMA so that its seed ends on the same bar as the
+    // slow EMA's: the fast seed is the SMA of bars slow-fast .. slow-1.
+    if (t < slow_n_ - fast_n_) return;
+    const double f = fast_.Update(b.close);
+    if (t < slow_n_ - 1) return;
+    const double m = f - s;
+    const double sig = signal_.Update(m);
+    if (std::isnan(sig)) return;
+    out[0] = m;
+    out[1] = sig;
+    out[2] = m - sig;
+  }
+
+ private:
+  int64_t fast_n_, slow_n_, sig_n_;
+  EmaCore fast_, slow_, signal_;
+  int64_t count_ = 0;
+};
+
+template <bool kPercent>
+class PriceOsc {
+ public:
+  static constexpr uint32_t kInputs = kClose;
+  static constexpr int kOutputs = 1;
+  static IndicatorSpec MakeSpec() {
+    if (kPercent) {
+      return {"ppo", "Percentage Price Oscillator", "momentum", kInputs,
+              {PeriodParam("fast_period", 12, 2, "fast SMA period"),
+               PeriodParam("slow_period", 26, 2, "slow SMA period (> fast_period)")},
+              {{"value", "(fast SMA - slow SMA) / slow SMA * 100"}},
+              "TA-Lib TA_PPO (MA type SMA, TA-Lib's default)"};
+    }
+    return {"apo", "Absolute Price Oscillator", "momentum", kInputs,
+            {PeriodParam("fast_period", 12, 2, "fast SMA period"),
+             PeriodParam("slow_period", 26, 2, "slow SMA period (> fast_period)")},
+            {{"value", "fast SMA - slow SMA"}},
+            "TA-Lib TA_APO (MA type SMA, TA-Lib's default)"};
+  }
+  static void Check(const Params& p) { RequireLess(p, 0, 1); }
+  explicit PriceOsc(const Params& p) : slow_n_(p.i(1)), fast_(p.i(0)), slow_(p.i(1)) {}
+  int64_t lookback() const { return slow_n_ - 1; }
+  void Update(const Bar& b, double* out) {
+    const double f = fast_.Update(b.close);
+    const double s = slow_.Update(b.close);
+    if (std::isnan(s)) { out[0] = kNaN; return; }
+    if (kPercent) {
+      out[0] = !IsZero(s) ? ((f - s) / s) * 100.0 : 0.0;
+    } else {
+      out[0] = f - s;
+    }
+  }
+
+ private:
+  int64_t slow_n_;
+  SmaCore fast_, slow_;
+};
+
+enum class DiffKind { kMom, kRoc, kRocp };
+
+template <DiffKind kKind>
+class Diff {
+ public:
+  static constexpr uint32_t kInputs = kClose;
+  static constexpr int kOutputs = 1;
+  static IndicatorSpec MakeSpec() {
+    switch (kKind) {
+      case DiffKind::kMom:
+        return {"mom", "Momentum", "momentum", kInputs,
+                {PeriodParam("period", 10, 1, "bars back")},
+                {{"value", "close - close[period bars ago]"}},
+                "TA-Lib TA_MOM"};
+      case DiffKind::kRoc:
+        return {"roc", "Rate of Change", "momentum", kInputs,
+                {PeriodParam("period", 10, 1, "bars back")},
+                {{"value", "(close / close[period ago] - 1) * 100; 0 when the old close is 0"}},
+                "TA-Lib TA_ROC"};
+      case DiffKind::kRocp:
+        break;
+    }
+    return {"rocp", "Rate of Change Percentage", "momentum", kInputs,
+            {PeriodParam("period", 10, 1, "bars back")},
+            {{"value", "(close - close[period ago]) / close[period ago]; 0 when the old close is 0"}},
+            "TA-Lib TA_ROCP"};
+  }
+  static void Check(const Params&) {}
+  explicit Diff(const Params& p) : n_(p.i(0)), w_(n_) {}
+  int64_t lookback() const { return n_; }
+  void Update(const Bar& b, double* out) {
+    w_.Push(b.close);
+    if (count_++ < n_) { out[0] = kNaN; return; }
+    const double old = w_.Ago(n_);
+    if (kKind == DiffKind::kMom) {
+      out[0] = b.close - old;
+    } else if (kKind == DiffKind::kRoc) {
+      out[0] = old != 0.0 ? ((b.close / old) - 1.0) * 100.0 : 0.0;
+    } else {
+      out[0] = old != 0.0 ? (b.close - old) / old : 0.0;
+    }
+  }
+
+ private:
+  int64_t n_;
+  Window w_;
+  int64_t count_ = 0;
+};
+
+class Trix {
+ public:
+  static constexpr uint32_t kInputs = kClose;
+  static constexpr int kOutputs = 1;
+  static IndicatorSpec MakeSpec() {
+    return {"trix", "TRIX", "momentum", kInputs,
+            {PeriodParam("period", 30, 1, "period of each of the three EMAs")},
+            {{"value", "1-bar rate of change (percent) of a triple EMA"}},
+            "TA-Lib TA_TRIX"};
+  }
+  static void Check(const Params&) {}
+  explicit Trix(const Params& p) : n_(p.i(0)), e1_(n_), e2_(n_), e3_(n_) {}
+  int64_t lookback() const { return 3 * (n_ - 1) + 1; }
+  void Update(const Bar& b, double* out) {
+    out[0] = kNaN;
+    const double a = e1_.Update(b.close);
+    if (!e1_.ready()) return;
+    const double c = e2_.Update(a);
+    if (!e2_.ready()) return;
+    const double d = e3_.Update(c);
+    if (!e3_.ready()) return;
+    if (have_prev_) out[0] = prev_ != 0.0 ? ((d / prev_) - 1.0) * 100.0 : 0.0;
+    prev_ = d;
+    have_prev_ = true;
+  }
+
+ private:
+  int64_t n_;
+  EmaCore e1_, e2_, e3_;
+  double prev_ = 0;
+  bool have_prev_ = false;
+};
+
+class Cci {
+ public:
+  static constexpr uint32_t kInputs = kHlc;
+  static constexpr int kOutputs = 1;
+  static IndicatorSpec MakeSpec() {
+    return {"cci", "Commodity Channel Index", "momentum", kInputs,
+            {PeriodParam("period", 14, 2, "bars in the window")},
+            {{"value", "(TP - SMA(TP)) / (0.015 * mean deviation); 0 when either is 0"}},
+            "TA-Lib TA_CCI (Donald Lambert, 1980)"};
+  }
+  static void Check(const Params&) {}
+  explicit Cci(const Params& p) : n_(p.i(0)), buf_(static_cast<size_t>(n_), 0.0) {}
+  int64_t lookback() const { return n_ - 1; }
+  void Update(const Bar& b, double* out) {
+    const double tp = (b.high + b.low + b.close) / 3;
+    // Same slot layout and summation order as TA-Lib's circular buffer.
+    buf_[slot_] = tp;
+    slot_ = slot_ + 1 == buf_.size() ? 0 : slot_ + 1;
+    if (++count_ < n_) { out[0] = kNaN; return; }
+    const double* v = buf_.data();
+    const size_t n = buf_.size();
+    double avg = 0;
+    for (size_t j = 0; j < n; ++j) avg += v[j];
+    avg /= static_cast<double>(n_);
+    double md = 0;
+    for (size_t j = 0; j < n; ++j) md += std::fabs(v[j] - avg);
+    const double dev = tp - avg;
+    out[0] = (dev != 0.0 && md != 0.0) ? dev / (0.015 * (md / static_cast<double>(n_))) : 0.0;
+  }
+
+ private:
+  int64_t n_;
+  std::vector<double> buf_;
+  size_t slot_ = 0;
+  int64_t count_ = 0;
+};
+
+class Willr {
+ public:
+  static constexpr uint32_t kInputs = kHlc;
+  static constexpr int kOutputs = 1;
+  static IndicatorSpec MakeSpec() {
+    return {"willr", "Williams %R", "momentum", kInputs,
+            {PeriodParam("period", 14, 2, "bars for highest high / lowest low")},
+            {{"value", "%R in [-100, 0]; 0 when the range is flat"}},
+            "TA-Lib TA_WILLR"};
+  }
+  static void Check(const Params&) {}
+  explicit Willr(const Params& p) : n_(p.i(0)), max_(n_), min_(n_) {}
+  int64_t lookback() const { return n_ - 1; }
+  void Update(const Bar& b, double* out) {
+    const int64_t t = count_++;
+    max_.Push(t, b.high);
+    min_.Push(t, b.low);
+    if (t < n_ - 1) { out[0] = kNaN; return; }
+    const double hi = max_.value();
+    const double diff = (hi - min_.value()) / (-100.0);
+    out[0] = diff != 0.0 ? (hi - b.close) / diff : 0.0;
+  }
+
+ private:
+  int64_t n_;
+  ExtremeDeque<true> max_;
+  ExtremeDeque<false> min_;
+  int64_t count_ = 0;
+};
+
+class UltOsc {
+ public:
+  static constexpr uint32_t kInputs = kHlc;
+  static constexpr int kOutputs = 1;
+  static IndicatorSpec MakeSpec() {
+    return {"ultosc", "Ultimate Oscillator", "momentum", kInputs,
+            {PeriodParam("period1", 7, 1, "short window (weight 4)"),
+             PeriodParam("period2", 14, 1, "middle window (weight 2)"),
+             PeriodParam("period3", 28, 1, "long window (weight 1)")},
+            {{"value", "UO in [0, 100]"}},
+            "TA-Lib TA_ULTOSC (Larry Williams, 1985); periods are sorted as TA-Lib does"};
+  }
+  static void Check(const Params&) {}
+  explicit UltOsc(const Params& p) {
+    std::array<int64_t, 3> ps = {p.i(0), p.i(1), p.i(2)};
+    std::sort(ps.begin(), ps.end());
+    for (int k = 0; k < 3; ++k) {
+      per_[k] = ps[k];
+      a_win_.emplace_back(ps[k]);
+      b_win_.emplace_back(ps[k]);
+    }
+    max_ = ps[2];
+  }
+  int64_t lookback() const { return max_; }
+  void Update(const Bar& b, double* out) {
+    const int64_t t = count_++;
+    out[0] = kNaN;
+    if (t == 0) { prev_close_ = b.close; return; }
+    const double true_low = std::min(b.low, prev_close_);
+    const double cmtl = b.close - true_low;
+    double tr = b.high - b.low;
+    double d = std::fabs(prev_close_ - b.high);
+    if (d > tr) tr = d;
+    d = std::fabs(prev_close_ - b.low);
+    if (d > tr) tr = d;
+    prev_close_ = b.close;
+    for (int k = 0; k < 3; ++k) {
+      a_win_[k].Push(cmtl);
+      b_win_[k].Push(tr);
+      if (t >= max_ - per_[k] + 1) {
+        a_[k] += cmtl;
+        b_[k] += tr;
+      }
+    }
+    if (t < max_) return;
+    double o = 0.0;
+    if (!IsZero(b_[0])) o += 4.0 * (a_[0] / b_[0]);
+    if (!IsZero(b_[1])) o += 2.0 * (a_[1] / b_[1]);
+    if (!IsZero(b_[2])) o += a_[2] / b_[2];
+    for (int k = 0; k < 3; ++k) {
+      a_[k] -= a_win_[k].Ago(per_[k] - 1);
+      b_[k] -= b_win_[k].Ago(per_[k] - 1);
+    }
+    out[0] = 100.0 * (o / 7.0);
+  }
+
+ private:
+  int64_t per_[3] = {0, 0, 0};
+  int64_t max_ = 0;
+  std::vector<Window> a_win_, b_win_;
+  double a_[3] = {0, 0, 0}, b_[3] = {0, 0, 0};
+  double prev_close_ = 0;
+  int64_t count_ = 0;
+};
+
+class Tsi {
+ public:
+  static constexpr uint32_t kInputs = kClose;
+  static constexpr int kOutputs = 1;
+  static IndicatorSpec MakeSpec() {
+    return {"tsi", "True Strength Index", "momentum", kInputs,
+            {PeriodParam("long_period", 25, 1, "first (long) EMA period"),
+             PeriodParam("short_period", 13, 1, "second (short) EMA period")},
+            {{"value", "100 * EMA(EMA(mom)) / EMA(EMA(|mom|)); 0 when prices are flat"}},
+            "William Blau (1991), True Strength Index; EMAs seeded by SMA as TA-Lib TA_EMA"};
+  }
+  static void Check(const Params&) {}
+  explicit Tsi(const Params& p)
+      : l_(p.i(0)), s_(p.i(1)), n1_(l_), n2_(s_), d1_(l_), d2_(s_) {}
+  int64_t lookback() const { return 1 + (l_ - 1) + (s_ - 1); }
+  void Update(const Bar& b, double* out) {
+    out[0] = kNaN;
+    if (count_++ == 0) { prev_ = b.close; return; }
+    const double m = b.close - prev_;
+    prev_ = b.close;
+    const double a = n1_.Update(m);
+    const double c = d1_.Update(std::fabs(m));
+    if (!n1_.ready()) return;
+    const double num = n2_.Update(a);
+    const double den = d2_.Update(c);
+    if (!n2_.ready()) return;
+    out[0] = den != 0.0 ? 100.0 * (num / den) : 0.0;
+  }
+
+ private:
+  int64_t l_, s_;
+  EmaCore n1_, n2_, d1_, d2_;
+  double prev_ = 0;
+  int64_t count_ = 0;
+};
+
+class Bop {
+ public:
+  static constexpr uint32_t kInputs = SF_INPUT_OPEN | kHlc;
+  static constexpr int kOutputs = 1;
+  static IndicatorSpec MakeSpec() {
+    return {"bop", "Balance Of Power", "momentum", kInputs, {},
+            {{"value", "(close - open) / (high - low); 0 when high <= low"}},
+            "TA-Lib TA_BOP"};
+  }
+  static void Check(const Params&) {}
+  explicit Bop(const Params&) {}
+  int64_t lookback() const { return 0; }
+  void Update(const Bar& b, double* out) {
+    const double r = b.high - b.low;
+    out[0] = IsZeroOrNeg(r) ? 0.0 : (b.close - b.open) / r;
+  }
+};
+
+class Aroon {
+ public:
+  static constexpr uint32_t kInputs = kHl;
+  static constexpr int kOutputs = 3;
+  static IndicatorSpec MakeSpec() {
+    return {"aroon", "Aroon", "momentum", kInputs,
+            {PeriodParam("period", 14, 2, "bars back (window of period+1 bars)")},
+            {{"down", "100 * (period - bars since lowest low) / period"},
+             {"up", "100 * (period - bars since highest high) / period"},
+             {"osc", "up - down (TA-Lib TA_AROONOSC)"}},
+            "TA-Lib TA_AROON and TA_AROONOSC (Tushar Chande, 1995)"};
+  }
+  static void Check(const Params&) {}
+  explicit Aroon(const Params& p)
+      : n_(p.i(0)), factor_(100.0 / static_cast<double>(n_)), max_(n_ + 1), min_(n_ + 1) {}
+  int64_t lookback() const { return n_; }
+  void Update(const Bar& b, double* out) {
+    const int64_t t = count_++;
+    max_.Push(t, b.high);
+    min_.Push(t, b.low);
+    if (t < n_) { out[0] = out[1] = out[2] = kNaN; return; }
+    const int64_t hi = max_.index(), lo = min_.index();
+    out[0] = factor_ * static_cast<double>(n_ - (t - lo));
+    out[1] = factor_ * static_cast<double>(n_ - (t - hi));
+    out[2] = factor_ * static_cast<double>(hi - lo);
+  }
+
+ private:
+  int64_t n_;
+  double factor_;
+  ExtremeDeque<true> max_;
+  ExtremeDeque<false> min_;
+  int64_t count_ = 0;
+};
+
+// Wilder's directional movement bookkeeping shared by +DM, -DM, +DI, -DI, DX,
+// ADX and ADXR, in TA-Lib's arithmetic. Step() returns the bar index t; the
+// smoothed sums are "raw sums of the first n-1 moves" for t < n and Wilder
+// smoothed from t == n on.
+class DirMove {
+ public:
+  explicit DirMove(int64_t n) : n_(n), nd_(static_cast<double>(n)) {}
+  int64_t Step(const Bar& b) {
+    const int64_t t = count_++;
+    if (t == 0) {
+      ph_ = b.high; pl_ = b.low; pc_ = b.close;
+      return t;
+    }
+    const double diff_p = b.high - ph_;
+    const double diff_m = pl_ - b.low;
+    ph_ = b.high;
+    pl_ = b.low;
+    const double tr = TrueRange(b.high, b.low, pc_);
+    pc_ = b.close;
+    if (t < n_) {
+      if ((diff_m > 0) && (diff_p < diff_m)) mdm_ += diff_m;
+      else if ((diff_p > 0) && (diff_p > diff_m)) pdm_ += diff_p;
+      tr_ += tr;
+    } else {
+      mdm_ -= mdm_ / nd_;
+      pdm_ -= pdm_ / nd_;
+      if ((diff_m > 0) && (diff_p < diff_m)) mdm_ += diff_m;
+      else if ((diff_p > 0) && (diff_p > diff_m)) pdm_ += diff_p;
+      tr_ = tr_ - (tr_ / nd_) + tr;
+    }
+    return t;
+  }
+  double pdm() const { return pdm_; }
+  double mdm() const { return mdm_; }
+  double tr() const { return tr_; }
+  // Sets *dx and returns true when both TR and the DI sum are non-zero.
+  bool Dx(double* dx) const {
+    if (IsZero(tr_)) return false;
+    const double minus_di = 100.0 * (mdm_ / tr_);
+    const double plus_di = 100.0 * (pdm_ / tr_);
+    const double sum = minus_di + plus_di;
+    if (IsZero(sum)) return false;
+    *dx = 100.0 * (std::fabs(minus_di - plus_di) / sum);
+    return true;
+  }
+
+ private:
+  int64_t n_;
+  double nd_;
+  int64_t count_ = 0;
+  double ph_ = 0, pl_ = 0, pc_ = 0, pdm_ = 0, mdm_ = 0, tr_ = 0;
+};
+
+enum class DmKind { kPlusDm, kMinusDm, kPlusDi, kMinusDi, kDx };
+
+template <DmKind kKind>
+class DmIndicator {
+ public:
+  static constexpr uint32_t kInputs = (kKind == DmKind::kPlusDm || kKind == DmKind::kMinusDm) ? kHl : kHlc;
+  static constexpr int kOutputs = 1;
+  static IndicatorSpec MakeSpec() {
+    auto period = PeriodParam("period", 14, 2, "Wilder smoothing period");
+    switch (kKind) {
+      case DmKind::kPlusDm:
+        return {"plus_dm", "Plus Directional Movement", "momentum", kInputs, {period},
+                {{"value", "Wilder-smoothed +DM"}}, "TA-Lib TA_PLUS_DM"};
+      case DmKind::kMinusDm:
+        return {"minus_dm", "Minus Directional Movement", "momentum", kInputs, {period},
+                {{"value", "Wilder-smoothed -DM"}}, "TA-Lib TA_MINUS_DM"};
+      case DmKind::kPlusDi:
+        return {"plus_di", "Plus Directional Indicator", "momentum", kInputs, {period},
+                {{"value", "+DI = 100 * +DM / TR (smoothed)"}}, "TA-Lib TA_PLUS_DI"};
+      case DmKind::kMinusDi:
+        return {"minus_di", "Minus Directional Indicator", "momentum", kInputs, {period},
+                {{"value", "-DI = 100 * -DM / TR (smoothed)"}}, "TA-Lib TA_MINUS_DI"};
+      case DmKind::kDx:
+        break;
+    }
+    return {"dx", "Directional Movement Index", "momentum", kInputs, {period},
+            {{"value", "100 * |+DI - -DI| / (+DI + -DI)"}}, "TA-Lib TA_DX"};
+  }
+  static void Check(const Params&) {}
+  explicit DmIndicator(const Params& p) : n_(p.i(0)), dm_(n_) {}
+  int64_t lookback() const {
+    return (kKind == DmKind::kPlusDm || kKind == DmKind::kMinusDm) ? n_ - 1 : n_;
+  }
+  void Update(const Bar& b, double* out) {
+    const int64_t t = dm_.Step(b);
+    if (t < lookback()) { out[0] = kNaN; return; }
+    switch (kKind) {
+      case DmKind::kPlusDm: out[0] = dm_.pdm(); break;
+      case DmKind::kMinusDm: out[0] = dm_.mdm(); break;
+      case DmKind::kPlusDi: out[0] = !IsZero(dm_.tr()) ? 100.0 * (dm_.pdm() / dm_.tr()) : 0.0; break;
+      case DmKind::kMinusDi: out[0] = !IsZero(dm_.tr()) ? 100.0 * (dm_.mdm() / dm_.tr()) : 0.0; break;
+      case DmKind::kDx: {
+        double dx;
+        // TA-Lib: 0 on the first bar, then the previous DX when undefined.
+        if (dm_.Dx(&dx)) prev_ = dx; else if (t == n_) prev_ = 0.0;
+        out[0] = prev_;
+        break;
+      }
+    }
+  }
+
+ private:
+  int64_t n_;
+  DirMove dm_;
+  double prev_ = 0;
+};
+
+// ADX core: mean of the first n DX values, then Wilder smoothing.
+class AdxCore {
+ public:
+  explicit AdxCore(int64_t n) : n_(n), nd_(static_cast<double>(n)), nm1_(static_cast<double>(n - 1)), dm_(n) {}
+  // Returns NaN during the warm-up (2n - 1 bars).
+  double Update(const Bar& b) {
+    const int64_t t = dm_.Step(b);
+    if (t < n_) return kNaN;
+    double dx;
+    if (t < 2 * n_) {
+      if (dm_.Dx(&dx)) sum_dx_ += dx;
+      if (t < 2 * n_ - 1) return kNaN;
+      adx_ = sum_dx_ / nd_;
+      return adx_;
+    }
+    if (dm_.Dx(&dx)) adx_ = ((adx_ * nm1_) + dx) / nd_;
+    return adx_;
+  }
+
+ private:
+  int64_t n_;
+  double nd_, nm1_;
+  DirMove dm_;
+  double sum_dx_ = 0, adx_ = 0;
+};
+
+class Adx {
+ public:
+  static constexpr uint32_t kInputs = kHlc;
+  static constexpr int kOutputs = 1;
+  static IndicatorSpec MakeSpec() {
+    return {"adx", "Average Directional Movement Index", "momentum", kInputs,
+            {PeriodParam("period", 14, 2, "Wilder smoothing period")},
+            {{"value", "ADX in [0, 100]"}},
+            "TA-Lib TA_ADX (J. Welles Wilder, 1978)"};
+  }
+  static void Check(const Params&) {}
+  explicit Adx(const Params& p) : n_(p.i(0)), core_(n_) {}
+  int64_t lookback() const { return 2 * n_ - 1; }
+  void Update(const Bar& b, double* out) { out[0] = core_.Update(b); }
+
+ private:
+  int64_t n_;
+  AdxCore core_;
+};
+
+class Adxr {
+ public:
+  static constexpr uint32_t kInputs = kHlc;
+  static constexpr int kOutputs = 1;
+  static IndicatorSpec MakeSpec() {
+    return {"adxr", "Average Directional Movement Index Rating", "momentum", kInputs,
+            {PeriodParam("period", 14, 2, "Wilder smoothing period")},
+            {{"value", "(ADX + ADX[period-1 bars ago]) / 2"}},
+            "TA-Lib TA_ADXR"};
+  }
+  static void Check(const Params&) {}
+  explicit Adxr(const Params& p) : n_(p.i(0)), core_(n_), w_(n_) {}
+  int64_t lookback() const { return 3 * n_ - 2; }
+  void Update(const Bar& b, double* out) {
+    const double a = core_.Update(b);
+    out[0] = kNaN;
+    if (std::isnan(a)) return;
+    w_.Push(a);
+    if (++count_ < n_) return;
+    out[0] = (a + w_.Ago(n_ - 1)) / 2.0;
+  }
+
+ private:
+  int64_t n_;
+  AdxCore core_;
+  Window w_;
+  int64_t count_ = 0;
+};
+
+class Vortex {
+ public:
+  static constexpr uint32_t kInputs = kHlc;
+  static constexpr int kOutputs = 2;
+  static IndicatorSpec MakeSpec() {
+    return {"vortex", "Vortex Indicator", "momentum", kInputs,
+            {PeriodParam("period", 14, 1, "bars summed")},
+            {{"plus", "VI+ = sum|high - prev low| / sum TR"},
+             {"minus", "VI- = sum|low - prev high| / sum TR"}},
+            "Botes & Siepman (2010), The Vortex Indicator, TASC; 0 when sum TR is 0"};
+  }
+  static void Check(const Params&) {}
+  explicit Vortex(const Params& p) : n_(p.i(0)), vp_(n_), vm_(n_), tr_(n_) {}
+  int64_t lookback() const { return n_; }
+  void Update(const Bar& b, double* out) {
+    const int64_t t = count_++;
+    out[0] = out[1] = kNaN;
+    if (t == 0) { ph_ = b.high; pl_ = b.low; pc_ = b.close; return; }
+    const double vp = std::fabs(b.high - pl_);
+    const double vm = std::fabs(b.low - ph_);
+    const double tr = TrueRange(b.high, b.low, pc_);
+    ph_ = b.high; pl_ = b.low; pc_ = b.close;
+    vp_.Push(vp); vm_.Push(vm); tr_.Push(tr);
+    svp_ += vp; svm_ += vm; str_ += tr;
+    if (t < n_) return;
+    out[0] = str_ != 0.0 ? svp_ / str_ : 0.0;
+    out[1] = str_ != 0.0 ? svm_ / str_ : 0.0;
+    svp_ -= vp_.Ago(n_ - 1);
+    svm_ -= vm_.Ago(n_ - 1);
+    str_ -= tr_.Ago(n_ - 1);
+  }
+
+ private:
+  int64_t n_;
+  Window vp_, vm_, tr_;
+  double svp_ = 0, svm_ = 0, str_ = 0;
+  double ph_ = 0, pl_ = 0, pc_ = 0;
+  int64_t count_ = 0;
+};
+
+}  // namespace
+
+void AppendMomentum(std::vector<VTableFn>& out) {
+  out.push_back(&Adapter<Rsi>::VTable);
+  out.push_back(&Adapter<StochRsi>::VTable);
+  out.push_back(&Adapter<Stoch>::VTable);
+  out.push_back(&Adapter<StochF>::VTable);
+  out.push_back(&Adapter<Macd>::VTable);
+  out.push_back(&Adapter<PriceOsc<true>>::VTable);
+  out.push_back(&Adapter<PriceOsc<false>>::VTable);
+  out.push_back(&Adapter<Diff<DiffKind::kMom>>::VTable);
+  out.push_back(&Adapter<Diff<DiffKind::kRoc>>::VTable);
+  out.push_back(&Adapter<Diff<DiffKind::kRocp>>::VTable);
+  out.push_back(&Adapter<Trix>::VTable);
+  out.push_back(&Adapter<Cmo>::VTable);
+  out.push_back(&Adapter<Cci>::VTable);
+  out.push_back(&Adapter<Willr>::VTable);
+  out.push_back(&Adapter<UltOsc>::VTable);
+  out.push_back(&Adapter<Tsi>::VTable);
+  out.push_back(&Adapter<Bop>::VTable);
+  out.push_back(&Adapter<Aroon>::VTable);
+  out.push_back(&Adapter<Adx>::VTable);
+  out.push_back(&Adapter<Adxr>::VTable);
+  out.push_back(&Adapter<DmIndicator<DmKind::kDx>>::VTable);
+  out.push_back(&Adapter<DmIndicator<DmKind::kPlusDi>>::VTable);
+  out.push_back(&Adapter<DmIndicator<DmKind::kMinusDi>>::VTable);
+  out.push_back(&Adapter<DmIndicator<DmKind::kPlusDm>>::VTable);
+  out.push_back(&Adapter<DmIndicator<DmKind::kMinusDm>>::VTable);
+  out.push_back(&Adapter<Vortex>::VTable);
+}
+
+}  // namespace sf::indicators
