@@ -10,6 +10,7 @@
 #ifndef SF_PLUGINS_LOADER_H_
 #define SF_PLUGINS_LOADER_H_
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -23,12 +24,31 @@ struct LoadResult {
   std::string path;
   bool loaded = false;
   std::string plugin_id;  // when the manifest could be read
-  std::string reason;     // why it was refused (empty when loaded)
+  std::string reason;     // why it was refused (empty when loaded); every
+                          // broken rule, "; "-separated, without the path
+  // "refused <path>: <reason>" or "loaded <path>: <plugin id>".
+  std::string Message() const;
+};
+
+// How the loader works. The defaults suit production.
+struct LoaderOptions {
+  // Try each library in a forked child first (probe.h): a library that
+  // crashes or hangs in its entry point or init is refused and never opened
+  // in the host process. Off only where fork is not wanted.
+  bool probe = true;
+  // How long the probe child may take before it is killed and the library
+  // refused as "timed out".
+  std::chrono::milliseconds probe_timeout{5000};
+  // Log every load ("loaded ...", info) and refusal ("refused <path>:
+  // <reason>", warn) through spdlog.
+  bool log = true;
 };
 
 class Loader {
  public:
   explicit Loader(Registry& registry) : registry_(registry) {}
+  Loader(Registry& registry, LoaderOptions options)
+      : registry_(registry), options_(options) {}
 
   // Loads one library. `plugin_configs` maps plugin id -> config object
   // passed to init as JSON ("{}" when absent).
@@ -42,6 +62,7 @@ class Loader {
 
  private:
   Registry& registry_;
+  LoaderOptions options_;
 };
 
 }  // namespace sf::plugins

@@ -11,6 +11,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,7 @@ struct PluginInfo {
   uint16_t abi_minor = 0;
   uint16_t min_host_minor = 0;
   std::vector<std::string> components;  // "indicator:sma", "provider:csv" ...
+  void (*shutdown)(void) = nullptr;     // manifest->shutdown, may be NULL
 };
 
 // What every registered component has in common.
@@ -42,6 +44,11 @@ struct ComponentInfo {
   std::string plugin_id;   // owning plugin
   nlohmann::json metadata; // parsed metadata_json
   bool thread_safe = false;
+  // Set when the component is not thread-safe (no SF_FLAG_THREAD_SAFE): held
+  // around calls that have no instance (indicator lookback/compute); calls on
+  // an instance are serialised per instance (see plugin_call.h). Shared so
+  // that a copied ComponentInfo shares the lock.
+  std::shared_ptr<std::mutex> serial;
 };
 
 struct Indicator : ComponentInfo {
@@ -70,8 +77,15 @@ class Registry {
   std::vector<const Model*> models() const;
   std::vector<const Notifier*> notifiers() const;
 
-  // JSON summary for `signalforge plugins`, /healthz and the API.
+  // JSON summary for `signalforge plugins`, /healthz and the API:
+  // {"host_abi":"1.0","plugins":[{"id","version","name","description",
+  //   "path","abi":"1.0","min_host_minor",
+  //   "components":[{"kind":"indicator","id":"sma"}...]}...]}
   nlohmann::json Describe() const;
+
+  // Calls every plugin's manifest->shutdown once, in reverse load order.
+  // Call at host exit after every instance was destroyed. Idempotent.
+  void Shutdown();
 
  private:
   friend class Loader;
