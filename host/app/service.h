@@ -28,6 +28,9 @@ inline constexpr int kOrderEngine = 400;
 inline constexpr int kOrderScripts = 500;
 inline constexpr int kOrderNotify = 600;
 inline constexpr int kOrderApi = 700;
+// The host's HTTP listener (service "http", host/app/http_service.h): opens
+// after every api-level service has started and closes before they stop.
+inline constexpr int kOrderHttp = kOrderApi + 90;
 
 class Service {
  public:
@@ -38,6 +41,7 @@ class Service {
   // Called once, in reverse order, even after a partial start.
   virtual void Stop() = 0;
   // Readiness and detail for /healthz and /readyz: {"ready":true,...}.
+  // Called from HTTP threads while the service runs: must be thread-safe.
   virtual nlohmann::json Health() const { return {{"ready", true}}; }
 };
 

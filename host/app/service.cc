@@ -1,0 +1,10 @@
+#include "app/service.h"
+
+namespace sf::app {
+
+std::vector<ServiceSpec>& Services() {
+  static std::vector<ServiceSpec> services;
+  return services;
+}
+
+}  // namespace sf::app
