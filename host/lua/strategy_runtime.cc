@@ -1,0 +1,551 @@
+#include "lua/strategy_runtime.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <Poco/DigestEngine.h>
+#include <Poco/SHA2Engine.h>
+#include <spdlog/spdlog.h>
+
+namespace sf::lua {
+namespace fs = std::filesystem;
+namespace {
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+StatusOr<std::string> ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot read strategy file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string DefaultWorkerPath() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path p = exe.parent_path() / "sf_lua_worker";
+    if (fs::exists(p, ec)) return p.string();
+  }
+#ifdef SF_LUA_WORKER_BUILD_PATH
+  return SF_LUA_WORKER_BUILD_PATH;
+#else
+  return "sf_lua_worker";
+#endif
+}
+
+bool IsStrategyFile(const fs::path& p) {
+  return p.extension() == ".lua" && !p.filename().string().starts_with(".");
+}
+
+}  // namespace
+
+std::string Sha256Hex(const std::string& data) {
+  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+  sha.update(data);
+  return Poco::DigestEngine::digestToHex(sha.digest());
+}
+
+nlohmann::json Intent::ToJson() const {
+  return {{"strategy", strategy}, {"version", version}, {"file", file},
+          {"symbol", symbol}, {"timeframe", std::string(market::TimeframeName(timeframe))},
+          {"bar_ts", bar_ts}, {"side", side}, {"confidence", confidence},
+          {"entry", entry}, {"target", target}, {"stop", stop},
+          {"expiry_bars", expiry_bars}, {"expires_at", expires_at},
+          {"summary", summary}, {"features", features}};
+}
+
+nlohmann::json StrategyStatus::ToJson() const {
+  return {{"file", file}, {"name", name}, {"state", state}, {"version", version},
+          {"pending_version", pending_version}, {"last_error", last_error},
+          {"loaded_at_us", loaded_at_us}, {"reloads", reloads}, {"refused", refused},
+          {"kills", kills}, {"declaration", declaration}};
+}
+
+StatusOr<std::unique_ptr<StrategyRuntime>> StrategyRuntime::Create(RuntimeOptions o) {
+  if (o.scripts_dir.empty()) return InvalidArgument("lua: scripts_dir is required");
+  std::error_code ec;
+  o.scripts_dir = fs::absolute(o.scripts_dir, ec).lexically_normal().string();
+  if (o.lib_dir.empty()) o.lib_dir = (fs::path(o.scripts_dir) / "lib").string();
+  o.lib_dir = fs::absolute(o.lib_dir, ec).lexically_normal().string();
+  if (!fs::exists(fs::path(o.lib_dir) / "sf" / "runtime.lua"))
+    return NotFound("lua: " + o.lib_dir + "/sf/runtime.lua is missing (the host's Lua runtime)");
+  if (o.worker_path.empty()) o.worker_path = DefaultWorkerPath();
+  if (o.eval_budget.count() <= 0 || o.load_budget.count() <= 0)
+    return InvalidArgument("lua: eval_budget and load_budget must be positive");
+  std::unique_ptr<StrategyRuntime> rt(new StrategyRuntime(std::move(o)));
+  auto arena = SeriesArena::Create(rt->opt_.max_series, rt->opt_.history_bars);
+  if (!arena.ok()) return arena.status();
+  rt->arena_ = std::move(*arena);
+  WorkerConfig& w = rt->wcfg_;
+  w.worker_path = rt->opt_.worker_path;
+  w.lib_dir = rt->opt_.lib_dir;
+  w.memory_mb = rt->opt_.memory_mb;
+  w.max_intents_per_symbol = rt->opt_.max_intents_per_symbol;
+  w.max_intents_per_bar = rt->opt_.max_intents_per_bar;
+  w.atr_period = rt->opt_.atr_period;
+  w.plugin_dirs = rt->opt_.plugin_dirs;
+  w.models = rt->opt_.models;
+  const auto longest = std::max(rt->opt_.eval_budget, rt->opt_.load_budget);
+  w.backstop_seconds = static_cast<int>(longest.count() / 1000 * 2 + 5);
+  return rt;
+}
+
+StrategyRuntime::~StrategyRuntime() {
+  StopWatching();
+  std::lock_guard lock(mu_);
+  entries_.clear();  // kills and reaps every worker
+}
+
+Status StrategyRuntime::UpdateSeries(const market::BarSeries& series, int64_t upto) {
+  std::lock_guard lock(mu_);
+  auto r = arena_->Sync(series, upto);
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+nlohmann::json StrategyRuntime::InstrumentsJson() const {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [sym, info] : instruments_)
+    j[sym] = {{"type", info.type}, {"sector", info.sector}, {"name", info.name}};
+  return j;
+}
+
+void StrategyRuntime::SetInstrument(const std::string& symbol, const InstrumentInfo& info) {
+  std::lock_guard lock(mu_);
+  instruments_[symbol] = info;
+  nlohmann::json one = {{symbol, {{"type", info.type}, {"sector", info.sector}, {"name", info.name}}}};
+  for (auto& [file, e] : entries_)
+    if (e.active.worker && e.active.worker->alive())
+      (void)e.active.worker->Call(MsgType::kInstruments, one, opt_.load_budget);
+}
+
+void StrategyRuntime::OnVersion(
+    std::function<void(const std::string&, const std::string&, const std::string&)> fn) {
+  std::lock_guard lock(mu_);
+  on_version_ = std::move(fn);
+}
+
+StatusOr<StrategyRuntime::Version> StrategyRuntime::Compile(const std::string& path,
+                                                            const std::string& source) {
+  Version v;
+  v.hash = Sha256Hex(source);
+  v.source = source;
+  auto w = WorkerProcess::Spawn(wcfg_, arena_->fd());
+  if (!w.ok()) return w.status();
+  const std::string stem = fs::path(path).stem().string();
+  nlohmann::json params = opt_.params.is_object() && opt_.params.contains(stem)
+                              ? opt_.params[stem] : nlohmann::json::object();
+  // Chunk names are relative to the scripts dir's parent, so messages read
+  // "scripts/momentum_swing.lua:12: ...".
+  std::string shown = path;
+  std::error_code ec;
+  fs::path rel = fs::relative(path, fs::path(opt_.scripts_dir).parent_path(), ec);
+  if (!ec && !rel.empty() && !rel.string().starts_with("..")) shown = rel.string();
+  auto r = (*w)->Call(MsgType::kLoad, {{"source", source}, {"chunkname", "@" + shown},
+                                       {"params", params}}, opt_.load_budget);
+  if (!r.ok()) {
+    if (r.status().code() == SF_ERR_TIMEOUT)
+      return Status(SF_ERR_TIMEOUT, shown + ": loading took longer than the load budget of " +
+                                        std::to_string(opt_.load_budget.count()) +
+                                        " ms (top-level code must only declare); killed");
+    return r.status();
+  }
+  if (!r->value("ok", false)) return InvalidArgument(r->value("error", std::string("?")));
+  v.declaration = (*r)["declaration"];
+  auto inst = (*w)->Call(MsgType::kInstruments, InstrumentsJson(), opt_.load_budget);
+  if (!inst.ok()) return inst.status();
+  v.worker = std::move(*w);
+  v.loaded_at_us = NowMicros();
+  return v;
+}
+
+StrategyRuntime::Entry& StrategyRuntime::EntryFor(const std::string& file) {
+  auto it = entries_.find(file);
+  if (it != entries_.end()) return it->second;
+  Entry& e = entries_[file];
+  e.file = file;
+  e.status.file = file;
+  e.status.state = "failed";
+  return e;
+}
+
+void StrategyRuntime::Activate(Entry& e, Version v, bool carry_state) {
+  if (carry_state && e.active.worker && e.active.worker->alive()) {
+    auto st = e.active.worker->Call(MsgType::kSaveState, nlohmann::json::object(), opt_.load_budget);
+    if (st.ok() && st->value("ok", false)) {
+      auto rs = v.worker->Call(MsgType::kRestoreState, {{"state", (*st)["state"]}}, opt_.load_budget);
+      if (!rs.ok() || !rs->value("ok", false))
+        spdlog::warn("lua: {}: restoring state into the new version failed: {}", e.file,
+                     rs.ok() ? rs->value("error", std::string("?")) : rs.status().message());
+    } else {
+      spdlog::warn("lua: {}: saving state of the old version failed: {}", e.file,
+                   st.ok() ? st->value("error", std::string("?")) : st.status().message());
+    }
+  }
+  const bool replaced = e.active.worker != nullptr || !e.status.version.empty();
+  e.active = std::move(v);  // the old worker (if any) is killed and reaped here
+  e.status.state = "running";
+  e.status.version = e.active.hash;
+  e.status.name = e.active.declaration.value("name", std::string());
+  e.status.declaration = e.active.declaration;
+  e.status.loaded_at_us = e.active.loaded_at_us;
+  e.disabled_hash.clear();
+  if (replaced) ++e.status.reloads;
+  spdlog::info("lua: {} version {} is running", e.file, e.active.hash.substr(0, 12));
+}
+
+void StrategyRuntime::Disable(Entry& e, const std::string& reason) {
+  if (e.active.worker) e.active.worker->Kill();
+  e.active.worker.reset();
+  e.disabled_hash = e.active.hash;
+  e.status.state = "disabled";
+  e.status.last_error = reason;
+  ++e.status.kills;
+  spdlog::error("lua: {} disabled until its file changes: {}", e.file, reason);
+}
+
+StrategyStatus StrategyRuntime::LoadFile(const std::string& path, bool activate) {
+  return LoadFileImpl(path, activate, false);
+}
+
+StrategyStatus StrategyRuntime::LoadFileImpl(const std::string& path_in, bool activate,
+                                             bool force) {
+  std::error_code ec;
+  const std::string path = fs::absolute(path_in, ec).lexically_normal().string();
+  auto src = ReadText(path);
+  std::string hash = src.ok() ? Sha256Hex(*src) : "";
+  {
+    std::lock_guard lock(mu_);
+    Entry& e = EntryFor(path);
+    if (!src.ok()) {
+      e.status.last_error = src.status().message();
+      return e.status;
+    }
+    // Same bytes as what runs or waits: nothing to do (a disabled version
+    // stays disabled until the file really changes).
+    if (!force && ((hash == e.active.hash && (e.active.worker || hash == e.disabled_hash)) ||
+                   (e.pending && e.pending->hash == hash)))
+      return e.status;
+  }
+  // Compile outside the lock: a bar may be running meanwhile.
+  auto v = Compile(path, *src);
+  std::lock_guard lock(mu_);
+  Entry& e = EntryFor(path);
+  if (!v.ok()) {
+    e.status.last_error = v.status().message();
+    ++e.status.refused;
+    spdlog::error("lua: refused {}: {}{}", path, v.status().message(),
+                  e.active.worker ? " (the previous version keeps running)" : "");
+    return e.status;
+  }
+  // Two files must not declare the same strategy name.
+  const std::string name = v->declaration.value("name", std::string());
+  for (const auto& [file, other] : entries_) {
+    if (file != path && other.status.name == name && other.status.state != "failed") {
+      e.status.last_error = path + ": strategy name '" + name + "' is already declared by " + file;
+      ++e.status.refused;
+      return e.status;
+    }
+  }
+  sources_[v->hash] = v->source;
+  if (on_version_) on_version_(path, v->hash, v->source);
+  e.status.last_error.clear();
+  if (activate || !e.active.worker) {
+    e.pending.reset();
+    e.status.pending_version.clear();
+    Activate(e, std::move(*v), false);
+  } else {
+    e.status.pending_version = v->hash;
+    e.pending = std::move(*v);
+    spdlog::info("lua: {} version {} checked; takes over at the next bar", path,
+                 e.pending->hash.substr(0, 12));
+  }
+  return e.status;
+}
+
+void StrategyRuntime::LoadAll() {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& de : fs::directory_iterator(opt_.scripts_dir, ec))
+    if (de.is_regular_file() && IsStrategyFile(de.path())) files.push_back(de.path().string());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) (void)LoadFile(f, true);
+}
+
+std::vector<std::string> StrategyRuntime::UniverseOf(const Entry& e,
+                                                     const std::vector<std::string>& batch) const {
+  const nlohmann::json& u = e.active.declaration["universe"];
+  std::vector<std::string> out;
+  if (u.contains("symbols")) {
+    std::set<std::string> want;
+    for (const auto& s : u["symbols"]) want.insert(s.get<std::string>());
+    for (const auto& s : batch)
+      if (want.count(s)) out.push_back(s);
+  } else if (u.contains("watchlist")) {
+    auto it = opt_.watchlists.find(u["watchlist"].get<std::string>());
+    if (it == opt_.watchlists.end()) return out;
+    std::set<std::string> want(it->second.begin(), it->second.end());
+    for (const auto& s : batch)
+      if (want.count(s)) out.push_back(s);
+  } else if (u.contains("type")) {
+    const std::string type = u["type"].get<std::string>();
+    for (const auto& s : batch) {
+      auto it = instruments_.find(s);
+      if (it != instruments_.end() && it->second.type == type) out.push_back(s);
+    }
+  }
+  return out;
+}
+
+BarResult StrategyRuntime::OnBarClose(const BarClose& bar) {
+  BarResult result;
+  std::lock_guard lock(mu_);
+  // 1. Bar boundary: pending versions take over, removed files stop.
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    Entry& e = it->second;
+    if (e.remove_pending) {
+      spdlog::info("lua: {} was removed; its strategy stops", e.file);
+      it = entries_.erase(it);
+      continue;
+    }
+    if (e.pending) {
+      Version v = std::move(*e.pending);
+      e.pending.reset();
+      e.status.pending_version.clear();
+      Activate(e, std::move(v), true);
+      result.swapped.push_back(e.status.name);
+    }
+    ++it;
+  }
+  // 2. The batch: symbols of this timeframe that have a series.
+  const std::string tfname(market::TimeframeName(bar.timeframe));
+  std::vector<std::string> batch = bar.symbols;
+  if (batch.empty()) {
+    const std::string suffix = "@" + tfname;
+    for (const auto& [key, slot] : arena_->index())
+      if (key.size() > suffix.size() && key.ends_with(suffix))
+        batch.push_back(key.substr(0, key.size() - suffix.size()));
+  }
+  struct Sent {
+    Entry* e;
+    std::vector<std::string> symbols;
+  };
+  std::vector<Sent> sent;
+  const double bar_time = static_cast<double>(bar.bar_ts) / 1e6;
+  for (auto& [file, e] : entries_) {
+    if (!e.active.worker || e.status.state != "running") continue;
+    if (e.active.declaration.value("timeframe", std::string()) != tfname) continue;
+    std::vector<std::string> syms = UniverseOf(e, batch);
+    std::vector<int> slots;
+    std::vector<std::string> present;
+    for (const auto& s : syms) {
+      int slot = arena_->Find(s, bar.timeframe);
+      if (slot < 0) continue;
+      slots.push_back(slot);
+      present.push_back(s);
+    }
+    if (present.empty()) continue;
+    nlohmann::json req = {{"bar_time", bar_time}, {"slots", slots}, {"symbols", present}};
+    nlohmann::json extras = nlohmann::json::object();
+    if (bar.extras.is_object())
+      for (const auto& s : present)
+        if (bar.extras.contains(s)) extras[s] = bar.extras[s];
+    if (!extras.empty()) req["extras"] = std::move(extras);
+    const auto& tfs = e.active.declaration["timeframes"];
+    if (tfs.is_array() && !tfs.empty()) {
+      nlohmann::json m = nlohmann::json::object();
+      for (const auto& s : present)
+        for (const auto& t : tfs) {
+          auto ptf = market::ParseTimeframe(t.get<std::string>());
+          int slot = ptf ? arena_->Find(s, *ptf) : -1;
+          if (slot >= 0) m[s][t.get<std::string>()] = slot;
+        }
+      req["timeframes"] = std::move(m);
+    }
+    Status s = e.active.worker->Send(MsgType::kEval, req);
+    if (!s.ok()) {
+      Disable(e, "lua worker is gone: " + s.message());
+      result.errors.push_back({e.status.name, e.active.hash, "", e.status.last_error});
+      continue;
+    }
+    sent.push_back({&e, std::move(present)});
+  }
+  // 3. Collect, each strategy within its budget (they ran in parallel).
+  const Deadline deadline = std::chrono::steady_clock::now() + opt_.eval_budget;
+  const int64_t tf_us = market::TimeframeMicros(bar.timeframe);
+  for (Sent& s : sent) {
+    Entry& e = *s.e;
+    const int32_t at = e.active.worker->progress();
+    auto r = e.active.worker->Receive(deadline);
+    if (!r.ok()) {
+      std::string reason;
+      if (r.status().code() == SF_ERR_TIMEOUT) {
+        std::string where = at >= 1 && static_cast<size_t>(at) <= s.symbols.size()
+                                ? " in evaluate(ctx, \"" + s.symbols[at - 1] + "\")" : "";
+        reason = "exceeded its CPU budget of " + std::to_string(opt_.eval_budget.count()) +
+                 " ms per bar" + where + "; killed";
+      } else {
+        reason = r.status().message();
+      }
+      Disable(e, reason);
+      result.errors.push_back({e.status.name, e.active.hash, "", reason});
+      continue;
+    }
+    const nlohmann::json& rep = *r;
+    if (rep.value("memory_exceeded", false)) {
+      std::string reason = "exceeded its memory cap of " + std::to_string(opt_.memory_mb) + " MiB; killed";
+      Disable(e, reason);
+      result.errors.push_back({e.status.name, e.active.hash, "", reason});
+      continue;
+    }
+    if (rep.contains("fatal")) {
+      std::string reason = "the strategy runtime failed: " + rep["fatal"].get<std::string>();
+      Disable(e, reason);
+      result.errors.push_back({e.status.name, e.active.hash, "", reason});
+      continue;
+    }
+    for (const auto& j : rep.value("intents", nlohmann::json::array())) {
+      Intent in;
+      in.strategy = e.status.name;
+      in.version = e.active.hash;
+      in.file = e.file;
+      in.symbol = j.value("symbol", "");
+      in.timeframe = bar.timeframe;
+      in.bar_ts = bar.bar_ts;
+      in.side = j.value("side", "");
+      in.confidence = j.value("confidence", 0.0);
+      in.entry = j.value("entry", 0.0);
+      in.target = j.value("target", 0.0);
+      in.stop = j.value("stop", 0.0);
+      in.expiry_bars = j.value("expiry_bars", 0);
+      in.expires_at = bar.bar_ts + in.expiry_bars * tf_us;
+      in.summary = j.value("summary", "");
+      in.features = j.value("features", nlohmann::json::object());
+      result.intents.push_back(std::move(in));
+    }
+    for (const auto& j : rep.value("rejected", nlohmann::json::array()))
+      result.rejected.push_back({e.status.name, e.active.hash, j.value("symbol", ""),
+                                 j.value("reason", "")});
+    for (const auto& j : rep.value("errors", nlohmann::json::array()))
+      result.errors.push_back({e.status.name, e.active.hash, j.value("symbol", ""),
+                               j.value("message", "")});
+    for (const auto& l : rep.value("logs", nlohmann::json::array()))
+      result.logs.push_back(e.status.name + ": " + l.get<std::string>());
+  }
+  return result;
+}
+
+std::vector<StrategyStatus> StrategyRuntime::Statuses() const {
+  std::lock_guard lock(mu_);
+  std::vector<StrategyStatus> out;
+  for (const auto& [file, e] : entries_) out.push_back(e.status);
+  return out;
+}
+
+std::optional<StrategyStatus> StrategyRuntime::FindStatus(const std::string& file) const {
+  std::error_code ec;
+  const std::string path = fs::absolute(file, ec).lexically_normal().string();
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(path);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.status;
+}
+
+std::optional<std::string> StrategyRuntime::VersionSource(const std::string& hash) const {
+  std::lock_guard lock(mu_);
+  auto it = sources_.find(hash);
+  if (it == sources_.end()) return std::nullopt;
+  return it->second;
+}
+
+void StrategyRuntime::Refresh(const std::string& file, bool force) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(file);
+    if (it != entries_.end()) it->second.remove_pending = true;
+    return;
+  }
+  (void)LoadFileImpl(file, false, force);
+}
+
+Status StrategyRuntime::StartWatching() {
+  if (watcher_.joinable()) return Status::Ok();
+  inotify_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (inotify_fd_ < 0) return IoError(std::string("inotify_init1: ") + strerror(errno));
+  const uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE;
+  if (inotify_add_watch(inotify_fd_, opt_.scripts_dir.c_str(), mask) < 0)
+    return IoError("inotify: cannot watch " + opt_.scripts_dir + ": " + strerror(errno));
+  (void)inotify_add_watch(inotify_fd_, opt_.lib_dir.c_str(), mask);
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  stop_ = false;
+  watcher_ = std::thread([this] { WatchLoop(); });
+  return Status::Ok();
+}
+
+void StrategyRuntime::StopWatching() {
+  if (!watcher_.joinable()) return;
+  stop_ = true;
+  uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof(one));
+  watcher_.join();
+  close(inotify_fd_);
+  close(wake_fd_);
+  inotify_fd_ = wake_fd_ = -1;
+}
+
+void StrategyRuntime::WatchLoop() {
+  alignas(inotify_event) char buf[16384];
+  std::set<std::string> dirty;
+  bool lib_dirty = false;
+  while (!stop_) {
+    pollfd p[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    // Short debounce once something changed: editors write in several steps.
+    int timeout = (dirty.empty() && !lib_dirty) ? 1000 : 50;
+    int r = poll(p, 2, timeout);
+    if (stop_) break;
+    if (r > 0 && (p[0].revents & POLLIN)) {
+      for (;;) {
+        ssize_t n = read(inotify_fd_, buf, sizeof(buf));
+        if (n <= 0) break;
+        for (char* q = buf; q < buf + n;) {
+          auto* ev = reinterpret_cast<inotify_event*>(q);
+          q += sizeof(inotify_event) + ev->len;
+          if (ev->len == 0) continue;
+          fs::path name(ev->name);
+          if (!IsStrategyFile(name)) continue;
+          // The watch descriptor of scripts_dir is 1 (added first).
+          if (ev->wd == 1) dirty.insert((fs::path(opt_.scripts_dir) / name).string());
+          else lib_dirty = true;
+        }
+      }
+      continue;  // keep collecting until quiet for the debounce period
+    }
+    if (r == 0 && (!dirty.empty() || lib_dirty)) {
+      if (lib_dirty) {
+        // A helper changed: every strategy may require it; re-check them all.
+        std::error_code ec;
+        for (const auto& de : fs::directory_iterator(opt_.scripts_dir, ec))
+          if (de.is_regular_file() && IsStrategyFile(de.path())) dirty.insert(de.path().string());
+      }
+      for (const auto& f : dirty) Refresh(f, lib_dirty);
+      dirty.clear();
+      lib_dirty = false;
+    }
+  }
+}
+
+}  // namespace sf::lua

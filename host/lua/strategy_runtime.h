@@ -1,0 +1,214 @@
+// StrategyRuntime: the Lua strategy host the engine calls on every bar close.
+//
+// It owns the series arena, one worker process per strategy (strategy code
+// never runs in the host process), the scripts/ watcher and the status of
+// every strategy file. The engine's part is small:
+//
+//   auto rt = StrategyRuntime::Create(options);      // once
+//   rt->LoadAll(); rt->StartWatching();              // at start
+//   rt->UpdateSeries(series);                        // after bars arrive
+//   BarResult r = rt->OnBarClose({tf, bar_ts});      // per closed bar
+//   for (const Intent& i : r.intents) ...            // to risk / signals
+//
+// Hot reload: a changed scripts/*.lua is compiled and checked in a fresh
+// worker by the watcher thread and becomes the strategy's *pending* version;
+// OnBarClose swaps pending versions in before it evaluates anything, so a bar
+// is never evaluated by a mix of versions. A bad file is refused (file:line
+// in the status), the running version keeps running.
+//
+// Limits: each OnBarClose gives every strategy `eval_budget` of wall time
+// (strategies run in parallel, one process each). A strategy that overruns is
+// killed (SIGKILL), reported, and disabled until its file changes; one that
+// exceeds its memory cap or dies is treated the same. Others are unaffected.
+//
+// Thread-safety: every public method may be called from any thread; one
+// mutex serialises them (OnBarClose holds it for the whole bar).
+#ifndef SF_LUA_STRATEGY_RUNTIME_H_
+#define SF_LUA_STRATEGY_RUNTIME_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+#include "lua/series_arena.h"
+#include "lua/worker_process.h"
+#include "market/bar_series.h"
+
+namespace sf::lua {
+
+struct RuntimeOptions {
+  std::string scripts_dir;                 // strategies: scripts_dir/*.lua
+  std::string lib_dir;                     // default scripts_dir/lib
+  std::string worker_path;                 // default: sf_lua_worker beside the executable
+  std::vector<std::string> plugin_dirs;    // indicator/model plugins for workers
+  nlohmann::json models = nlohmann::json::object();  // name -> {component, config}
+  int history_bars = 500;                  // bars a strategy can see per series
+  uint32_t max_series = 2048;              // (symbol, timeframe) slots in the arena
+  std::chrono::milliseconds eval_budget{2000};  // per strategy per bar
+  std::chrono::milliseconds load_budget{5000};  // compile + declaration
+  size_t memory_mb = 256;                  // Lua heap per strategy
+  int max_intents_per_symbol = 3;
+  int max_intents_per_bar = 100;
+  int atr_period = 14;
+  // Operator parameter values: file stem -> {param: value}.
+  nlohmann::json params = nlohmann::json::object();
+  std::map<std::string, std::vector<std::string>> watchlists;
+};
+
+// What a strategy asked for on one bar, after validation.
+struct Intent {
+  std::string strategy;   // declared name
+  std::string version;    // SHA-256 of the source that produced it (hex)
+  std::string file;
+  std::string symbol;
+  market::Timeframe timeframe = market::Timeframe::k1d;
+  int64_t bar_ts = 0;     // µs, the bar that closed
+  std::string side;       // "buy" | "sell"
+  double confidence = 0;  // 0..1
+  double entry = 0, target = 0, stop = 0;
+  int expiry_bars = 0;
+  int64_t expires_at = 0; // bar_ts + expiry_bars * timeframe length
+  std::string summary;
+  nlohmann::json features = nlohmann::json::object();
+  nlohmann::json ToJson() const;
+};
+
+// An intent refused by validation, or a runtime error inside evaluate.
+struct StrategyProblem {
+  std::string strategy;
+  std::string version;
+  std::string symbol;     // empty when the whole strategy failed
+  std::string message;
+};
+
+struct BarClose {
+  market::Timeframe timeframe = market::Timeframe::k1d;
+  int64_t bar_ts = 0;                 // µs; the bar every listed series just closed
+  std::vector<std::string> symbols;   // empty: every series of this timeframe
+  nlohmann::json extras = nlohmann::json::object();  // SYMBOL -> {news, sentiment, positions, signals}
+};
+
+struct BarResult {
+  std::vector<Intent> intents;
+  std::vector<StrategyProblem> rejected;  // intents refused by validation
+  std::vector<StrategyProblem> errors;    // evaluate errors, kills, deaths
+  std::vector<std::string> logs;          // print()/ctx.log lines, "name: line"
+  std::vector<std::string> swapped;       // strategies whose new version took over at this bar
+};
+
+struct StrategyStatus {
+  std::string file;
+  std::string name;
+  // "running" | "disabled" (killed or died; until its file changes) |
+  // "failed" (never loaded; fix the file)
+  std::string state;
+  std::string version;          // active version hash
+  std::string pending_version;  // checked, waits for the next bar boundary
+  std::string last_error;       // "file:line: message" of the last refused load, or the kill reason
+  int64_t loaded_at_us = 0;
+  int reloads = 0;              // versions that replaced a running one
+  int refused = 0;              // versions refused (syntax, load, declaration errors)
+  int kills = 0;                // times a worker was killed or died
+  nlohmann::json declaration;
+  nlohmann::json ToJson() const;
+};
+
+struct InstrumentInfo {
+  std::string type = "equity";
+  std::string sector;
+  std::string name;
+};
+
+class StrategyRuntime {
+ public:
+  static StatusOr<std::unique_ptr<StrategyRuntime>> Create(RuntimeOptions options);
+  ~StrategyRuntime();
+  StrategyRuntime(const StrategyRuntime&) = delete;
+  StrategyRuntime& operator=(const StrategyRuntime&) = delete;
+
+  // Market data: makes the arena show the newest bars of `series` (up to
+  // index `upto`, exclusive, when given; backtests pass the simulated now).
+  Status UpdateSeries(const market::BarSeries& series, int64_t upto = -1);
+  void SetInstrument(const std::string& symbol, const InstrumentInfo& info);
+
+  // Loads every scripts_dir/*.lua now (each becomes running or failed).
+  void LoadAll();
+  // Compiles and checks one file in a fresh worker. With `activate`, a good
+  // version replaces the running one at once (start-up, tools); otherwise it
+  // becomes pending until the next OnBarClose.
+  StrategyStatus LoadFile(const std::string& path, bool activate);
+  // Watches scripts_dir (and lib/) with inotify; changes load as pending.
+  Status StartWatching();
+  void StopWatching();
+
+  BarResult OnBarClose(const BarClose& bar);
+
+  std::vector<StrategyStatus> Statuses() const;
+  std::optional<StrategyStatus> FindStatus(const std::string& file) const;
+  // Source text of a version seen by this runtime (for the store/API).
+  std::optional<std::string> VersionSource(const std::string& hash) const;
+  // Called (under the runtime's lock) for every version that loaded.
+  void OnVersion(std::function<void(const std::string& file, const std::string& hash,
+                                    const std::string& source)> fn);
+
+  const SeriesArena& arena() const { return *arena_; }
+  const RuntimeOptions& options() const { return opt_; }
+
+ private:
+  struct Version {
+    std::string hash, source;
+    nlohmann::json declaration;
+    std::unique_ptr<WorkerProcess> worker;
+    int64_t loaded_at_us = 0;
+  };
+  struct Entry {
+    std::string file;
+    Version active;          // worker null when not running
+    std::optional<Version> pending;
+    StrategyStatus status;
+    std::string disabled_hash;  // hash of the version that was killed
+    bool remove_pending = false;
+  };
+
+  explicit StrategyRuntime(RuntimeOptions o) : opt_(std::move(o)) {}
+  StatusOr<Version> Compile(const std::string& path, const std::string& source);
+  void Activate(Entry& e, Version v, bool carry_state);
+  void Disable(Entry& e, const std::string& reason);
+  std::vector<std::string> UniverseOf(const Entry& e, const std::vector<std::string>& batch) const;
+  nlohmann::json InstrumentsJson() const;
+  void WatchLoop();
+  void Refresh(const std::string& file, bool force);
+  StrategyStatus LoadFileImpl(const std::string& path, bool activate, bool force);
+  Entry& EntryFor(const std::string& file);
+
+  RuntimeOptions opt_;
+  WorkerConfig wcfg_;
+  std::unique_ptr<SeriesArena> arena_;
+  mutable std::mutex mu_;
+  std::map<std::string, Entry> entries_;  // by file path
+  std::map<std::string, InstrumentInfo> instruments_;
+  std::map<std::string, std::string> sources_;  // hash -> source
+  std::function<void(const std::string&, const std::string&, const std::string&)> on_version_;
+  std::thread watcher_;
+  std::atomic<bool> stop_{false};
+  int inotify_fd_ = -1;
+  int wake_fd_ = -1;
+};
+
+// SHA-256 of `data`, lowercase hex.
+std::string Sha256Hex(const std::string& data);
+
+}  // namespace sf::lua
+
+#endif  // SF_LUA_STRATEGY_RUNTIME_H_

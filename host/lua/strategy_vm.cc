@@ -1,0 +1,1046 @@
+#include "lua/strategy_vm.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+extern "C" {
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+}
+
+#include "market/bar_series.h"
+#include "plugins/registry.h"
+
+namespace sf::lua {
+namespace {
+
+constexpr int kMaxJsonDepth = 32;
+
+std::string ReadFile(const std::string& path, bool* ok) {
+  std::ifstream in(path, std::ios::binary);
+  *ok = static_cast<bool>(in);
+  if (!*ok) return {};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string LuaTypeName(lua_State* L, int idx) { return lua_typename(L, lua_type(L, idx)); }
+
+// Pushes a JSON value as a Lua value.
+void PushJson(lua_State* L, const nlohmann::json& j, int depth = 0) {
+  if (depth > kMaxJsonDepth || j.is_null()) {
+    lua_pushnil(L);
+  } else if (j.is_boolean()) {
+    lua_pushboolean(L, j.get<bool>());
+  } else if (j.is_number()) {
+    lua_pushnumber(L, j.get<double>());
+  } else if (j.is_string()) {
+    const auto& s = j.get_ref<const std::string&>();
+    lua_pushlstring(L, s.data(), s.size());
+  } else if (j.is_array()) {
+    lua_createtable(L, static_cast<int>(j.size()), 0);
+    int i = 1;
+    for (const auto& v : j) {
+      PushJson(L, v, depth + 1);
+      lua_rawseti(L, -2, i++);
+    }
+  } else {
+    lua_createtable(L, 0, static_cast<int>(j.size()));
+    for (const auto& [k, v] : j.items()) {
+      lua_pushlstring(L, k.data(), k.size());
+      PushJson(L, v, depth + 1);
+      lua_rawset(L, -3);
+    }
+  }
+}
+
+// Converts the Lua value at idx into JSON for saved state. Only numbers,
+// strings, booleans and tables of them; `path` names the field in errors.
+Status ToJson(lua_State* L, int idx, const std::string& path, int depth, nlohmann::json* out) {
+  idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+  switch (lua_type(L, idx)) {
+    case LUA_TNIL: *out = nullptr; return Status::Ok();
+    case LUA_TBOOLEAN: *out = static_cast<bool>(lua_toboolean(L, idx)); return Status::Ok();
+    case LUA_TNUMBER: {
+      double d = lua_tonumber(L, idx);
+      if (std::isfinite(d)) *out = d; else *out = nullptr;
+      return Status::Ok();
+    }
+    case LUA_TSTRING: {
+      size_t n;
+      const char* s = lua_tolstring(L, idx, &n);
+      *out = std::string(s, n);
+      return Status::Ok();
+    }
+    case LUA_TTABLE: break;
+    default:
+      return InvalidArgument("state field '" + path + "' holds a " + LuaTypeName(L, idx) +
+                             "; only numbers, strings, booleans and tables can be saved");
+  }
+  if (depth > kMaxJsonDepth)
+    return InvalidArgument("state field '" + path + "' is nested deeper than 32 levels");
+  size_t alen = lua_objlen(L, idx);
+  size_t count = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    ++count;
+    lua_pop(L, 1);
+  }
+  if (alen > 0 && alen == count) {
+    *out = nlohmann::json::array();
+    for (size_t i = 1; i <= alen; ++i) {
+      lua_rawgeti(L, idx, static_cast<int>(i));
+      nlohmann::json v;
+      Status s = ToJson(L, -1, path + "[" + std::to_string(i) + "]", depth + 1, &v);
+      lua_pop(L, 1);
+      SF_RETURN_IF_ERROR(s);
+      out->push_back(std::move(v));
+    }
+    return Status::Ok();
+  }
+  *out = nlohmann::json::object();
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    std::string key;
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      key = lua_tostring(L, -2);
+    } else if (lua_type(L, -2) == LUA_TNUMBER) {
+      char buf[64];
+      snprintf(buf, sizeof(buf), "%.17g", lua_tonumber(L, -2));
+      key = buf;
+    } else {
+      lua_pop(L, 2);
+      return InvalidArgument("state field '" + path + "' has a key that is not a string or number");
+    }
+    nlohmann::json v;
+    Status s = ToJson(L, -1, path.empty() ? key : path + "." + key, depth + 1, &v);
+    lua_pop(L, 1);
+    if (!s.ok()) {
+      lua_pop(L, 1);
+      return s;
+    }
+    (*out)[key] = std::move(v);
+  }
+  return Status::Ok();
+}
+
+std::string NumText(double d) {
+  char buf[64];
+  snprintf(buf, sizeof(buf), "%.10g", d);
+  return buf;
+}
+
+}  // namespace
+
+void* StrategyVm::Alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
+  auto* vm = static_cast<StrategyVm*>(ud);
+  if (nsize == 0) {
+    if (ptr != nullptr) {
+      vm->mem_used_ -= osize;
+      free(ptr);
+    }
+    return nullptr;
+  }
+  const size_t old = ptr ? osize : 0;
+  if (nsize > old && vm->mem_used_ + (nsize - old) > vm->opt_.memory_limit) {
+    vm->mem_refused_ = true;
+    return nullptr;
+  }
+  void* p = realloc(ptr, nsize);
+  if (p == nullptr) return nullptr;
+  vm->mem_used_ = vm->mem_used_ - old + nsize;
+  return p;
+}
+
+StatusOr<std::unique_ptr<StrategyVm>> StrategyVm::Create(const VmOptions& options) {
+  if (options.arena == nullptr) return InvalidArgument("StrategyVm: an arena is required");
+  std::unique_ptr<StrategyVm> vm(new StrategyVm(options));
+  if (vm->opt_.progress == nullptr) vm->opt_.progress = &vm->local_progress_;
+  SF_RETURN_IF_ERROR(vm->Bootstrap());
+  return vm;
+}
+
+StrategyVm::~StrategyVm() {
+  if (L_ != nullptr) lua_close(L_);
+}
+
+Status StrategyVm::Bootstrap() {
+  L_ = lua_newstate(&StrategyVm::Alloc, this);
+  if (L_ == nullptr) return Internal("lua_newstate failed (allocator refused the state)");
+  luaL_openlibs(L_);
+
+  const std::string path = opt_.lib_dir + "/sf/runtime.lua";
+  bool ok;
+  std::string src = ReadFile(path, &ok);
+  if (!ok) return NotFound("lua runtime: cannot read " + path);
+  if (luaL_loadbufferx(L_, src.data(), src.size(), "@sf/runtime.lua", "t") != 0) {
+    std::string err = lua_tostring(L_, -1);
+    return Internal("lua runtime: " + err);
+  }
+  const ArenaHeader& h = opt_.arena->header();
+  lua_createtable(L_, 0, 12);
+  lua_pushlightuserdata(L_, const_cast<ArenaSlot*>(opt_.arena->slots()));
+  lua_setfield(L_, -2, "slots_addr");
+  lua_pushlightuserdata(L_, const_cast<double*>(opt_.arena->data()));
+  lua_setfield(L_, -2, "data_addr");
+  lua_pushlightuserdata(L_, &ind_base_);
+  lua_setfield(L_, -2, "ind_base_addr");
+  lua_pushlightuserdata(L_, const_cast<int32_t*>(opt_.progress));
+  lua_setfield(L_, -2, "progress_addr");
+  lua_pushinteger(L_, h.capacity);
+  lua_setfield(L_, -2, "capacity");
+  lua_pushlightuserdata(L_, this);
+  lua_pushcclosure(L_, &StrategyVm::ComputeL, 1);
+  lua_setfield(L_, -2, "compute");
+  lua_pushlightuserdata(L_, this);
+  lua_pushcclosure(L_, &StrategyVm::PredictL, 1);
+  lua_setfield(L_, -2, "predict");
+  lua_pushlightuserdata(L_, this);
+  lua_pushcclosure(L_, &StrategyVm::ReadLibL, 1);
+  lua_setfield(L_, -2, "read_lib");
+  if (lua_pcall(L_, 1, 1, 0) != 0) {
+    std::string err = lua_tostring(L_, -1);
+    return Internal("lua runtime: " + err);
+  }
+  runtime_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
+
+  // Seal: nothing dangerous stays reachable from the real globals or the
+  // module cache, even if a strategy found a way to them.
+  static const char* kRemove[] = {"io", "os", "debug", "ffi", "jit", "package", "dofile",
+                                  "loadfile", "load", "loadstring", "require", "module",
+                                  "getfenv", "setfenv", "newproxy", "collectgarbage",
+                                  "rawset", "setmetatable", "string", "table", "coroutine",
+                                  "math", "bit", "print", "gcinfo"};
+  lua_getfield(L_, LUA_REGISTRYINDEX, "_LOADED");
+  for (const char* name : kRemove) {
+    lua_pushnil(L_);
+    lua_setfield(L_, LUA_GLOBALSINDEX, name);
+    if (lua_istable(L_, -1)) {
+      lua_pushnil(L_);
+      lua_setfield(L_, -2, name);
+    }
+  }
+  static const char* kLoadedRemove[] = {"table.new", "table.clear", "jit.util", "jit.profile",
+                                        "thread.exdata", "_G"};
+  if (lua_istable(L_, -1)) {
+    for (const char* name : kLoadedRemove) {
+      lua_pushnil(L_);
+      lua_setfield(L_, -2, name);
+    }
+  }
+  lua_pop(L_, 1);
+  lua_gc(L_, LUA_GCCOLLECT, 0);
+  return Status::Ok();
+}
+
+Status StrategyVm::CallRuntime(const char* fn, int nargs, int nresults) {
+  // Stack: args...; insert R[fn] below them.
+  lua_rawgeti(L_, LUA_REGISTRYINDEX, runtime_ref_);
+  lua_getfield(L_, -1, fn);
+  lua_remove(L_, -2);
+  lua_insert(L_, -(nargs + 1));
+  if (lua_pcall(L_, nargs, nresults, 0) != 0) {
+    std::string err = lua_isstring(L_, -1) ? lua_tostring(L_, -1) : "(error object is not a string)";
+    lua_pop(L_, 1);
+    return Internal(err);
+  }
+  return Status::Ok();
+}
+
+int StrategyVm::ReadLibL(lua_State* L) {
+  auto* vm = static_cast<StrategyVm*>(lua_touserdata(L, lua_upvalueindex(1)));
+  const char* name = luaL_checkstring(L, 1);
+  // The sandbox already checked the name (letters, digits, '_', single dots).
+  std::string rel(name);
+  for (char& c : rel)
+    if (c == '.') c = '/';
+  rel += ".lua";
+  const std::string path = vm->opt_.lib_dir + "/" + rel;
+  bool ok;
+  std::string src = ReadFile(path, &ok);
+  if (!ok) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "no file scripts/lib/%s", rel.c_str());
+    return 2;
+  }
+  lua_pushlstring(L, src.data(), src.size());
+  std::string chunk = "@lib/" + rel;
+  lua_pushlstring(L, chunk.data(), chunk.size());
+  return 2;
+}
+
+int StrategyVm::ComputeL(lua_State* L) {
+  auto* vm = static_cast<StrategyVm*>(lua_touserdata(L, lua_upvalueindex(1)));
+  char err[512];
+  err[0] = 0;
+  int r = vm->Compute(L, err, sizeof(err));
+  if (r < 0) return luaL_error(L, "%s", err);
+  return r;
+}
+
+// (slot, name, params) -> off, n, output names. No C++ object with a
+// destructor is alive when the caller raises the error.
+int StrategyVm::Compute(lua_State* L, char* err, size_t errcap) {
+  const int slot = static_cast<int>(lua_tointeger(L, 1));
+  const char* name = lua_tostring(L, 2);
+  if (name == nullptr) {
+    snprintf(err, errcap, "indicator: name must be a string");
+    return -1;
+  }
+  if (opt_.indicators == nullptr) {
+    snprintf(err, errcap, "indicator '%s': no indicator plugins are loaded", name);
+    return -1;
+  }
+  const IndicatorInfo* info = opt_.indicators->Find(name);
+  if (info == nullptr) {
+    std::string known;
+    for (const auto& id : opt_.indicators->Ids()) known += (known.empty() ? "" : ", ") + id;
+    snprintf(err, errcap, "indicator '%s' is not provided by any loaded plugin (known: %s)", name,
+             known.c_str());
+    return -1;
+  }
+  if (slot < 0 || static_cast<uint32_t>(slot) >= opt_.arena->header().max_slots) {
+    snprintf(err, errcap, "indicator '%s': called outside evaluate (no current series)", name);
+    return -1;
+  }
+  try {
+    std::vector<double> params(info->params.size());
+    for (size_t i = 0; i < params.size(); ++i) params[i] = info->params[i].default_value;
+    if (lua_istable(L, 3)) {
+      lua_pushnil(L);
+      while (lua_next(L, 3) != 0) {
+        if (lua_type(L, -2) != LUA_TSTRING) {
+          lua_pop(L, 2);
+          snprintf(err, errcap, "indicator '%s': parameter names must be strings", name);
+          return -1;
+        }
+        const char* pname = lua_tostring(L, -2);
+        size_t k = 0;
+        while (k < info->params.size() && info->params[k].name != pname) ++k;
+        if (k == info->params.size()) {
+          std::string names;
+          for (const auto& p : info->params) names += (names.empty() ? "" : ", ") + p.name;
+          lua_pop(L, 2);
+          snprintf(err, errcap, "indicator '%s': unknown parameter '%s' (parameters: %s)", name,
+                   pname, names.c_str());
+          return -1;
+        }
+        const IndicatorParam& p = info->params[k];
+        double v;
+        if (lua_type(L, -1) == LUA_TNUMBER) {
+          v = lua_tonumber(L, -1);
+        } else if (p.type == "enum" && lua_type(L, -1) == LUA_TSTRING) {
+          std::string s = lua_tostring(L, -1);
+          size_t e = 0;
+          while (e < p.values.size() && p.values[e] != s) ++e;
+          if (e == p.values.size()) {
+            lua_pop(L, 2);
+            snprintf(err, errcap, "indicator '%s': parameter '%s' has no value '%s'", name,
+                     p.name.c_str(), s.c_str());
+            return -1;
+          }
+          v = static_cast<double>(e);
+        } else {
+          const char* tn = lua_typename(L, lua_type(L, -1));
+          lua_pop(L, 2);
+          snprintf(err, errcap, "indicator '%s': parameter '%s' must be a number, got %s", name,
+                   p.name.c_str(), tn);
+          return -1;
+        }
+        lua_pop(L, 1);
+        if (!std::isfinite(v) || v < p.min || v > p.max ||
+            (p.type == "int" && v != std::floor(v))) {
+          lua_pop(L, 1);
+          snprintf(err, errcap,
+                   "indicator '%s': parameter '%s' = %s breaks its rule (%s in [%s, %s])", name,
+                   p.name.c_str(), NumText(v).c_str(), p.type.c_str(), NumText(p.min).c_str(),
+                   NumText(p.max).c_str());
+          return -1;
+        }
+        params[k] = v;
+      }
+    }
+    const sf_bar_series in = opt_.arena->View(slot);
+    const size_t n = static_cast<size_t>(in.count);
+    const size_t outs = info->outputs.size();
+    const size_t need = ind_used_ + n * outs;
+    if (need > opt_.indicator_buffer_cells) {
+      snprintf(err, errcap,
+               "indicator '%s': over the per-bar indicator budget of %zu values (too many "
+               "distinct indicator calls)",
+               name, opt_.indicator_buffer_cells);
+      return -1;
+    }
+    if (need > ind_cap_) {
+      size_t cap = std::max<size_t>(need, ind_cap_ * 2 + 4096);
+      std::unique_ptr<double[]> nb(new double[cap]);
+      if (ind_used_ > 0) std::memcpy(nb.get(), ind_buf_.get(), ind_used_ * sizeof(double));
+      ind_buf_ = std::move(nb);
+      ind_cap_ = cap;
+      ind_base_ = ind_buf_.get();
+    }
+    const size_t off = ind_used_;
+    std::vector<double*> outputs(outs);
+    for (size_t k = 0; k < outs; ++k) outputs[k] = ind_base_ + off + k * n;
+    if (n > 0) {
+      Status s = opt_.indicators->Compute(*info, params, in, outputs.data());
+      if (!s.ok()) {
+        snprintf(err, errcap, "%s", s.message().c_str());
+        return -1;
+      }
+    }
+    ind_used_ = need;
+    lua_pushinteger(L, static_cast<lua_Integer>(off));
+    lua_pushinteger(L, static_cast<lua_Integer>(n));
+    lua_createtable(L, static_cast<int>(outs), 0);
+    for (size_t k = 0; k < outs; ++k) {
+      lua_pushstring(L, info->outputs[k].c_str());
+      lua_rawseti(L, -2, static_cast<int>(k + 1));
+    }
+    return 3;
+  } catch (const std::exception& e) {
+    snprintf(err, errcap, "indicator '%s': %s", name, e.what());
+    return -1;
+  }
+}
+
+int StrategyVm::PredictL(lua_State* L) {
+  auto* vm = static_cast<StrategyVm*>(lua_touserdata(L, lua_upvalueindex(1)));
+  char err[512];
+  err[0] = 0;
+  int r = vm->Predict(L, err, sizeof(err));
+  if (r < 0) return luaL_error(L, "%s", err);
+  return r;
+}
+
+// (model, features) -> probability (first output) or a list of outputs; nil
+// when no model of that name is loaded (strategies treat it as neutral).
+int StrategyVm::Predict(lua_State* L, char* err, size_t errcap) {
+  const char* name = lua_tostring(L, 1);
+  if (name == nullptr) {
+    snprintf(err, errcap, "predict: model name must be a string");
+    return -1;
+  }
+  if (opt_.models == nullptr) {
+    lua_pushnil(L);
+    return 1;
+  }
+  auto it = opt_.models->find(name);
+  if (it == opt_.models->end() || it->second.vt == nullptr || it->second.vt->predict == nullptr) {
+    lua_pushnil(L);
+    return 1;
+  }
+  const ModelHandle& m = it->second;
+  if (!lua_istable(L, 2)) {
+    snprintf(err, errcap, "predict('%s'): features must be a table", name);
+    return -1;
+  }
+  try {
+    std::vector<double> row;
+    size_t alen = lua_objlen(L, 2);
+    if (alen > 0) {
+      for (size_t i = 1; i <= alen; ++i) {
+        lua_rawgeti(L, 2, static_cast<int>(i));
+        row.push_back(lua_isnumber(L, -1) ? lua_tonumber(L, -1) : NAN);
+        lua_pop(L, 1);
+      }
+    } else {
+      for (const auto& f : m.features) {
+        lua_getfield(L, 2, f.c_str());
+        row.push_back(lua_isnumber(L, -1) ? lua_tonumber(L, -1) : NAN);
+        lua_pop(L, 1);
+      }
+    }
+    double out[16];
+    int64_t cols = 0;
+    plugins::ClearPluginError();
+    sf_status s = m.vt->predict(m.instance, row.data(), 1, static_cast<int64_t>(row.size()), out,
+                                16, &cols);
+    if (s < 0) {
+      std::string msg = plugins::TakePluginError(sf_status_name(s));
+      snprintf(err, errcap, "predict('%s'): %s", name, msg.c_str());
+      return -1;
+    }
+    if (cols <= 1) {
+      lua_pushnumber(L, out[0]);
+      return 1;
+    }
+    lua_createtable(L, static_cast<int>(cols), 0);
+    for (int64_t k = 0; k < cols && k < 16; ++k) {
+      lua_pushnumber(L, out[k]);
+      lua_rawseti(L, -2, static_cast<int>(k + 1));
+    }
+    return 1;
+  } catch (const std::exception& e) {
+    snprintf(err, errcap, "predict('%s'): %s", name, e.what());
+    return -1;
+  }
+}
+
+StatusOr<nlohmann::json> StrategyVm::Load(const std::string& source, const std::string& chunkname,
+                                          const nlohmann::json& param_overrides) {
+  file_ = chunkname.size() > 1 && chunkname[0] == '@' ? chunkname.substr(1) : chunkname;
+  if (!source.empty() && source[0] == '\x1b')
+    return InvalidArgument(file_ + ": precompiled (bytecode) strategies are not accepted; give the source");
+  if (luaL_loadbufferx(L_, source.data(), source.size(), chunkname.c_str(), "t") != 0) {
+    std::string err = lua_tostring(L_, -1);
+    lua_pop(L_, 1);
+    return InvalidArgument(err);
+  }
+  Status s = CallRuntime("run_chunk", 1, 1);
+  if (!s.ok()) return InvalidArgument(s.message());
+  nlohmann::json decl;
+  s = ValidateDeclaration(file_, param_overrides, &decl);
+  if (!s.ok()) {
+    lua_settop(L_, 0);
+    return s;
+  }
+  return decl;
+}
+
+// The declaration table is on the top of the stack; on success it is bound.
+Status StrategyVm::ValidateDeclaration(const std::string& file, const nlohmann::json& overrides,
+                                       nlohmann::json* decl) {
+  const int d = lua_gettop(L_);
+  auto fail = [&](const std::string& m) { return InvalidArgument(file + ": " + m); };
+  if (!lua_istable(L_, d))
+    return fail("the file must return a declaration table (return { name = ..., timeframe = ..., "
+                "universe = ..., evaluate = function(ctx, symbol) ... end }), got " +
+                LuaTypeName(L_, d));
+  static const char* kKnown[] = {"name", "description", "timeframe", "timeframes", "universe",
+                                 "params", "evaluate", "rank", "save", "restore", "history",
+                                 "max_intents"};
+  lua_pushnil(L_);
+  while (lua_next(L_, d) != 0) {
+    lua_pop(L_, 1);
+    if (lua_type(L_, -1) != LUA_TSTRING) {
+      lua_pop(L_, 1);
+      return fail("declaration keys must be names (found a " + LuaTypeName(L_, -1) + " key)");
+    }
+    std::string k = lua_tostring(L_, -1);
+    bool known = false;
+    for (const char* n : kKnown) known = known || k == n;
+    if (!known) {
+      lua_pop(L_, 1);
+      std::string list;
+      for (const char* n : kKnown) list += (list.empty() ? "" : ", ") + std::string(n);
+      return fail("unknown declaration field '" + k + "' (known: " + list + ")");
+    }
+  }
+  nlohmann::json out = nlohmann::json::object();
+  auto get_string = [&](const char* f, bool required, std::string* v) -> Status {
+    lua_getfield(L_, d, f);
+    int t = lua_type(L_, -1);
+    if (t == LUA_TSTRING) *v = lua_tostring(L_, -1);
+    lua_pop(L_, 1);
+    if (t == LUA_TNIL && !required) return Status::Ok();
+    if (t != LUA_TSTRING)
+      return fail(std::string("declaration field '") + f + "' must be a string" +
+                  (t == LUA_TNIL ? " (it is missing)" : ""));
+    return Status::Ok();
+  };
+  std::string name, tf, description;
+  SF_RETURN_IF_ERROR(get_string("name", true, &name));
+  bool name_ok = !name.empty() && name.size() <= 64;
+  for (char c : name) name_ok = name_ok && (islower(static_cast<unsigned char>(c)) || isdigit(static_cast<unsigned char>(c)) || c == '_');
+  if (!name_ok) return fail("declaration field 'name' must be 1-64 characters of a-z, 0-9 and _ (got '" + name + "')");
+  SF_RETURN_IF_ERROR(get_string("timeframe", true, &tf));
+  if (!market::ParseTimeframe(tf))
+    return fail("declaration field 'timeframe' must be one of 1m, 5m, 15m, 1h, 4h, 1d (got '" + tf + "')");
+  SF_RETURN_IF_ERROR(get_string("description", false, &description));
+  out["name"] = name;
+  out["timeframe"] = tf;
+  out["description"] = description;
+
+  // timeframes: extra timeframes read through ctx.bars_of(tf).
+  out["timeframes"] = nlohmann::json::array();
+  lua_getfield(L_, d, "timeframes");
+  if (lua_istable(L_, -1)) {
+    for (size_t i = 1; i <= lua_objlen(L_, -1); ++i) {
+      lua_rawgeti(L_, -1, static_cast<int>(i));
+      const char* s = lua_tostring(L_, -1);
+      bool ok = lua_type(L_, -1) == LUA_TSTRING && market::ParseTimeframe(s ? s : "");
+      std::string v = s ? s : "";
+      lua_pop(L_, 1);
+      if (!ok) {
+        lua_pop(L_, 1);
+        return fail("declaration field 'timeframes[" + std::to_string(i) + "]' must be a timeframe like \"1h\"");
+      }
+      out["timeframes"].push_back(v);
+    }
+  } else if (!lua_isnil(L_, -1)) {
+    lua_pop(L_, 1);
+    return fail("declaration field 'timeframes' must be a list like {\"1h\"}");
+  }
+  lua_pop(L_, 1);
+
+  // universe: {"AAPL", ...} | "watchlist name" | {type = "equity"}
+  lua_getfield(L_, d, "universe");
+  if (lua_type(L_, -1) == LUA_TSTRING) {
+    out["universe"] = {{"watchlist", lua_tostring(L_, -1)}};
+  } else if (lua_istable(L_, -1)) {
+    lua_getfield(L_, -1, "type");
+    if (lua_type(L_, -1) == LUA_TSTRING) {
+      out["universe"] = {{"type", lua_tostring(L_, -1)}};
+      lua_pop(L_, 1);
+    } else {
+      lua_pop(L_, 1);
+      nlohmann::json syms = nlohmann::json::array();
+      size_t n = lua_objlen(L_, -1);
+      for (size_t i = 1; i <= n; ++i) {
+        lua_rawgeti(L_, -1, static_cast<int>(i));
+        bool ok = lua_type(L_, -1) == LUA_TSTRING && lua_objlen(L_, -1) > 0 && lua_objlen(L_, -1) < 24;
+        std::string v = ok ? lua_tostring(L_, -1) : "";
+        lua_pop(L_, 1);
+        if (!ok) {
+          lua_pop(L_, 1);
+          return fail("declaration field 'universe[" + std::to_string(i) + "]' must be a symbol string of 1-23 characters");
+        }
+        syms.push_back(v);
+      }
+      if (syms.empty()) {
+        lua_pop(L_, 1);
+        return fail("declaration field 'universe' must list symbols, name a watchlist, or be {type = \"equity\"}; it is empty");
+      }
+      out["universe"] = {{"symbols", syms}};
+    }
+  } else {
+    lua_pop(L_, 1);
+    return fail("declaration field 'universe' must be a list of symbols, a watchlist name, or {type = \"equity\"}");
+  }
+  lua_pop(L_, 1);
+
+  auto check_fn = [&](const char* f, bool required) -> Status {
+    lua_getfield(L_, d, f);
+    int t = lua_type(L_, -1);
+    lua_pop(L_, 1);
+    if (t == LUA_TFUNCTION || (t == LUA_TNIL && !required)) return Status::Ok();
+    return fail(std::string("declaration field '") + f + "' must be a function" +
+                (t == LUA_TNIL ? " (it is missing)" : ""));
+  };
+  SF_RETURN_IF_ERROR(check_fn("evaluate", true));
+  SF_RETURN_IF_ERROR(check_fn("rank", false));
+  SF_RETURN_IF_ERROR(check_fn("save", false));
+  SF_RETURN_IF_ERROR(check_fn("restore", false));
+  lua_getfield(L_, d, "rank");
+  out["has_rank"] = lua_isfunction(L_, -1) != 0;
+  lua_pop(L_, 1);
+
+  int max_intents = opt_.max_intents_per_symbol;
+  lua_getfield(L_, d, "max_intents");
+  if (!lua_isnil(L_, -1)) {
+    double v = lua_isnumber(L_, -1) ? lua_tonumber(L_, -1) : -1;
+    lua_pop(L_, 1);
+    if (!(v >= 1 && v <= opt_.max_intents_per_symbol && v == std::floor(v)))
+      return fail("declaration field 'max_intents' must be a whole number in [1, " +
+                  std::to_string(opt_.max_intents_per_symbol) + "]");
+    max_intents = static_cast<int>(v);
+  } else {
+    lua_pop(L_, 1);
+  }
+  out["max_intents"] = max_intents;
+  lua_getfield(L_, d, "history");
+  if (!lua_isnil(L_, -1)) {
+    double v = lua_isnumber(L_, -1) ? lua_tonumber(L_, -1) : -1;
+    lua_pop(L_, 1);
+    const int hist = opt_.arena->header().history_bars;
+    if (!(v >= 1 && v <= hist && v == std::floor(v)))
+      return fail("declaration field 'history' must be a whole number of bars in [1, " +
+                  std::to_string(hist) + "] (the host keeps " + std::to_string(hist) + " bars)");
+    out["history"] = static_cast<int>(v);
+  } else {
+    lua_pop(L_, 1);
+    out["history"] = nullptr;
+  }
+
+  // params: name = default | { default =, min =, max =, description = }
+  nlohmann::json params = nlohmann::json::object();
+  nlohmann::json values = nlohmann::json::object();
+  lua_getfield(L_, d, "params");
+  if (lua_istable(L_, -1)) {
+    const int p = lua_gettop(L_);
+    lua_pushnil(L_);
+    while (lua_next(L_, p) != 0) {
+      if (lua_type(L_, -2) != LUA_TSTRING) {
+        lua_settop(L_, d);
+        return fail("declaration field 'params' must map names to defaults");
+      }
+      std::string pname = lua_tostring(L_, -2);
+      nlohmann::json spec = nlohmann::json::object();
+      auto scalar = [&](int idx, nlohmann::json* v) {
+        switch (lua_type(L_, idx)) {
+          case LUA_TNUMBER: {
+            double x = lua_tonumber(L_, idx);
+            if (!std::isfinite(x)) return false;
+            *v = x;
+            return true;
+          }
+          case LUA_TBOOLEAN: *v = static_cast<bool>(lua_toboolean(L_, idx)); return true;
+          case LUA_TSTRING: *v = std::string(lua_tostring(L_, idx)); return true;
+          default: return false;
+        }
+      };
+      nlohmann::json def;
+      if (lua_istable(L_, -1)) {
+        lua_getfield(L_, -1, "default");
+        bool ok = scalar(-1, &def);
+        lua_pop(L_, 1);
+        if (!ok) {
+          lua_settop(L_, d);
+          return fail("param '" + pname + "' needs a finite number, boolean or string 'default'");
+        }
+        for (const char* bound : {"min", "max"}) {
+          lua_getfield(L_, -1, bound);
+          if (lua_type(L_, -1) == LUA_TNUMBER) spec[bound] = lua_tonumber(L_, -1);
+          else if (!lua_isnil(L_, -1)) {
+            lua_settop(L_, d);
+            return fail("param '" + pname + "': '" + bound + "' must be a number");
+          }
+          lua_pop(L_, 1);
+        }
+        lua_getfield(L_, -1, "description");
+        if (lua_type(L_, -1) == LUA_TSTRING) spec["description"] = lua_tostring(L_, -1);
+        lua_pop(L_, 1);
+      } else if (!scalar(-1, &def)) {
+        lua_settop(L_, d);
+        return fail("param '" + pname + "' must be a default value or {default = ..., min = ..., max = ...}");
+      }
+      spec["default"] = def;
+      nlohmann::json value = def;
+      if (overrides.contains(pname)) value = overrides[pname];
+      if (value.type() != def.type() && !(value.is_number() && def.is_number())) {
+        lua_settop(L_, d);
+        return fail("param '" + pname + "': the configured value " + value.dump() +
+                    " does not have the type of its default " + def.dump());
+      }
+      if (value.is_number()) {
+        double x = value.get<double>();
+        if ((spec.contains("min") && x < spec["min"].get<double>()) ||
+            (spec.contains("max") && x > spec["max"].get<double>())) {
+          lua_settop(L_, d);
+          return fail("param '" + pname + "' = " + NumText(x) + " is outside [" +
+                      (spec.contains("min") ? NumText(spec["min"]) : "-inf") + ", " +
+                      (spec.contains("max") ? NumText(spec["max"]) : "inf") + "]");
+        }
+      }
+      spec["value"] = value;
+      values[pname] = value;
+      params[pname] = spec;
+      lua_pop(L_, 1);
+    }
+  } else if (!lua_isnil(L_, -1)) {
+    lua_settop(L_, d);
+    return fail("declaration field 'params' must be a table");
+  }
+  lua_pop(L_, 1);
+  for (auto it = overrides.begin(); it != overrides.end(); ++it)
+    if (!params.contains(it.key()))
+      return fail("configured param '" + it.key() + "' is not declared by the strategy");
+  out["params"] = params;
+
+  // Bind: R.bind(decl, params, limits)
+  PushJson(L_, values);
+  lua_createtable(L_, 0, 2);
+  lua_pushinteger(L_, max_intents);
+  lua_setfield(L_, -2, "max_per_symbol");
+  lua_pushinteger(L_, opt_.atr_period);
+  lua_setfield(L_, -2, "atr_period");
+  // Stack: decl, values, limits
+  Status s = CallRuntime("bind", 3, 0);
+  lua_settop(L_, 0);
+  if (!s.ok()) return fail(s.message());
+  opt_.max_intents_per_symbol = max_intents;
+  *decl = std::move(out);
+  return Status::Ok();
+}
+
+// The value on top of the stack is what evaluate returned for `symbol`.
+void StrategyVm::CollectIntents(const std::string& symbol, int slot, nlohmann::json* intents,
+                                nlohmann::json* rejected) {
+  const int top = lua_gettop(L_);
+  auto reject = [&](const std::string& reason) {
+    rejected->push_back({{"symbol", symbol}, {"reason", reason}});
+  };
+  if (!lua_istable(L_, top)) {
+    reject("evaluate returned a " + LuaTypeName(L_, top) +
+           "; return nil, one intent table, or a list of intent tables");
+    return;
+  }
+  std::vector<int> items;  // absolute stack indexes of intent tables
+  lua_getfield(L_, top, "side");
+  const bool single = !lua_isnil(L_, -1);
+  lua_pop(L_, 1);
+  if (single) {
+    items.push_back(top);
+  } else {
+    size_t n = lua_objlen(L_, top);
+    if (n == 0) {
+      reject("evaluate returned a table that is neither an intent (no 'side' field) nor a list of intents");
+      return;
+    }
+    for (size_t i = 1; i <= n && i <= 1000; ++i) {
+      lua_rawgeti(L_, top, static_cast<int>(i));
+      items.push_back(lua_gettop(L_));
+    }
+  }
+  const double close = [&] {
+    const ArenaSlot& s = opt_.arena->slots()[slot];
+    if (s.len <= 0) return static_cast<double>(NAN);
+    return opt_.arena->data()[s.base + kColClose * opt_.arena->header().capacity + s.start + s.len - 1];
+  }();
+  int accepted = 0;
+  for (size_t idx = 0; idx < items.size(); ++idx) {
+    const int t = items[idx];
+    const std::string where = "intent " + std::to_string(idx + 1) + " for " + symbol;
+    if (!lua_istable(L_, t)) {
+      reject(where + ": must be a table, got " + LuaTypeName(L_, t));
+      continue;
+    }
+    if (accepted >= opt_.max_intents_per_symbol) {
+      reject(where + ": over the cap of " + std::to_string(opt_.max_intents_per_symbol) +
+             " intents per symbol per bar (declaration 'max_intents')");
+      continue;
+    }
+    nlohmann::json j = {{"symbol", symbol}};
+    std::string bad;
+    static const char* kFields[] = {"side", "confidence", "entry", "target", "stop", "target_atr",
+                                    "stop_atr", "expiry", "summary", "features"};
+    lua_pushnil(L_);
+    while (bad.empty() && lua_next(L_, t) != 0) {
+      lua_pop(L_, 1);
+      if (lua_type(L_, -1) != LUA_TSTRING) {
+        bad = where + ": field names must be strings";
+        break;
+      }
+      std::string k = lua_tostring(L_, -1);
+      bool known = false;
+      for (const char* f : kFields) known = known || k == f;
+      if (!known) {
+        bad = where + ": unknown field '" + k +
+              "' (fields: side, confidence, entry, target, stop, target_atr, stop_atr, expiry, summary, features)";
+        lua_pop(L_, 1);
+      }
+    }
+    auto number = [&](const char* f, bool required, double lo, double hi, double* v) {
+      if (!bad.empty()) return;
+      lua_getfield(L_, t, f);
+      int ty = lua_type(L_, -1);
+      double x = ty == LUA_TNUMBER ? lua_tonumber(L_, -1) : NAN;
+      lua_pop(L_, 1);
+      if (ty == LUA_TNIL) {
+        if (required) bad = where + ": field '" + f + "' is missing";
+        return;
+      }
+      if (ty != LUA_TNUMBER) {
+        bad = where + ": field '" + f + "' must be a number, got " + lua_typename(L_, ty);
+        return;
+      }
+      if (!std::isfinite(x)) {
+        bad = where + ": field '" + f + "' must be finite, got " + NumText(x);
+        return;
+      }
+      if (x < lo || x > hi) {
+        bad = where + ": field '" + f + "' = " + NumText(x) + " is outside [" + NumText(lo) +
+              ", " + NumText(hi) + "]";
+        return;
+      }
+      *v = x;
+    };
+    std::string side;
+    lua_getfield(L_, t, "side");
+    if (bad.empty()) {
+      if (lua_type(L_, -1) != LUA_TSTRING) {
+        bad = where + ": field 'side' must be \"buy\" or \"sell\"" +
+              (lua_isnil(L_, -1) ? std::string(" (it is missing)") : ", got a " + LuaTypeName(L_, -1));
+      } else {
+        side = lua_tostring(L_, -1);
+        if (side != "buy" && side != "sell") bad = where + ": field 'side' must be \"buy\" or \"sell\", got \"" + side + "\"";
+      }
+    }
+    lua_pop(L_, 1);
+    double confidence = 0, entry = close, target = 0, stop = 0, expiry = 0;
+    number("confidence", true, 0, 1, &confidence);
+    number("entry", false, 1e-12, 1e12, &entry);
+    number("target", true, 1e-12, 1e12, &target);
+    number("stop", true, 1e-12, 1e12, &stop);
+    number("expiry", true, 1, 10000, &expiry);
+    if (bad.empty() && expiry != std::floor(expiry))
+      bad = where + ": field 'expiry' must be a whole number of bars, got " + NumText(expiry);
+    if (bad.empty() && !std::isfinite(entry))
+      bad = where + ": field 'entry' is missing and the series has no close to default to";
+    if (bad.empty()) {
+      if (side == "buy" && !(stop < entry && entry < target))
+        bad = where + ": a buy needs stop < entry < target (stop " + NumText(stop) + ", entry " +
+              NumText(entry) + ", target " + NumText(target) + ")";
+      if (side == "sell" && !(target < entry && entry < stop))
+        bad = where + ": a sell needs target < entry < stop (target " + NumText(target) +
+              ", entry " + NumText(entry) + ", stop " + NumText(stop) + ")";
+    }
+    std::string summary;
+    if (bad.empty()) {
+      lua_getfield(L_, t, "summary");
+      if (lua_type(L_, -1) != LUA_TSTRING || lua_objlen(L_, -1) == 0 || lua_objlen(L_, -1) > 1000)
+        bad = where + ": field 'summary' must be a non-empty string of at most 1000 bytes" +
+              (lua_isnil(L_, -1) ? std::string(" (it is missing)") : "");
+      else
+        summary = lua_tostring(L_, -1);
+      lua_pop(L_, 1);
+    }
+    nlohmann::json features = nlohmann::json::object();
+    if (bad.empty()) {
+      const int before = lua_gettop(L_);
+      lua_getfield(L_, t, "features");
+      if (lua_istable(L_, -1)) {
+        const int ft = lua_gettop(L_);
+        lua_pushnil(L_);
+        while (lua_next(L_, ft) != 0) {
+          if (lua_type(L_, -2) != LUA_TSTRING) {
+            bad = where + ": field 'features' must map names to numbers";
+          } else if (lua_type(L_, -1) == LUA_TBOOLEAN) {
+            features[lua_tostring(L_, -2)] = lua_toboolean(L_, -1) ? 1.0 : 0.0;
+          } else if (lua_type(L_, -1) != LUA_TNUMBER || !std::isfinite(lua_tonumber(L_, -1))) {
+            bad = where + ": features." + lua_tostring(L_, -2) + " must be a finite number";
+          } else {
+            features[lua_tostring(L_, -2)] = lua_tonumber(L_, -1);
+          }
+          lua_pop(L_, 1);
+          if (bad.empty() && features.size() > 64)
+            bad = where + ": field 'features' has more than 64 entries";
+          if (!bad.empty()) break;
+        }
+      } else if (!lua_isnil(L_, -1)) {
+        bad = where + ": field 'features' must be a table of name = number";
+      }
+      lua_settop(L_, before);
+    }
+    if (!bad.empty()) {
+      reject(bad);
+      continue;
+    }
+    j["side"] = side;
+    j["confidence"] = confidence;
+    j["entry"] = entry;
+    j["target"] = target;
+    j["stop"] = stop;
+    j["expiry_bars"] = static_cast<int>(expiry);
+    j["summary"] = summary;
+    j["features"] = std::move(features);
+    intents->push_back(std::move(j));
+    ++accepted;
+  }
+  lua_settop(L_, top);
+}
+
+nlohmann::json StrategyVm::Eval(const EvalRequest& req) {
+  nlohmann::json reply;
+  if (req.slots.size() != req.symbols.size()) return {{"fatal", "eval: slots and symbols differ in length"}};
+  ind_used_ = 0;
+  mem_refused_ = false;
+  lua_settop(L_, 0);
+  lua_createtable(L_, static_cast<int>(req.slots.size()), 0);
+  for (size_t i = 0; i < req.slots.size(); ++i) {
+    lua_pushinteger(L_, req.slots[i]);
+    lua_rawseti(L_, -2, static_cast<int>(i + 1));
+  }
+  lua_createtable(L_, static_cast<int>(req.symbols.size()), 0);
+  for (size_t i = 0; i < req.symbols.size(); ++i) {
+    lua_pushlstring(L_, req.symbols[i].data(), req.symbols[i].size());
+    lua_rawseti(L_, -2, static_cast<int>(i + 1));
+  }
+  lua_pushnumber(L_, req.bar_time);
+  if (req.extras.is_object() && !req.extras.empty()) PushJson(L_, req.extras);
+  else lua_pushnil(L_);
+  Status s = CallRuntime("run_batch", 4, 3);
+  if (!s.ok()) {
+    lua_settop(L_, 0);
+    reply["fatal"] = s.message();
+    reply["memory_exceeded"] = mem_refused_;
+    reply["memory_bytes"] = mem_used_;
+    return reply;
+  }
+  nlohmann::json intents = nlohmann::json::array(), rejected = nlohmann::json::array(),
+                 errors = nlohmann::json::array(), logs = nlohmann::json::array();
+  std::map<std::string, int> slot_of;
+  const int results = 1, errs = 2, logt = 3;
+  size_t nres = lua_objlen(L_, results);
+  if (nres > 0)
+    for (size_t i = 0; i < req.symbols.size(); ++i) slot_of[req.symbols[i]] = req.slots[i];
+  for (size_t i = 1; i + 1 <= nres; i += 2) {
+    lua_rawgeti(L_, results, static_cast<int>(i));
+    std::string sym = lua_isstring(L_, -1) ? lua_tostring(L_, -1) : "";
+    lua_pop(L_, 1);
+    auto it = slot_of.find(sym);
+    if (it == slot_of.end()) {
+      rejected.push_back({{"symbol", sym}, {"reason", "rank returned a symbol that is not in this bar's batch"}});
+      continue;
+    }
+    lua_rawgeti(L_, results, static_cast<int>(i + 1));
+    CollectIntents(sym, it->second, &intents, &rejected);
+    lua_pop(L_, 1);
+  }
+  size_t nerr = lua_objlen(L_, errs);
+  for (size_t i = 1; i + 1 <= nerr; i += 2) {
+    lua_rawgeti(L_, errs, static_cast<int>(i));
+    lua_rawgeti(L_, errs, static_cast<int>(i + 1));
+    errors.push_back({{"symbol", lua_isstring(L_, -2) ? lua_tostring(L_, -2) : "?"},
+                      {"message", lua_isstring(L_, -1) ? lua_tostring(L_, -1) : "?"}});
+    lua_pop(L_, 2);
+  }
+  for (size_t i = 1; i <= lua_objlen(L_, logt); ++i) {
+    lua_rawgeti(L_, logt, static_cast<int>(i));
+    if (lua_isstring(L_, -1)) logs.push_back(lua_tostring(L_, -1));
+    lua_pop(L_, 1);
+  }
+  lua_settop(L_, 0);
+  if (static_cast<int>(intents.size()) > opt_.max_intents_per_bar) {
+    for (size_t i = static_cast<size_t>(opt_.max_intents_per_bar); i < intents.size(); ++i)
+      rejected.push_back({{"symbol", intents[i]["symbol"]},
+                          {"reason", "over the cap of " + std::to_string(opt_.max_intents_per_bar) +
+                                         " intents per strategy per bar"}});
+    intents.erase(intents.begin() + opt_.max_intents_per_bar, intents.end());
+  }
+  if (mem_used_ > opt_.memory_limit / 10 * 8) lua_gc(L_, LUA_GCCOLLECT, 0);
+  reply["intents"] = std::move(intents);
+  reply["rejected"] = std::move(rejected);
+  reply["errors"] = std::move(errors);
+  reply["logs"] = std::move(logs);
+  reply["memory_bytes"] = mem_used_;
+  reply["memory_exceeded"] = mem_refused_;
+  return reply;
+}
+
+StatusOr<nlohmann::json> StrategyVm::SaveState() {
+  lua_settop(L_, 0);
+  SF_RETURN_IF_ERROR(CallRuntime("save_state", 0, 1));
+  nlohmann::json j;
+  Status s = ToJson(L_, -1, "", 0, &j);
+  lua_settop(L_, 0);
+  SF_RETURN_IF_ERROR(s);
+  return j;
+}
+
+Status StrategyVm::RestoreState(const nlohmann::json& state) {
+  lua_settop(L_, 0);
+  PushJson(L_, state);
+  return CallRuntime("restore_state", 1, 0);
+}
+
+Status StrategyVm::SetInstruments(const nlohmann::json& instruments) {
+  lua_settop(L_, 0);
+  PushJson(L_, instruments.is_object() ? instruments : nlohmann::json::object());
+  return CallRuntime("set_instruments", 1, 0);
+}
+
+Status StrategyVm::SetTimeframes(const nlohmann::json& timeframes) {
+  lua_settop(L_, 0);
+  PushJson(L_, timeframes.is_object() ? timeframes : nlohmann::json::object());
+  return CallRuntime("set_timeframe_slots", 1, 0);
+}
+
+}  // namespace sf::lua

@@ -1,0 +1,586 @@
+-- sf/runtime.lua: the host-owned, privileged half of a Lua worker.
+--
+-- The worker (host/lua/strategy_vm.cc) runs this file once, before any
+-- strategy code, with the full LuaJIT library set. It closes over `ffi` and
+-- `debug`, builds the frozen sandbox every strategy runs in, the FFI series
+-- views, the per-bar indicator cache and the batch driver, and returns a
+-- table the worker keeps in its registry. Afterwards the worker removes every
+-- dangerous library from the real globals, so nothing here is reachable from
+-- a strategy: strategies see only the sandbox environment built below.
+--
+-- `require("sf.runtime")` is refused for strategies and lib modules.
+local host = ...
+local ffi = require("ffi")
+local debug_getmetatable = debug.getmetatable
+
+local type, pairs, ipairs, next, select, tostring, error, pcall =
+  type, pairs, ipairs, next, select, tostring, error, pcall
+local setmetatable, getmetatable, rawget, rawset, setfenv =
+  setmetatable, getmetatable, rawget, rawset, setfenv
+local raw_load = load
+local floor = math.floor
+local tsort, tinsert, tremove, tconcat = table.sort, table.insert, table.remove, table.concat
+
+-- Layout shared with host/lua/series_arena.h.
+ffi.cdef [[
+typedef struct sf_arena_slot { char key[32]; int32_t base; int32_t start; int32_t len;
+                               int32_t reserved; int64_t last_ts; } sf_arena_slot;
+typedef struct sf_bar_view { const int32_t slot; const int32_t col; } sf_bar_view;
+typedef struct sf_ind_view { const int32_t off; const int32_t n; } sf_ind_view;
+]]
+
+local slots = ffi.cast("const sf_arena_slot*", host.slots_addr)
+local data = ffi.cast("const double*", host.data_addr)
+local ind_base = ffi.cast("double**", host.ind_base_addr)
+local progress = ffi.cast("volatile int32_t*", host.progress_addr)
+local CAP = host.capacity
+local compute = host.compute
+local predict = host.predict
+local read_lib = host.read_lib
+
+local R = {}
+
+---------------------------------------------------------------------------
+-- Frozen tables
+---------------------------------------------------------------------------
+local frozen = setmetatable({}, { __mode = "k" })
+
+local function freeze(t, name)
+  local proxy = {}
+  setmetatable(proxy, {
+    __index = t,
+    __newindex = function(_, k)
+      error("attempt to modify read-only table '" .. name .. "' (field '" .. tostring(k) .. "')", 2)
+    end,
+    __metatable = false,
+  })
+  frozen[proxy] = name
+  return proxy
+end
+
+local function copy(t, except)
+  local c = {}
+  for k, v in pairs(t) do
+    if not (except and except[k]) then c[k] = v end
+  end
+  return c
+end
+
+local function guard_write(fname)
+  return function(t, ...)
+    if frozen[t] then
+      error(fname .. ": table '" .. frozen[t] .. "' is read-only", 2)
+    end
+  end
+end
+
+---------------------------------------------------------------------------
+-- Series views (FFI; no C call per element)
+---------------------------------------------------------------------------
+local methods = {}
+
+-- Element k of a view: k >= 1 counts from the oldest bar, k <= -1 from the
+-- newest (-1 is the current bar). Out of range gives nil.
+local bar_mt = {}
+local function bar_get(v, k)
+  local s = slots[v.slot]
+  local n = s.len
+  if k < 0 then k = n + 1 + k end
+  if k >= 1 and k <= n then return data[s.base + v.col * CAP + s.start + k - 1] end
+  return nil
+end
+bar_mt.__index = function(v, k)
+  if type(k) == "number" then return bar_get(v, k) end
+  return methods[k]
+end
+bar_mt.__len = function(v) return slots[v.slot].len end
+bar_mt.__newindex = function() error("series views are read-only", 2) end
+bar_mt.__tostring = function(v) return "series(" .. slots[v.slot].len .. " bars)" end
+local BarView = ffi.metatype("sf_bar_view", bar_mt)
+
+local ind_mt = {}
+local ind_generation = 0
+local function ind_get(v, k)
+  local n = v.n
+  if k < 0 then k = n + 1 + k end
+  if k >= 1 and k <= n then return ind_base[0][v.off + k - 1] end
+  return nil
+end
+ind_mt.__index = function(v, k)
+  if type(k) == "number" then return ind_get(v, k) end
+  return methods[k]
+end
+ind_mt.__len = function(v) return v.n end
+ind_mt.__newindex = bar_mt.__newindex
+ind_mt.__tostring = function(v) return "series(" .. v.n .. " values)" end
+local IndView = ffi.metatype("sf_ind_view", ind_mt)
+
+-- Methods shared by both view kinds (v[k] dispatches to the right getter).
+function methods.last(v) return v[-1] end
+function methods.ago(v, k) return v[-1 - (k or 0)] end
+function methods.len(v) return #v end
+-- Aggregates over the newest `n` values (all when n is nil); NaN values
+-- (indicator warm-up) are skipped by mean/sum/min/max/std.
+local function window(v, n)
+  local len = #v
+  n = n or len
+  if n > len then n = len end
+  return len - n + 1, len
+end
+function methods.sum(v, n)
+  local a, b = window(v, n)
+  local s = 0
+  for i = a, b do local x = v[i]; if x == x then s = s + x end end
+  return s
+end
+function methods.mean(v, n)
+  local a, b = window(v, n)
+  local s, c = 0, 0
+  for i = a, b do local x = v[i]; if x == x then s = s + x; c = c + 1 end end
+  if c == 0 then return nil end
+  return s / c
+end
+function methods.std(v, n)
+  local a, b = window(v, n)
+  local s, c = 0, 0
+  for i = a, b do local x = v[i]; if x == x then s = s + x; c = c + 1 end end
+  if c < 2 then return nil end
+  local m, q = s / c, 0
+  for i = a, b do local x = v[i]; if x == x then q = q + (x - m) * (x - m) end end
+  return math.sqrt(q / (c - 1))
+end
+function methods.min(v, n)
+  local a, b = window(v, n)
+  local r
+  for i = a, b do local x = v[i]; if x == x and (r == nil or x < r) then r = x end end
+  return r
+end
+function methods.max(v, n)
+  local a, b = window(v, n)
+  local r
+  for i = a, b do local x = v[i]; if x == x and (r == nil or x > r) then r = x end end
+  return r
+end
+-- Share of the newest n values strictly below the current value (0..1).
+function methods.rank(v, n)
+  local a, b = window(v, n)
+  local cur = v[b]
+  if cur == nil or cur ~= cur then return nil end
+  local below, c = 0, 0
+  for i = a, b do local x = v[i]; if x == x then c = c + 1; if x < cur then below = below + 1 end end end
+  if c == 0 then return nil end
+  return below / c
+end
+-- A plain Lua array copy of the newest n values (oldest first).
+function methods.values(v, n)
+  local a, b = window(v, n)
+  local out = {}
+  for i = a, b do out[#out + 1] = v[i] end
+  return out
+end
+-- True when this view crossed above `other` (a view or a number) on the last bar.
+function methods.crossed_above(v, other)
+  local a1, a0 = v[-2], v[-1]
+  local b1, b0
+  if type(other) == "number" then b1, b0 = other, other else b1, b0 = other[-2], other[-1] end
+  if not (a1 and a0 and b1 and b0) then return false end
+  return a1 <= b1 and a0 > b0
+end
+function methods.crossed_below(v, other)
+  local a1, a0 = v[-2], v[-1]
+  local b1, b0
+  if type(other) == "number" then b1, b0 = other, other else b1, b0 = other[-2], other[-1] end
+  if not (a1 and a0 and b1 and b0) then return false end
+  return a1 >= b1 and a0 < b0
+end
+methods = freeze(methods, "series methods")
+
+local COLUMNS = { open = 1, high = 2, low = 3, close = 4, volume = 5, time = 6 }
+
+-- bars objects are cached per slot forever: a view reads the slot header on
+-- each access, so it always shows the slot's current bars.
+local bars_cache = {}
+local function bars_for(slot)
+  local b = bars_cache[slot]
+  if b then return b end
+  local t = {}
+  for name, col in pairs(COLUMNS) do t[name] = BarView(slot, col) end
+  local key = ffi.string(slots[slot].key)
+  t.symbol = key:match("^(.-)@")
+  t.timeframe = key:match("@(.*)$")
+  b = freeze(t, "bars")
+  bars_cache[slot] = b
+  return b
+end
+
+---------------------------------------------------------------------------
+-- Indicators: computed once per (series, indicator, params) per bar
+---------------------------------------------------------------------------
+local ind_cache = {}       -- slot -> key -> result
+local ind_cache_gen = {}   -- slot -> generation
+local scratch_names = {}
+
+local function params_key(name, params)
+  if params == nil then return name end
+  local tp = type(params)
+  if tp == "number" then return name .. "|" .. params end
+  if tp ~= "table" then
+    error("indicator '" .. tostring(name) .. "': params must be a table like {period=14}", 3)
+  end
+  local n = 0
+  for k in pairs(params) do n = n + 1; scratch_names[n] = k end
+  if n == 0 then return name end
+  if n == 1 then
+    local k = scratch_names[1]
+    scratch_names[1] = nil
+    return name .. "|" .. tostring(k) .. "=" .. tostring(params[k])
+  end
+  for i = n + 1, #scratch_names do scratch_names[i] = nil end
+  for i = 1, n do scratch_names[i] = tostring(scratch_names[i]) end
+  tsort(scratch_names)
+  local parts = { name }
+  for i = 1, n do
+    local k = scratch_names[i]
+    parts[#parts + 1] = k .. "=" .. tostring(params[k])
+    scratch_names[i] = nil
+  end
+  return tconcat(parts, "|")
+end
+
+local function indicator_for(slot, name, params)
+  if type(name) ~= "string" then error("indicator: name must be a string like \"rsi\"", 3) end
+  local key = params_key(name, params)
+  local c = ind_cache[slot]
+  if c == nil or ind_cache_gen[slot] ~= ind_generation then
+    c = {}
+    ind_cache[slot] = c
+    ind_cache_gen[slot] = ind_generation
+  end
+  local r = c[key]
+  if r ~= nil then return r end
+  if type(params) == "number" then params = { period = params } end
+  local off, n, names = compute(slot, name, params)
+  if #names == 1 then
+    r = IndView(off, n)
+  else
+    local t = {}
+    for i = 1, #names do
+      local view = IndView(off + (i - 1) * n, n)
+      t[names[i]] = view
+      t[i] = view
+    end
+    r = freeze(t, name)
+  end
+  c[key] = r
+  return r
+end
+
+---------------------------------------------------------------------------
+-- The sandbox
+---------------------------------------------------------------------------
+local string_safe = freeze(copy(string, { dump = true }), "string")
+local math_safe = freeze(copy(math), "math")
+local bit_safe = freeze(copy(bit), "bit")
+local coroutine_safe = freeze(copy(coroutine), "coroutine")
+local os_safe = freeze({ clock = os.clock, time = os.time, date = os.date }, "os")
+
+local table_copy = copy(table, { setn = true })
+local guard_insert, guard_remove, guard_sort =
+  guard_write("table.insert"), guard_write("table.remove"), guard_write("table.sort")
+table_copy.insert = function(t, ...) guard_insert(t); return tinsert(t, ...) end
+table_copy.remove = function(t, ...) guard_remove(t); return tremove(t, ...) end
+table_copy.sort = function(t, ...) guard_sort(t); return tsort(t, ...) end
+local table_safe = freeze(table_copy, "table")
+
+-- The string metatable: methods ("x"):upper() keep working, but the
+-- metatable itself cannot be read or changed.
+do
+  local smt = debug_getmetatable("")
+  smt.__index = string_safe
+  smt.__metatable = false
+end
+string.dump = nil
+
+local logs = {}
+local kMaxLogs = 200
+local function log_line(...)
+  if #logs >= kMaxLogs then return end
+  local parts = {}
+  for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
+  logs[#logs + 1] = tconcat(parts, " ")
+end
+
+local function safe_rawset(t, k, v)
+  if frozen[t] then error("rawset: table '" .. frozen[t] .. "' is read-only", 2) end
+  return rawset(t, k, v)
+end
+
+local function safe_setmetatable(t, mt)
+  if frozen[t] then error("setmetatable: table '" .. frozen[t] .. "' is read-only", 2) end
+  return setmetatable(t, mt)
+end
+
+local function safe_collectgarbage(opt, arg)
+  opt = opt or "collect"
+  if opt == "count" or opt == "collect" or opt == "step" then return collectgarbage(opt, arg) end
+  error("collectgarbage: option '" .. tostring(opt) .. "' is not allowed (count, collect, step)", 2)
+end
+
+local base = {
+  _VERSION = _VERSION,
+  assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs,
+  pcall = pcall, select = select, tonumber = tonumber, tostring = tostring,
+  type = type, unpack = unpack, xpcall = xpcall, rawequal = rawequal, rawget = rawget,
+  rawset = safe_rawset, setmetatable = safe_setmetatable, getmetatable = getmetatable,
+  collectgarbage = safe_collectgarbage, print = log_line,
+  string = string_safe, math = math_safe, table = table_safe, bit = bit_safe,
+  coroutine = coroutine_safe, os = os_safe,
+}
+
+local new_env  -- forward
+
+local function make_load(env_of)
+  return function(chunk, name, mode, env)
+    if type(chunk) ~= "string" then
+      error("load: only source text (a string) may be loaded, not a " .. type(chunk), 2)
+    end
+    if mode ~= nil and mode ~= "t" then
+      error("load: mode '" .. tostring(mode) .. "' is not allowed; only text chunks (\"t\")", 2)
+    end
+    local f, err = raw_load(chunk, type(name) == "string" and ("=" .. name) or "=(load)", "t")
+    if not f then return nil, err end
+    if env ~= nil and type(env) ~= "table" then
+      error("load: env must be a table", 2)
+    end
+    setfenv(f, env or env_of())
+    return f
+  end
+end
+
+local reserved_modules = { ["sf.runtime"] = true }
+local lib_loaded = {}
+local lib_loading = {}
+
+local function sandbox_require(name)
+  if type(name) ~= "string" or not name:match("^[%a_][%w_]*$") and
+      not name:match("^[%a_][%w_]*%.[%a_][%w_%.]*[%w_]$") or name:find("..", 1, true) then
+    error("require: module name '" .. tostring(name) ..
+          "' is not valid (letters, digits, '_' and '.' only; modules live in scripts/lib/)", 2)
+  end
+  if reserved_modules[name] then
+    error("require: module '" .. name .. "' is private to the host", 2)
+  end
+  local m = lib_loaded[name]
+  if m ~= nil then return m end
+  if lib_loading[name] then error("require: module '" .. name .. "' requires itself (cycle)", 2) end
+  local src, chunkname = read_lib(name)
+  if not src then
+    error("require: module '" .. name .. "' not found in scripts/lib/ (" .. tostring(chunkname) .. ")", 2)
+  end
+  local f, err = raw_load(src, chunkname, "t")
+  if not f then error("require: " .. err, 2) end
+  setfenv(f, new_env())
+  lib_loading[name] = true
+  local ok, res = pcall(f, name)
+  lib_loading[name] = nil
+  if not ok then error("require: module '" .. name .. "' failed: " .. tostring(res), 2) end
+  if res == nil then res = true end
+  if type(res) == "table" and not frozen[res] then res = freeze(res, name) end
+  lib_loaded[name] = res
+  return res
+end
+
+local strategy_env
+base.require = sandbox_require
+base.load = make_load(function() return strategy_env end)
+base.loadstring = function(s, name) return base.load(s, name, "t") end
+local BASE = freeze(base, "_G")
+
+-- A fresh environment: globals read through to the frozen base; new
+-- globals cannot be created (use locals).
+new_env = function()
+  local env = setmetatable({}, {
+    __index = BASE,
+    __newindex = function(_, k)
+      error("assignment to global '" .. tostring(k) .. "': globals are read-only in strategies (use local)", 2)
+    end,
+    __metatable = false,
+  })
+  frozen[env] = "_G"
+  rawset(env, "_G", env)
+  return env
+end
+
+---------------------------------------------------------------------------
+-- Loading a strategy
+---------------------------------------------------------------------------
+local S = {}  -- the bound strategy
+
+-- Runs a compiled strategy chunk in a fresh environment; returns what it returned.
+function R.run_chunk(chunk)
+  strategy_env = new_env()
+  setfenv(chunk, strategy_env)
+  return chunk()
+end
+
+local ctx = {}
+local cur_slot = -1
+local tf_slots = {}   -- symbol -> tf -> slot (other declared timeframes)
+local instruments = {}
+local EMPTY = freeze({}, "empty")
+local extras = {}     -- symbol -> { news=, sentiment=, positions=, signals= }
+
+function R.bind(decl, params, limits)
+  S.evaluate = decl.evaluate
+  S.rank = decl.rank
+  S.save = decl.save
+  S.restore = decl.restore
+  S.name = decl.name
+  S.state = {}
+  S.max_per_symbol = limits.max_per_symbol
+  S.atr_period = limits.atr_period
+  ctx.params = freeze(params, "params")
+  ctx.state = S.state
+  ctx.strategy = S.name
+  ctx.timeframe = decl.timeframe
+end
+
+function R.set_instruments(t)
+  for sym, info in pairs(t) do instruments[sym] = freeze(info, "instrument") end
+end
+
+function R.set_timeframe_slots(t) tf_slots = t end
+
+function R.save_state()
+  if S.save then return S.save(S.state) end
+  return S.state
+end
+
+function R.restore_state(t)
+  if S.restore then
+    local r = S.restore(t)
+    if type(r) == "table" then S.state = r end
+  elseif type(t) == "table" then
+    S.state = t
+  end
+  ctx.state = S.state
+end
+
+ctx.indicator = function(name, params) return indicator_for(cur_slot, name, params) end
+ctx.predict = function(model, features) return predict(model, features) end
+ctx.news = function(symbol)
+  local e = extras[symbol or ctx.symbol]
+  return (e and e.news) or EMPTY
+end
+ctx.bars_of = function(tf, symbol)
+  local m = tf_slots[symbol or ctx.symbol]
+  local slot = m and m[tf]
+  if slot == nil then return nil end
+  return bars_for(slot)
+end
+ctx.log = log_line
+
+-- Resolves ATR multiples into prices (target_atr / stop_atr).
+local function resolve_atr(intent)
+  if type(intent) ~= "table" then return end
+  local ta, sa = rawget(intent, "target_atr"), rawget(intent, "stop_atr")
+  if ta == nil and sa == nil then return end
+  local atr = indicator_for(cur_slot, "atr", { period = S.atr_period })
+  local a = atr[-1]
+  local entry = rawget(intent, "entry") or ctx.bars.close[-1]
+  if a == nil or a ~= a then error("target_atr/stop_atr: ATR(" .. S.atr_period .. ") is not available yet") end
+  local sign = rawget(intent, "side") == "sell" and -1 or 1
+  if type(ta) == "number" and rawget(intent, "target") == nil then intent.target = entry + sign * ta * a end
+  if type(sa) == "number" and rawget(intent, "stop") == nil then intent.stop = entry - sign * sa * a end
+  if rawget(intent, "entry") == nil then intent.entry = entry end
+end
+
+local function errmsg(e)
+  local ok, s = pcall(tostring, e)
+  if ok and type(s) == "string" then return s end
+  return "(error object without a message)"
+end
+
+-- Evaluates the bound strategy for each symbol of the batch.
+-- slot_list[i], sym_list[i]: arena slot and symbol; ex: symbol -> extras.
+-- Returns results (array: symbol, intent-or-list, ...), errors (array:
+-- symbol, message, ...) and log lines.
+function R.run_batch(slot_list, sym_list, bar_time, ex)
+  ind_generation = ind_generation + 1
+  extras = ex or EMPTY
+  local evaluate = S.evaluate
+  local results, errors = {}, {}
+  logs = {}
+  ctx.time = bar_time
+  local n = #slot_list
+  for i = 1, n do
+    progress[0] = i
+    local slot, sym = slot_list[i], sym_list[i]
+    cur_slot = slot
+    ctx.symbol = sym
+    ctx.bars = bars_for(slot)
+    local e = extras[sym]
+    if e then
+      ctx.sentiment = e.sentiment
+      ctx.positions = e.positions or EMPTY
+      ctx.signals = e.signals or EMPTY
+    else
+      ctx.sentiment = nil
+      ctx.positions = EMPTY
+      ctx.signals = EMPTY
+    end
+    ctx.instrument = instruments[sym] or EMPTY
+    local ok, res = pcall(evaluate, ctx, sym)
+    if not ok then
+      errors[#errors + 1] = sym
+      errors[#errors + 1] = errmsg(res)
+    elseif res ~= nil then
+      local ok2, err2 = pcall(function()
+        if type(res) == "table" and rawget(res, "side") == nil and rawget(res, 1) ~= nil then
+          for j = 1, #res do resolve_atr(res[j]) end
+        else
+          resolve_atr(res)
+        end
+      end)
+      if ok2 then
+        results[#results + 1] = sym
+        results[#results + 1] = res
+      else
+        errors[#errors + 1] = sym
+        errors[#errors + 1] = errmsg(err2)
+      end
+    end
+  end
+  progress[0] = 0
+  if S.rank and #results > 0 then
+    local cands = {}
+    for i = 1, #results, 2 do cands[#cands + 1] = { symbol = results[i], intent = results[i + 1] } end
+    cur_slot = -1
+    ctx.symbol = nil
+    local ok, ranked = pcall(S.rank, ctx, cands)
+    if not ok then
+      errors[#errors + 1] = "*rank*"
+      errors[#errors + 1] = errmsg(ranked)
+      results = {}
+    elseif type(ranked) == "table" then
+      results = {}
+      for _, c in ipairs(ranked) do
+        if type(c) == "table" and type(c.symbol) == "string" then
+          results[#results + 1] = c.symbol
+          results[#results + 1] = c.intent
+        end
+      end
+    else
+      errors[#errors + 1] = "*rank*"
+      errors[#errors + 1] = "rank must return a list of candidates, got " .. type(ranked)
+      results = {}
+    end
+  end
+  return results, errors, logs
+end
+
+-- The frozen base, for tests of the worker itself.
+R.base = BASE
+R.freeze = freeze
+R.new_env = new_env
+return R
