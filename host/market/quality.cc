@@ -156,7 +156,14 @@ QualityReport CheckBars(ProviderBars* bars, const TradingCalendar& cal,
       const double med = Median(&window);
       dev.resize(window.size());
       for (size_t j = 0; j < window.size(); ++j) dev[j] = std::fabs(window[j] - med);
-      const double sigma = std::max(1.4826 * Median(&dev), 1e-4);
+      // MAD resists the outliers themselves; the standard deviation floor
+      // keeps a stale stretch (MAD 0) from making every move an outlier.
+      double mean = 0, var = 0;
+      for (double x : window) mean += x;
+      mean /= static_cast<double>(window.size());
+      for (double x : window) var += (x - mean) * (x - mean);
+      const double sd = std::sqrt(var / static_cast<double>(window.size()));
+      const double sigma = std::max({1.4826 * Median(&dev), 0.5 * sd, 1e-4});
       const double z = (r - med) / sigma;
       if (std::fabs(z) > o.outlier_z) {
         bool spike = false;
