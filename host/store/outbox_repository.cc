@@ -1,0 +1,156 @@
+#include "store/outbox_repository.h"
+
+#include "store/signals_repository.h"
+
+namespace sf::store {
+
+namespace {
+
+constexpr const char* kClaim =
+    "WITH due AS ("
+    " SELECT id FROM deliveries"
+    " WHERE status IN ('pending', 'failed') AND next_attempt_at <= now()"
+    "  AND (lease_until IS NULL OR lease_until < now())"
+    " ORDER BY next_attempt_at, id LIMIT $2"
+    " FOR UPDATE SKIP LOCKED)"
+    " UPDATE deliveries d SET lease_owner = $1,"
+    "  lease_until = now() + $3 * interval '1 millisecond',"
+    "  attempts = d.attempts + 1, updated_at = now()"
+    " FROM due WHERE d.id = due.id"
+    " RETURNING d.id, d.idempotency_key, d.event_type, d.signal_id, d.subscription_id,"
+    "  d.channel, d.destination, d.payload, d.status, d.attempts, d.last_error,"
+    "  (extract(epoch FROM d.lease_until) * 1000000)::bigint";
+
+}  // namespace
+
+StatusOr<int> OutboxRepository::Enqueue(const std::vector<NewDelivery>& rows) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& r : rows) {
+    if (r.idempotency_key.empty()) return InvalidArgument("delivery: idempotency_key is empty");
+    if (r.channel.empty()) return InvalidArgument("delivery " + r.idempotency_key + ": channel is empty");
+    if (!r.payload.is_object())
+      return InvalidArgument("delivery " + r.idempotency_key + ": payload must be a JSON object");
+    arr.push_back({{"key", r.idempotency_key},
+                   {"event_type", r.event_type},
+                   {"signal_id", r.signal_id ? nlohmann::json(*r.signal_id) : nlohmann::json()},
+                   {"subscription_id",
+                    r.subscription_id ? nlohmann::json(*r.subscription_id) : nlohmann::json()},
+                   {"channel", r.channel},
+                   {"destination", r.destination},
+                   {"payload", r.payload}});
+  }
+  int inserted = 0;
+  Status s = pool_->InTransaction([&](Connection& c) -> Status {
+    auto r = c.Exec(
+        "INSERT INTO deliveries (idempotency_key, event_type, signal_id, subscription_id, channel,"
+        " destination, payload)"
+        " SELECT e->>'key', e->>'event_type', (e->>'signal_id')::uuid,"
+        "  (e->>'subscription_id')::bigint, e->>'channel', e->>'destination', e->'payload'"
+        " FROM jsonb_array_elements($1::jsonb) e ON CONFLICT (idempotency_key) DO NOTHING",
+        Params().Add(arr.dump()));
+    if (!r.ok()) return r.status();
+    inserted = static_cast<int>(r->AffectedRows());
+    return c.Run("SELECT pg_notify($1, $2)",
+                 Params().Add(kOutboxChannel).Add(std::to_string(inserted)));
+  });
+  if (!s.ok()) return s;
+  return inserted;
+}
+
+StatusOr<std::vector<Delivery>> OutboxRepository::ClaimDeliveries(const std::string& worker_id,
+                                                                  int limit,
+                                                                  std::chrono::milliseconds lease) {
+  if (worker_id.empty()) return InvalidArgument("ClaimDeliveries: worker_id is empty");
+  if (limit < 1) return InvalidArgument("ClaimDeliveries: limit must be >= 1");
+  if (lease.count() < 1) return InvalidArgument("ClaimDeliveries: lease must be > 0");
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  auto r = (*conn)->Exec(kClaim, Params().Add(worker_id).Add(limit).Add(int64_t{lease.count()}));
+  if (!r.ok()) return r.status();
+  std::vector<Delivery> out;
+  out.reserve(r->rows());
+  for (int i = 0; i < r->rows(); ++i) {
+    Delivery d;
+    d.id = r->GetInt64(i, 0);
+    d.idempotency_key = r->GetString(i, 1);
+    d.event_type = r->GetString(i, 2);
+    d.signal_id = r->GetOptionalString(i, 3);
+    if (!r->IsNull(i, 4)) d.subscription_id = r->GetInt64(i, 4);
+    d.channel = r->GetString(i, 5);
+    d.destination = r->GetString(i, 6);
+    d.payload = nlohmann::json::parse(r->Get(i, 7), nullptr, false);
+    d.status = r->GetString(i, 8);
+    d.attempts = static_cast<int>(r->GetInt64(i, 9));
+    d.last_error = r->GetOptionalString(i, 10);
+    d.lease_until = r->GetInt64(i, 11);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Status OutboxRepository::Finish(int64_t id, const std::string& worker_id, const char* outcome,
+                                std::optional<int64_t> next_attempt_us,
+                                const DeliveryAttempt& attempt) {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  Params p;
+  p.Add(id).Add(worker_id).Add(outcome).AddOptionalTimestamp(next_attempt_us);
+  p.Add(attempt.error.empty() ? std::optional<std::string>() : attempt.error);
+  p.Add(attempt.http_status).Add(attempt.latency_ms);
+  auto r = (*conn)->Exec(
+      "WITH upd AS ("
+      " UPDATE deliveries SET status = $3,"
+      "  sent_at = CASE WHEN $3 = 'sent' THEN now() END,"
+      "  next_attempt_at = coalesce($4::timestamptz, next_attempt_at),"
+      "  last_error = $5, lease_owner = NULL, lease_until = NULL, updated_at = now()"
+      " WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'failed')"
+      " RETURNING id, attempts)"
+      " INSERT INTO delivery_attempts (delivery_id, attempt, worker_id, outcome, http_status,"
+      "  latency_ms, error)"
+      " SELECT id, attempts, $2, $3, $6, $7, $5 FROM upd",
+      p);
+  if (!r.ok()) return r.status();
+  if (r->AffectedRows() == 0) {
+    return Conflict("delivery " + std::to_string(id) + " is not leased to worker '" + worker_id +
+                    "' any more (lease expired and reclaimed, or already finished)");
+  }
+  return Status::Ok();
+}
+
+Status OutboxRepository::MarkSent(int64_t id, const std::string& worker_id,
+                                  const DeliveryAttempt& attempt) {
+  return Finish(id, worker_id, "sent", std::nullopt, attempt);
+}
+
+Status OutboxRepository::MarkFailed(int64_t id, const std::string& worker_id,
+                                    int64_t next_attempt_us, const DeliveryAttempt& attempt) {
+  return Finish(id, worker_id, "failed", next_attempt_us, attempt);
+}
+
+Status OutboxRepository::MarkDead(int64_t id, const std::string& worker_id,
+                                  const DeliveryAttempt& attempt) {
+  return Finish(id, worker_id, "dead", std::nullopt, attempt);
+}
+
+StatusOr<std::map<std::string, int64_t>> OutboxRepository::CountByStatus() {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  auto r = (*conn)->Exec("SELECT status, count(*) FROM deliveries GROUP BY status");
+  if (!r.ok()) return r.status();
+  std::map<std::string, int64_t> out;
+  for (int i = 0; i < r->rows(); ++i) out[r->GetString(i, 0)] = r->GetInt64(i, 1);
+  return out;
+}
+
+StatusOr<std::optional<int64_t>> OutboxRepository::NextDueAt() {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  auto r = (*conn)->Exec(
+      "SELECT (extract(epoch FROM min(greatest(next_attempt_at, coalesce(lease_until,"
+      " next_attempt_at)))) * 1000000)::bigint FROM deliveries WHERE status IN ('pending', 'failed')");
+  if (!r.ok()) return r.status();
+  if (r->IsNull(0, 0)) return std::optional<int64_t>();
+  return std::optional<int64_t>(r->GetInt64(0, 0));
+}
+
+}  // namespace sf::store
