@@ -94,9 +94,10 @@ TEST(HostApiTest, LoaderLogsLoadsAndRefusalsWithThePath) {
 TEST(HostApiTest, NowUsFollowsAScopedClockOnThisThreadOnly) {
   sf_time_us real = HostApi()->now_us();
   EXPECT_GT(real, 1'600'000'000'000'000LL);  // after 2020
+  sf_time_us simulated = 42;
   {
     ScopedHostClock clock([](void* user) { return *static_cast<sf_time_us*>(user); },
-                          new sf_time_us(42));
+                          &simulated);
     EXPECT_EQ(HostApi()->now_us(), 42);
     sf_time_us elsewhere = 0;
     std::thread([&] { elsewhere = HostApi()->now_us(); }).join();
