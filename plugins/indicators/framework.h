@@ -357,10 +357,19 @@ struct Adapter {
       I ind(p);
       const int64_t n = s.count;
       const int64_t clean = FirstNaN<kMask>(s);
-      double tmp[kOut];
-      for (int64_t i = 0; i < clean; ++i) {
-        ind.Update(LoadBar<kMask>(s, i), tmp);
-        for (int k = 0; k < kOut; ++k) outputs[k][i] = tmp[k];
+      if constexpr (requires(I& x, const sf_bar_series& ss, int64_t c, double* const* o) {
+                      x.Batch(ss, c, o);
+                    }) {
+        // A hand-written loop over the arrays for the hottest indicators; it
+        // performs exactly Update()'s arithmetic (the streaming == batch test
+        // compares bits).
+        ind.Batch(s, clean, outputs);
+      } else {
+        double tmp[kOut];
+        for (int64_t i = 0; i < clean; ++i) {
+          ind.Update(LoadBar<kMask>(s, i), tmp);
+          for (int k = 0; k < kOut; ++k) outputs[k][i] = tmp[k];
+        }
       }
       for (int k = 0; k < kOut; ++k) {
         for (int64_t i = clean; i < n; ++i) outputs[k][i] = kNaN;

@@ -22,6 +22,23 @@ class Sma {
   explicit Sma(const Params& p) : core_(p.i(0)) {}
   int64_t lookback() const { return core_.period() - 1; }
   void Update(const Bar& b, double* out) { out[0] = core_.Update(b.close); }
+  void Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
+    const double* x = s.close;
+    double* o = out[0];
+    const int64_t n = core_.period();
+    const double nd = static_cast<double>(n);
+    const int64_t warm = count < n - 1 ? count : n - 1;
+    double sum = 0;
+    for (int64_t i = 0; i < warm; ++i) {
+      sum += x[i];
+      o[i] = kNaN;
+    }
+    for (int64_t i = n - 1; i < count; ++i) {
+      sum += x[i];
+      o[i] = sum / nd;
+      sum -= x[i - n + 1];
+    }
+  }
 
  private:
   SmaCore core_;

@@ -48,8 +48,10 @@ class Atr {
   static constexpr int kOutputs = 1;
   static IndicatorSpec MakeSpec() {
     if (kNormalized) {
+      // Period 1 is refused: TA-Lib's NATR(1) returns the raw true range (it
+      // forwards to TA_TRANGE), which is not a normalized value.
       return {"natr", "Normalized Average True Range", "volatility", kInputs,
-              {PeriodParam("period", 14, 1, "Wilder smoothing period")},
+              {PeriodParam("period", 14, 2, "Wilder smoothing period")},
               {{"value", "ATR / close * 100; 0 when close is 0"}},
               "TA-Lib TA_NATR"};
     }

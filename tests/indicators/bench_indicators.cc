@@ -1,0 +1,348 @@
+// Indicator benchmark (Google Benchmark), run with `cmake --build BUILD
+// --target bench-indicators` (pinned to one core):
+//   batch/<id>      ns per bar over 2^20 bars for every registered indicator
+//   talib/<id>      TA-Lib's batch function for the same indicator/params
+//   stream/<id>     ns per stream_update call (through the C ABI)
+//   universe/...    the 11 core indicators over 500 synthetic symbols x 5,000
+//                   bars, and over every real S&P 500 file
+// After the runs a table prints plugin vs TA-Lib ns/bar and their ratio.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "ta_libc.h"
+}
+
+#include "test_support.h"
+
+namespace sf::indicators::test {
+namespace {
+
+constexpr size_t kBars = 1u << 20;
+
+const Series& Big() {
+  static Series s = Synthetic(kBars, 42);
+  return s;
+}
+
+struct Core {
+  const char* id;
+  std::vector<double> params;
+};
+
+// The 11 core indicators.
+const std::vector<Core>& CoreSet() {
+  static const std::vector<Core> core = {
+      {"sma", {20}},       {"ema", {20}},           {"rsi", {14}},   {"macd", {12, 26, 9}},
+      {"bbands", {20, 2, 2}}, {"atr", {14}},        {"adx", {14}},   {"stoch", {14, 3, 3}},
+      {"cci", {20}},       {"willr", {14}},         {"obv", {}}};
+  return core;
+}
+
+std::vector<double> ParamsFor(const sf::plugins::Indicator& ind) {
+  for (const auto& c : CoreSet()) {
+    if (ind.id == c.id) return c.params;
+  }
+  return DefaultParams(ind);
+}
+
+// Output buffers reused across iterations.
+struct Buffers {
+  std::vector<std::vector<double>> cols;
+  std::vector<double*> ptrs;
+  Buffers(size_t k, size_t n) : cols(k, std::vector<double>(n)) {
+    for (auto& c : cols) ptrs.push_back(c.data());
+  }
+};
+
+void SetPerBar(benchmark::State& st, size_t bars) {
+  st.SetItemsProcessed(static_cast<int64_t>(st.iterations() * bars));
+  st.counters["ns_per_bar"] = benchmark::Counter(static_cast<double>(st.iterations() * bars),
+                                                 benchmark::Counter::kIsRate |
+                                                     benchmark::Counter::kInvert);
+}
+
+void BatchPlugin(benchmark::State& st, const sf::plugins::Indicator* ind) {
+  const Series& s = Big();
+  const auto params = ParamsFor(*ind);
+  Buffers b(ind->vt.output_count, s.size());
+  const sf_bar_series view = s.View();
+  for (auto _ : st) {
+    const sf_status rc = ind->vt.compute(params.data(), static_cast<uint32_t>(params.size()), &view,
+                                         b.ptrs.data(), ind->vt.output_count);
+    if (rc != SF_OK) st.SkipWithError("compute failed");
+    benchmark::DoNotOptimize(b.cols[0][s.size() - 1]);
+  }
+  SetPerBar(st, s.size());
+}
+
+void StreamPlugin(benchmark::State& st, const sf::plugins::Indicator* ind) {
+  const Series& s = Big();
+  const auto params = ParamsFor(*ind);
+  std::vector<sf_bar> bars(1u << 16);
+  for (size_t i = 0; i < bars.size(); ++i) bars[i] = s.BarAt(i);
+  std::vector<double> out(ind->vt.output_count);
+  void* state = nullptr;
+  if (ind->vt.stream_create(params.data(), static_cast<uint32_t>(params.size()), &state) != SF_OK) {
+    st.SkipWithError("stream_create failed");
+    return;
+  }
+  size_t i = 0;
+  for (auto _ : st) {
+    ind->vt.stream_update(state, &bars[i], out.data(), ind->vt.output_count);
+    benchmark::DoNotOptimize(out[0]);
+    i = (i + 1) & (bars.size() - 1);
+  }
+  ind->vt.stream_destroy(state);
+  st.counters["ns_per_update"] = benchmark::Counter(static_cast<double>(st.iterations()),
+                                                    benchmark::Counter::kIsRate |
+                                                        benchmark::Counter::kInvert);
+}
+
+// TA-Lib calls for the same indicators and parameters as ParamsFor().
+using TaFn = std::function<void(const Series&, std::vector<std::vector<double>>&)>;
+#define N static_cast<int>(s.size()) - 1
+#define O(k) o[k].data()
+std::map<std::string, TaFn> TaLibFns() {
+  int b = 0, n = 0;
+  (void)b;
+  (void)n;
+  std::map<std::string, TaFn> m;
+  m["sma"] = [](const Series& s, auto& o) { int b, n; TA_SMA(0, N, s.close.data(), 20, &b, &n, O(0)); };
+  m["ema"] = [](const Series& s, auto& o) { int b, n; TA_EMA(0, N, s.close.data(), 20, &b, &n, O(0)); };
+  m["rsi"] = [](const Series& s, auto& o) { int b, n; TA_RSI(0, N, s.close.data(), 14, &b, &n, O(0)); };
+  m["macd"] = [](const Series& s, auto& o) {
+    int b, n; TA_MACD(0, N, s.close.data(), 12, 26, 9, &b, &n, O(0), O(1), O(2)); };
+  m["bbands"] = [](const Series& s, auto& o) {
+    int b, n; TA_BBANDS(0, N, s.close.data(), 20, 2, 2, TA_MAType_SMA, &b, &n, O(0), O(1), O(2)); };
+  m["atr"] = [](const Series& s, auto& o) {
+    int b, n; TA_ATR(0, N, s.high.data(), s.low.data(), s.close.data(), 14, &b, &n, O(0)); };
+  m["adx"] = [](const Series& s, auto& o) {
+    int b, n; TA_ADX(0, N, s.high.data(), s.low.data(), s.close.data(), 14, &b, &n, O(0)); };
+  m["stoch"] = [](const Series& s, auto& o) {
+    int b, n; TA_STOCH(0, N, s.high.data(), s.low.data(), s.close.data(), 14, 3, TA_MAType_SMA, 3,
+                       TA_MAType_SMA, &b, &n, O(0), O(1)); };
+  m["cci"] = [](const Series& s, auto& o) {
+    int b, n; TA_CCI(0, N, s.high.data(), s.low.data(), s.close.data(), 20, &b, &n, O(0)); };
+  m["willr"] = [](const Series& s, auto& o) {
+    int b, n; TA_WILLR(0, N, s.high.data(), s.low.data(), s.close.data(), 14, &b, &n, O(0)); };
+  m["obv"] = [](const Series& s, auto& o) {
+    int b, n; TA_OBV(0, N, s.close.data(), s.volume.data(), &b, &n, O(0)); };
+  // More TA-Lib functions at the plugin's default parameters.
+  m["wma"] = [](const Series& s, auto& o) { int b, n; TA_WMA(0, N, s.close.data(), 30, &b, &n, O(0)); };
+  m["dema"] = [](const Series& s, auto& o) { int b, n; TA_DEMA(0, N, s.close.data(), 30, &b, &n, O(0)); };
+  m["tema"] = [](const Series& s, auto& o) { int b, n; TA_TEMA(0, N, s.close.data(), 30, &b, &n, O(0)); };
+  m["trima"] = [](const Series& s, auto& o) { int b, n; TA_TRIMA(0, N, s.close.data(), 30, &b, &n, O(0)); };
+  m["kama"] = [](const Series& s, auto& o) { int b, n; TA_KAMA(0, N, s.close.data(), 30, &b, &n, O(0)); };
+  m["t3"] = [](const Series& s, auto& o) { int b, n; TA_T3(0, N, s.close.data(), 5, 0.7, &b, &n, O(0)); };
+  m["mom"] = [](const Series& s, auto& o) { int b, n; TA_MOM(0, N, s.close.data(), 10, &b, &n, O(0)); };
+  m["roc"] = [](const Series& s, auto& o) { int b, n; TA_ROC(0, N, s.close.data(), 10, &b, &n, O(0)); };
+  m["trix"] = [](const Series& s, auto& o) { int b, n; TA_TRIX(0, N, s.close.data(), 30, &b, &n, O(0)); };
+  m["cmo"] = [](const Series& s, auto& o) { int b, n; TA_CMO(0, N, s.close.data(), 14, &b, &n, O(0)); };
+  m["stddev"] = [](const Series& s, auto& o) { int b, n; TA_STDDEV(0, N, s.close.data(), 5, 1, &b, &n, O(0)); };
+  m["natr"] = [](const Series& s, auto& o) {
+    int b, n; TA_NATR(0, N, s.high.data(), s.low.data(), s.close.data(), 14, &b, &n, O(0)); };
+  m["mfi"] = [](const Series& s, auto& o) {
+    int b, n; TA_MFI(0, N, s.high.data(), s.low.data(), s.close.data(), s.volume.data(), 14, &b, &n, O(0)); };
+  m["ad"] = [](const Series& s, auto& o) {
+    int b, n; TA_AD(0, N, s.high.data(), s.low.data(), s.close.data(), s.volume.data(), &b, &n, O(0)); };
+  m["adosc"] = [](const Series& s, auto& o) {
+    int b, n; TA_ADOSC(0, N, s.high.data(), s.low.data(), s.close.data(), s.volume.data(), 3, 10, &b, &n, O(0)); };
+  m["sar"] = [](const Series& s, auto& o) {
+    int b, n; TA_SAR(0, N, s.high.data(), s.low.data(), 0.02, 0.2, &b, &n, O(0)); };
+  m["aroon"] = [](const Series& s, auto& o) {
+    int b, n; TA_AROON(0, N, s.high.data(), s.low.data(), 14, &b, &n, O(0), O(1)); };
+  m["ultosc"] = [](const Series& s, auto& o) {
+    int b, n; TA_ULTOSC(0, N, s.high.data(), s.low.data(), s.close.data(), 7, 14, 28, &b, &n, O(0)); };
+  m["ppo"] = [](const Series& s, auto& o) {
+    int b, n; TA_PPO(0, N, s.close.data(), 12, 26, TA_MAType_SMA, &b, &n, O(0)); };
+  m["stochrsi"] = [](const Series& s, auto& o) {
+    int b, n; TA_STOCHRSI(0, N, s.close.data(), 14, 5, 3, TA_MAType_SMA, &b, &n, O(0), O(1)); };
+  m["linreg"] = [](const Series& s, auto& o) {
+    int b, n; TA_LINEARREG(0, N, s.close.data(), 14, &b, &n, O(0)); };
+  return m;
+}
+
+void BatchTaLib(benchmark::State& st, TaFn fn) {
+  const Series& s = Big();
+  std::vector<std::vector<double>> o(3, std::vector<double>(s.size()));
+  for (auto _ : st) {
+    fn(s, o);
+    benchmark::DoNotOptimize(o[0][0]);
+  }
+  SetPerBar(st, s.size());
+}
+
+// ---- the universe ----------------------------------------------------------
+
+struct Universe {
+  std::vector<Series> series;
+  size_t bars = 0;
+};
+
+const Universe& SyntheticUniverse() {
+  static Universe u = [] {
+    Universe x;
+    for (uint64_t k = 0; k < 500; ++k) {
+      x.series.push_back(Synthetic(5000, 1000 + k));
+      x.bars += 5000;
+    }
+    return x;
+  }();
+  return u;
+}
+
+const Universe& RealUniverse() {
+  static Universe u = [] {
+    Universe x;
+    for (const auto& sym : Sp500Symbols()) {
+      Series s;
+      if (LoadSp500(sym, &s)) {
+        x.bars += s.size();
+        x.series.push_back(std::move(s));
+      }
+    }
+    return x;
+  }();
+  return u;
+}
+
+void UniversePlugin(benchmark::State& st, const Universe* u) {
+  if (u->series.empty()) {
+    st.SkipWithError("no data");
+    return;
+  }
+  std::vector<const sf::plugins::Indicator*> inds;
+  for (const auto& c : CoreSet()) inds.push_back(&Find(c.id));
+  size_t longest = 0;
+  for (const auto& s : u->series) longest = std::max(longest, s.size());
+  Buffers b(5, longest);
+  for (auto _ : st) {
+    for (const auto& s : u->series) {
+      const sf_bar_series view = s.View();
+      for (size_t k = 0; k < inds.size(); ++k) {
+        const auto& p = CoreSet()[k].params;
+        inds[k]->vt.compute(p.data(), static_cast<uint32_t>(p.size()), &view, b.ptrs.data(),
+                            inds[k]->vt.output_count);
+      }
+    }
+    benchmark::DoNotOptimize(b.cols[0][0]);
+  }
+  st.counters["symbols"] = static_cast<double>(u->series.size());
+  st.counters["bars"] = static_cast<double>(u->bars);
+  SetPerBar(st, u->bars * CoreSet().size());
+}
+
+void UniverseTaLib(benchmark::State& st, const Universe* u) {
+  if (u->series.empty()) {
+    st.SkipWithError("no data");
+    return;
+  }
+  const auto fns = TaLibFns();
+  size_t longest = 0;
+  for (const auto& s : u->series) longest = std::max(longest, s.size());
+  std::vector<std::vector<double>> o(3, std::vector<double>(longest));
+  for (auto _ : st) {
+    for (const auto& s : u->series) {
+      for (const auto& c : CoreSet()) fns.at(c.id)(s, o);
+    }
+    benchmark::DoNotOptimize(o[0][0]);
+  }
+  SetPerBar(st, u->bars * CoreSet().size());
+}
+
+// Prints the plugin / TA-Lib table once every benchmark ran.
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const auto& r : runs) {
+      if (r.error_occurred || r.iterations == 0) continue;
+      ns_[r.benchmark_name()] = r.GetAdjustedRealTime() * Scale(r.time_unit);
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+  void Finalize() override {
+    ConsoleReporter::Finalize();
+    std::printf("\n%-12s %14s %14s %8s %16s\n", "indicator", "plugin ns/bar", "TA-Lib ns/bar",
+                "ratio", "stream ns/update");
+    for (const auto& [name, t] : ns_) {
+      if (name.rfind("batch/", 0) != 0) continue;
+      const std::string id = name.substr(6);
+      const double per_bar = t / kBars;
+      const auto ta = ns_.find("talib/" + id);
+      const auto stream = ns_.find("stream/" + id);
+      std::printf("%-12s %14.3f", id.c_str(), per_bar);
+      if (ta != ns_.end()) {
+        const double ta_bar = ta->second / kBars;
+        std::printf(" %14.3f %8.2f", ta_bar, per_bar / ta_bar);
+      } else {
+        std::printf(" %14s %8s", "-", "-");
+      }
+      if (stream != ns_.end()) std::printf(" %16.2f", stream->second);
+      std::printf("\n");
+    }
+    for (const char* u : {"synthetic_500x5000", "sp500_real"}) {
+      const auto p = ns_.find(std::string("universe/plugin/") + u);
+      const auto t = ns_.find(std::string("universe/talib/") + u);
+      if (p != ns_.end()) {
+        std::printf("universe %-20s plugin %8.1f ms", u, p->second / 1e6);
+        if (t != ns_.end()) std::printf("   TA-Lib %8.1f ms   ratio %.2f", t->second / 1e6, p->second / t->second);
+        std::printf("\n");
+      }
+    }
+  }
+
+ private:
+  static double Scale(benchmark::TimeUnit u) {
+    switch (u) {
+      case benchmark::kNanosecond: return 1;
+      case benchmark::kMicrosecond: return 1e3;
+      case benchmark::kMillisecond: return 1e6;
+      case benchmark::kSecond: return 1e9;
+    }
+    return 1;
+  }
+  std::map<std::string, double> ns_;
+};
+
+}  // namespace
+}  // namespace sf::indicators::test
+
+int main(int argc, char** argv) {
+  using namespace sf::indicators::test;
+  TA_Initialize();
+  auto all = Plugins().indicators();
+  std::sort(all.begin(), all.end(), [](auto* a, auto* b) { return a->id < b->id; });
+  const auto ta = TaLibFns();
+  for (const auto* ind : all) {
+    benchmark::RegisterBenchmark(("batch/" + ind->id).c_str(), BatchPlugin, ind)
+        ->Unit(benchmark::kMillisecond)->MinTime(0.2);
+    auto it = ta.find(ind->id);
+    if (it != ta.end()) {
+      benchmark::RegisterBenchmark(("talib/" + ind->id).c_str(), BatchTaLib, it->second)
+          ->Unit(benchmark::kMillisecond)->MinTime(0.2);
+    }
+  }
+  for (const auto* ind : all) {
+    benchmark::RegisterBenchmark(("stream/" + ind->id).c_str(), StreamPlugin, ind)->MinTime(0.05);
+  }
+  benchmark::RegisterBenchmark("universe/plugin/synthetic_500x5000", UniversePlugin,
+                               &SyntheticUniverse())->Unit(benchmark::kMillisecond)->MinTime(1);
+  benchmark::RegisterBenchmark("universe/talib/synthetic_500x5000", UniverseTaLib,
+                               &SyntheticUniverse())->Unit(benchmark::kMillisecond)->MinTime(1);
+  benchmark::RegisterBenchmark("universe/plugin/sp500_real", UniversePlugin, &RealUniverse())
+      ->Unit(benchmark::kMillisecond)->MinTime(1);
+  benchmark::RegisterBenchmark("universe/talib/sp500_real", UniverseTaLib, &RealUniverse())
+      ->Unit(benchmark::kMillisecond)->MinTime(1);
+  benchmark::Initialize(&argc, argv);
+  RatioReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  return 0;
+}
