@@ -1,5 +1,7 @@
 #include "lua/strategy_runtime.h"
 
+#include "lua/strategy_vm.h"
+
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
@@ -157,6 +159,9 @@ StatusOr<StrategyRuntime::Version> StrategyRuntime::Compile(const std::string& p
   auto r = (*w)->Call(MsgType::kLoad, {{"source", source}, {"chunkname", "@" + shown},
                                        {"params", params}}, opt_.load_budget);
   if (!r.ok()) {
+    if ((*w)->exit_description() == "exited with status " + std::to_string(kExitMemoryCap))
+      return Status(SF_ERR_NO_MEMORY, shown + ": loading exceeded the memory cap of " +
+                                          std::to_string(opt_.memory_mb) + " MiB");
     if (r.status().code() == SF_ERR_TIMEOUT)
       return Status(SF_ERR_TIMEOUT, shown + ": loading took longer than the load budget of " +
                                         std::to_string(opt_.load_budget.count()) +
@@ -388,11 +393,15 @@ BarResult StrategyRuntime::OnBarClose(const BarClose& bar) {
   const int64_t tf_us = market::TimeframeMicros(bar.timeframe);
   for (Sent& s : sent) {
     Entry& e = *s.e;
-    const int32_t at = e.active.worker->progress();
     auto r = e.active.worker->Receive(deadline);
+    const int32_t at = e.active.worker->progress();  // where it was when it stopped
     if (!r.ok()) {
       std::string reason;
-      if (r.status().code() == SF_ERR_TIMEOUT) {
+      const bool mem_cap = e.active.worker->exit_description() ==
+                           "exited with status " + std::to_string(kExitMemoryCap);
+      if (mem_cap) {
+        reason = "exceeded its memory cap of " + std::to_string(opt_.memory_mb) + " MiB; killed";
+      } else if (r.status().code() == SF_ERR_TIMEOUT) {
         std::string where = at >= 1 && static_cast<size_t>(at) <= s.symbols.size()
                                 ? " in evaluate(ctx, \"" + s.symbols[at - 1] + "\")" : "";
         reason = "exceeded its CPU budget of " + std::to_string(opt_.eval_budget.count()) +

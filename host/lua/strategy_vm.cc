@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <unistd.h>
 #include <fstream>
 #include <sstream>
 
@@ -28,6 +29,14 @@ std::string ReadFile(const std::string& path, bool* ok) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// lua_getfield without metamethods: strategy tables may carry traps
+// (__index that errors), and the host reads them outside any pcall.
+void RawField(lua_State* L, int idx, const char* name) {
+  if (idx < 0 && idx > LUA_REGISTRYINDEX) idx = lua_gettop(L) + idx + 1;
+  lua_pushstring(L, name);
+  lua_rawget(L, idx);
 }
 
 std::string LuaTypeName(lua_State* L, int idx) { return lua_typename(L, lua_type(L, idx)); }
@@ -149,6 +158,11 @@ void* StrategyVm::Alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
   }
   const size_t old = ptr ? osize : 0;
   if (nsize > old && vm->mem_used_ + (nsize - old) > vm->opt_.memory_limit) {
+    if (vm->opt_.exit_on_memory_cap) {
+      static const char kMsg[] = "sf_lua_worker: memory cap exceeded\n";
+      (void)!write(2, kMsg, sizeof(kMsg) - 1);
+      _exit(kExitMemoryCap);
+    }
     vm->mem_refused_ = true;
     return nullptr;
   }
@@ -217,7 +231,7 @@ Status StrategyVm::Bootstrap() {
                                   "getfenv", "setfenv", "newproxy", "collectgarbage",
                                   "rawset", "setmetatable", "string", "table", "coroutine",
                                   "math", "bit", "print", "gcinfo"};
-  lua_getfield(L_, LUA_REGISTRYINDEX, "_LOADED");
+  RawField(L_, LUA_REGISTRYINDEX, "_LOADED");
   for (const char* name : kRemove) {
     lua_pushnil(L_);
     lua_setfield(L_, LUA_GLOBALSINDEX, name);
@@ -242,7 +256,7 @@ Status StrategyVm::Bootstrap() {
 Status StrategyVm::CallRuntime(const char* fn, int nargs, int nresults) {
   // Stack: args...; insert R[fn] below them.
   lua_rawgeti(L_, LUA_REGISTRYINDEX, runtime_ref_);
-  lua_getfield(L_, -1, fn);
+  RawField(L_, -1, fn);
   lua_remove(L_, -2);
   lua_insert(L_, -(nargs + 1));
   if (lua_pcall(L_, nargs, nresults, 0) != 0) {
@@ -535,7 +549,7 @@ Status StrategyVm::ValidateDeclaration(const std::string& file, const nlohmann::
   }
   nlohmann::json out = nlohmann::json::object();
   auto get_string = [&](const char* f, bool required, std::string* v) -> Status {
-    lua_getfield(L_, d, f);
+    RawField(L_, d, f);
     int t = lua_type(L_, -1);
     if (t == LUA_TSTRING) *v = lua_tostring(L_, -1);
     lua_pop(L_, 1);
@@ -560,7 +574,7 @@ Status StrategyVm::ValidateDeclaration(const std::string& file, const nlohmann::
 
   // timeframes: extra timeframes read through ctx.bars_of(tf).
   out["timeframes"] = nlohmann::json::array();
-  lua_getfield(L_, d, "timeframes");
+  RawField(L_, d, "timeframes");
   if (lua_istable(L_, -1)) {
     for (size_t i = 1; i <= lua_objlen(L_, -1); ++i) {
       lua_rawgeti(L_, -1, static_cast<int>(i));
@@ -581,11 +595,11 @@ Status StrategyVm::ValidateDeclaration(const std::string& file, const nlohmann::
   lua_pop(L_, 1);
 
   // universe: {"AAPL", ...} | "watchlist name" | {type = "equity"}
-  lua_getfield(L_, d, "universe");
+  RawField(L_, d, "universe");
   if (lua_type(L_, -1) == LUA_TSTRING) {
     out["universe"] = {{"watchlist", lua_tostring(L_, -1)}};
   } else if (lua_istable(L_, -1)) {
-    lua_getfield(L_, -1, "type");
+    RawField(L_, -1, "type");
     if (lua_type(L_, -1) == LUA_TSTRING) {
       out["universe"] = {{"type", lua_tostring(L_, -1)}};
       lua_pop(L_, 1);
@@ -617,7 +631,7 @@ Status StrategyVm::ValidateDeclaration(const std::string& file, const nlohmann::
   lua_pop(L_, 1);
 
   auto check_fn = [&](const char* f, bool required) -> Status {
-    lua_getfield(L_, d, f);
+    RawField(L_, d, f);
     int t = lua_type(L_, -1);
     lua_pop(L_, 1);
     if (t == LUA_TFUNCTION || (t == LUA_TNIL && !required)) return Status::Ok();
@@ -628,12 +642,12 @@ Status StrategyVm::ValidateDeclaration(const std::string& file, const nlohmann::
   SF_RETURN_IF_ERROR(check_fn("rank", false));
   SF_RETURN_IF_ERROR(check_fn("save", false));
   SF_RETURN_IF_ERROR(check_fn("restore", false));
-  lua_getfield(L_, d, "rank");
+  RawField(L_, d, "rank");
   out["has_rank"] = lua_isfunction(L_, -1) != 0;
   lua_pop(L_, 1);
 
   int max_intents = opt_.max_intents_per_symbol;
-  lua_getfield(L_, d, "max_intents");
+  RawField(L_, d, "max_intents");
   if (!lua_isnil(L_, -1)) {
     double v = lua_isnumber(L_, -1) ? lua_tonumber(L_, -1) : -1;
     lua_pop(L_, 1);
@@ -645,7 +659,7 @@ Status StrategyVm::ValidateDeclaration(const std::string& file, const nlohmann::
     lua_pop(L_, 1);
   }
   out["max_intents"] = max_intents;
-  lua_getfield(L_, d, "history");
+  RawField(L_, d, "history");
   if (!lua_isnil(L_, -1)) {
     double v = lua_isnumber(L_, -1) ? lua_tonumber(L_, -1) : -1;
     lua_pop(L_, 1);
@@ -662,7 +676,7 @@ Status StrategyVm::ValidateDeclaration(const std::string& file, const nlohmann::
   // params: name = default | { default =, min =, max =, description = }
   nlohmann::json params = nlohmann::json::object();
   nlohmann::json values = nlohmann::json::object();
-  lua_getfield(L_, d, "params");
+  RawField(L_, d, "params");
   if (lua_istable(L_, -1)) {
     const int p = lua_gettop(L_);
     lua_pushnil(L_);
@@ -688,7 +702,7 @@ Status StrategyVm::ValidateDeclaration(const std::string& file, const nlohmann::
       };
       nlohmann::json def;
       if (lua_istable(L_, -1)) {
-        lua_getfield(L_, -1, "default");
+        RawField(L_, -1, "default");
         bool ok = scalar(-1, &def);
         lua_pop(L_, 1);
         if (!ok) {
@@ -696,7 +710,7 @@ Status StrategyVm::ValidateDeclaration(const std::string& file, const nlohmann::
           return fail("param '" + pname + "' needs a finite number, boolean or string 'default'");
         }
         for (const char* bound : {"min", "max"}) {
-          lua_getfield(L_, -1, bound);
+          RawField(L_, -1, bound);
           if (lua_type(L_, -1) == LUA_TNUMBER) spec[bound] = lua_tonumber(L_, -1);
           else if (!lua_isnil(L_, -1)) {
             lua_settop(L_, d);
@@ -704,7 +718,7 @@ Status StrategyVm::ValidateDeclaration(const std::string& file, const nlohmann::
           }
           lua_pop(L_, 1);
         }
-        lua_getfield(L_, -1, "description");
+        RawField(L_, -1, "description");
         if (lua_type(L_, -1) == LUA_TSTRING) spec["description"] = lua_tostring(L_, -1);
         lua_pop(L_, 1);
       } else if (!scalar(-1, &def)) {
@@ -773,7 +787,7 @@ void StrategyVm::CollectIntents(const std::string& symbol, int slot, nlohmann::j
     return;
   }
   std::vector<int> items;  // absolute stack indexes of intent tables
-  lua_getfield(L_, top, "side");
+  RawField(L_, top, "side");
   const bool single = !lua_isnil(L_, -1);
   lua_pop(L_, 1);
   if (single) {
@@ -829,7 +843,7 @@ void StrategyVm::CollectIntents(const std::string& symbol, int slot, nlohmann::j
     }
     auto number = [&](const char* f, bool required, double lo, double hi, double* v) {
       if (!bad.empty()) return;
-      lua_getfield(L_, t, f);
+      RawField(L_, t, f);
       int ty = lua_type(L_, -1);
       double x = ty == LUA_TNUMBER ? lua_tonumber(L_, -1) : NAN;
       lua_pop(L_, 1);
@@ -853,7 +867,7 @@ void StrategyVm::CollectIntents(const std::string& symbol, int slot, nlohmann::j
       *v = x;
     };
     std::string side;
-    lua_getfield(L_, t, "side");
+    RawField(L_, t, "side");
     if (bad.empty()) {
       if (lua_type(L_, -1) != LUA_TSTRING) {
         bad = where + ": field 'side' must be \"buy\" or \"sell\"" +
@@ -884,7 +898,7 @@ void StrategyVm::CollectIntents(const std::string& symbol, int slot, nlohmann::j
     }
     std::string summary;
     if (bad.empty()) {
-      lua_getfield(L_, t, "summary");
+      RawField(L_, t, "summary");
       if (lua_type(L_, -1) != LUA_TSTRING || lua_objlen(L_, -1) == 0 || lua_objlen(L_, -1) > 1000)
         bad = where + ": field 'summary' must be a non-empty string of at most 1000 bytes" +
               (lua_isnil(L_, -1) ? std::string(" (it is missing)") : "");
@@ -895,7 +909,7 @@ void StrategyVm::CollectIntents(const std::string& symbol, int slot, nlohmann::j
     nlohmann::json features = nlohmann::json::object();
     if (bad.empty()) {
       const int before = lua_gettop(L_);
-      lua_getfield(L_, t, "features");
+      RawField(L_, t, "features");
       if (lua_istable(L_, -1)) {
         const int ft = lua_gettop(L_);
         lua_pushnil(L_);

@@ -50,7 +50,15 @@ struct VmOptions {
   const ArenaReader* arena = nullptr;
   const std::map<std::string, ModelHandle>* models = nullptr;
   volatile int32_t* progress = nullptr;  // index of the symbol being evaluated
+  // In a worker process: end the process (exit status kExitMemoryCap) the
+  // moment the cap is crossed instead of failing the allocation. LuaJIT does
+  // not survive every allocation failure (inside traces, during GC), and a
+  // strategy must not be able to catch its own memory bomb with pcall.
+  bool exit_on_memory_cap = false;
 };
+
+// Exit status of a worker that crossed its memory cap.
+inline constexpr int kExitMemoryCap = 75;
 
 struct EvalRequest {
   double bar_time = 0;               // seconds since the epoch (ctx.time)

@@ -156,6 +156,7 @@ int main(int argc, char** argv) {
   vo.arena = arena->get();
   vo.models = &models;
   vo.progress = static_cast<volatile int32_t*>(pm);
+  vo.exit_on_memory_cap = true;
   auto vm = sf::lua::StrategyVm::Create(vo);
   if (!vm.ok()) {
     Reply(args.sock, {{"ok", false}, {"error", vm.status().message()}});

@@ -69,7 +69,7 @@ end
 local function guard_write(fname)
   return function(t, ...)
     if frozen[t] then
-      error(fname .. ": table '" .. frozen[t] .. "' is read-only", 2)
+      error(fname .. ": table '" .. frozen[t] .. "' is read-only", 3)
     end
   end
 end
