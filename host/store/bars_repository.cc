@@ -11,6 +11,8 @@ namespace {
 
 // µs between 1970-01-01 and 2000-01-01 (PostgreSQL's timestamp epoch).
 constexpr int64_t kPgEpochOffsetUs = 946684800LL * 1000000LL;
+// Longest bar the table accepts (bars_length_check).
+constexpr int64_t kMaxBarLengthUs = 7LL * 86'400'000'000LL;
 // Advisory-lock namespace of bar ingestion ("sfba").
 constexpr int32_t kBarsLockSpace = 0x73666261;
 
@@ -85,6 +87,8 @@ Status Validate(const BarBatch& b) {
     if (i > 0 && b.ts_start[i] <= b.ts_start[i - 1])
       return BadData(Describe(b, i, "ts_start must be strictly increasing"));
     if (b.ts_end[i] <= b.ts_start[i]) return BadData(Describe(b, i, "ts_end must be after ts_start"));
+    if (b.ts_end[i] - b.ts_start[i] > kMaxBarLengthUs)
+      return BadData(Describe(b, i, "a bar may last at most 7 days (ts_end - ts_start)"));
     if (!Positive(b.open[i]) || !Positive(b.high[i]) || !Positive(b.low[i]) || !Positive(b.close[i]))
       return BadData(Describe(b, i, "open/high/low/close must be finite and > 0"));
     if (b.low[i] > std::min(b.open[i], b.close[i]))
@@ -248,8 +252,10 @@ StatusOr<market::BarSeries> BarsRepository::Load(const std::string& symbol,
   if (id->rows() == 0) return NotFound("unknown instrument '" + symbol + "'");
   auto r = (*conn)->Exec(
       "SELECT (extract(epoch FROM ts_end) * 1000000)::bigint, open, high, low, close, volume"
-      " FROM bars WHERE instrument_id = $1 AND timeframe = $2 AND ts_end BETWEEN $3 AND $4"
-      " ORDER BY ts_end",
+      " FROM bars WHERE instrument_id = $1 AND timeframe = $2"
+      // Bars last at most 7 days (bars_length_check): a primary key range.
+      " AND ts_start BETWEEN $3::timestamptz - interval '7 days' AND $4"
+      " AND ts_end BETWEEN $3 AND $4 ORDER BY ts_start",
       Params().Add(id->GetInt64(0, 0)).Add(TimeframeSqlName(timeframe)).AddTimestamp(from_us)
           .AddTimestamp(to_us));
   if (!r.ok()) return r.status();

@@ -36,7 +36,7 @@ namespace sf::store {
 // Rules (a violation refuses the whole batch; the message names the symbol,
 // the row index, its ts_start and the rule):
 //  - symbol non-empty; timeframe one of 1m 5m 15m 1h 4h 1d; source non-empty
-//  - ts_start strictly increasing; ts_end > ts_start
+//  - ts_start strictly increasing; ts_start < ts_end <= ts_start + 7 days
 //  - open/high/low/close finite and > 0; low <= min(open, close);
 //    high >= max(open, close)
 //  - volume finite and >= 0; vwap (when given) finite and > 0;

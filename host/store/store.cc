@@ -1,10 +1,13 @@
 #include "store/store.h"
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "base/logging.h"
 
 namespace sf::store {
+
+namespace fs = std::filesystem;
 
 StoreOptions StoreOptionsFromConfig(const nlohmann::json& db,
                                     const std::function<std::string(const std::string&)>& resolve) {
@@ -24,6 +27,13 @@ StoreOptions StoreOptionsFromConfig(const nlohmann::json& db,
   o.data_dir = resolve(str("data_dir", "var/pg"));
   o.database = str("name", "signalforge");
   o.migrations_dir = resolve(str("migrations_dir", "schemas/migrations"));
+  std::error_code ec;
+  if (!std::filesystem::is_directory(o.migrations_dir, ec)) {
+    // An installed binary: <prefix>/bin/signalforge, <prefix>/share/signalforge/migrations.
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    fs::path installed = exe.parent_path().parent_path() / "share/signalforge/migrations";
+    if (!ec && fs::is_directory(installed, ec)) o.migrations_dir = installed.string();
+  }
   o.migrate = !(db.is_object() && db.contains("migrate_on_start") &&
                 db["migrate_on_start"].is_boolean() && !db["migrate_on_start"].get<bool>());
   o.pool_size = num("pool_size", 8);

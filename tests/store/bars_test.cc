@@ -130,6 +130,7 @@ TEST_F(Bars, BadRowsRefuseTheWholeBatch) {
   const Case cases[] = {
       {"strictly increasing", [](BarBatch& b) { b.ts_start[3] = b.ts_start[2]; }},
       {"ts_end must be after", [](BarBatch& b) { b.ts_end[3] = b.ts_start[3]; }},
+      {"at most 7 days", [](BarBatch& b) { b.ts_end[3] = b.ts_start[3] + 8 * kDayUs; }},
       {"finite and > 0", [](BarBatch& b) { b.close[3] = std::nan(""); }},
       {"finite and > 0", [](BarBatch& b) { b.open[3] = -1; }},
       {"low must be <=", [](BarBatch& b) { b.low[3] = b.open[3] + 1; }},

@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <map>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -171,20 +173,21 @@ int main(int argc, char** argv) {
     EmbeddedCluster cluster(co);
     sf::Status s = cluster.Start();
     if (!s.ok()) return Die("start cluster", s);
-    for (const char* db : {"ours", "plain"}) {
+    for (const char* db : {"ours", "plain", "ours2"}) {
       if (!(s = cluster.CreateDatabase(db)).ok()) return Die("create db", s);
     }
     auto pool = Pool::Create({.conninfo = cluster.ConnectionString("ours"), .size = 2});
     auto plain = Pool::Create({.conninfo = cluster.ConnectionString("plain"), .size = 1});
-    if (!pool.ok() || !plain.ok()) return Die("pool", pool.ok() ? plain.status() : pool.status());
-    for (Pool* p : {pool->get(), plain->get()}) {
+    auto pool2 = Pool::Create({.conninfo = cluster.ConnectionString("ours2"), .size = 2});
+    if (!pool.ok() || !plain.ok() || !pool2.ok()) return Die("pool", sf::Internal("cannot connect"));
+    for (Pool* p : {pool->get(), plain->get(), pool2->get()}) {
       auto m = Migrator(p, sf::testing::PgCluster::MigrationsDir()).Migrate();
       if (!m.ok()) return Die("migrate", m.status());
     }
     // Same instruments (and ids) in both databases, created up front.
     std::vector<Instrument> instruments;
     for (const auto& b : batches) instruments.push_back({.symbol = b.symbol});
-    for (Pool* p : {pool->get(), plain->get()}) {
+    for (Pool* p : {pool->get(), plain->get(), pool2->get()}) {
       if (!(s = InstrumentsRepository(p).UpsertAll(instruments)).ok()) return Die("instruments", s);
     }
     auto ids = InstrumentsRepository(pool->get()).List();
@@ -234,9 +237,32 @@ int main(int argc, char** argv) {
       return 1;
     }
 
+    // (1b) the same ingest from two threads (one per core) into a third database.
+    BarsRepository bars2(pool2->get());
+    std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
+    auto t3 = Clock::now();
+    std::vector<std::thread> workers;
+    for (int w = 0; w < 2; ++w) {
+      workers.emplace_back([&] {
+        for (size_t i; (i = next++) < batches.size() && !failed;) {
+          auto r = bars2.Ingest(batches[i]);
+          if (!r.ok()) {
+            std::fprintf(stderr, "bench_store: %s\n", r.status().ToString().c_str());
+            failed = true;
+          }
+        }
+      });
+    }
+    for (auto& t : workers) t.join();
+    const double ours2_s = Seconds(Clock::now() - t3);
+    if (failed) return 1;
+
     auto sum_ours = bars.Checksum();
     auto sum_plain = BarsRepository(plain->get()).Checksum();
-    const bool same = sum_ours.ok() && sum_plain.ok() && *sum_ours == *sum_plain;
+    auto sum_ours2 = bars2.Checksum();
+    const bool same = sum_ours.ok() && sum_plain.ok() && sum_ours2.ok() &&
+                      *sum_ours == *sum_plain && *sum_ours2 == *sum_plain;
 
     // (3) idempotent re-ingest: all rows go through staging + merge.
     auto t2 = Clock::now();
@@ -256,6 +282,8 @@ int main(int argc, char** argv) {
                 psql_s, rows / psql_s);
     std::printf("ratio ours / psql                                   : %7.2fx   (target >= 0.8x)\n",
                 psql_s / ours_s);
+    std::printf("BarsRepository::Ingest from 2 threads              : %7.2f s  %9.0f rows/s  (%.2fx psql)\n",
+                ours2_s, rows / ours2_s, psql_s / ours2_s);
     std::printf("tables identical (checksum)                         : %s\n", same ? "yes" : "NO");
     std::printf("re-ingest, every row unchanged (staging + merge)    : %7.2f s  %9.0f rows/s  (%lld unchanged)\n",
                 again_s, rows / again_s, static_cast<long long>(unchanged));
