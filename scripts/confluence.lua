@@ -77,6 +77,7 @@ return {
     end
     local c = ctx.bars.close[-1]
     local dir = side == "buy" and 1 or -1
+    if c - dir * p.stop_atr * atr <= 0 or c + dir * p.target_atr * atr <= 0 then return nil end
     return {
       side = side,
       confidence = math.min(0.99, 0.5 + math.abs(score) / 2),

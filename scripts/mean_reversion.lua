@@ -71,6 +71,9 @@ return {
     if prob then confidence = 0.5 * confidence + 0.5 * prob end
     if confidence < p.min_confidence then return nil end
 
+    -- A stop at or below zero means the stock moves more than it is worth
+    -- per ATR: no sensible risk to define, no signal.
+    if c - p.stop_atr * atr <= 0 then return nil end
     local strong = (prob and prob > 0.8) or (not prob and confidence > 0.8)
     local mult = strong and p.target_atr_strong or p.target_atr
     return {
