@@ -1,0 +1,420 @@
+// `signalforge ingest`: loads bars through a provider plugin, adjusts them,
+// runs the market room's quality checks and stores the good ones through the
+// store's bar repository (COPY, idempotent), then prints what happened.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "app/command.h"
+#include "app/context.h"
+#include "base/logging.h"
+#include "market/bar_sink.h"
+#include "market/calendar.h"
+#include "market/market_config.h"
+#include "market/quality.h"
+#include "plugins/plugin_call.h"
+#include "store/bars_repository.h"
+#include "store/instruments_repository.h"
+#include "store/store.h"
+
+namespace sf::app {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kUsage =
+    R"(Usage: signalforge ingest --provider NAME [--path DIR] [--symbols A,B | --universe NAME]
+                         [--from DATE] [--to DATE] [--timeframe 1d] [--json] [--config FILE]
+
+Loads bars through a provider plugin into the database (the embedded cluster,
+or database.url): every batch is split/dividend-adjusted (raw prices and the
+factor are stored), checked against the instrument's trading calendar and the
+data quality rules, and written with COPY; loading the same data again stores
+nothing twice.
+
+  --provider NAME   a provider instance of market.providers, or a provider
+                    component id ("csv", "synthetic", "alphavantage"...)
+  --path DIR        for file providers: the folder of SYMBOL.csv files
+  --symbols A,B     only these symbols
+  --universe NAME   the symbols of market.universes.NAME ("all": every
+                    instrument the provider lists; the default)
+  --from DATE       first day, YYYY-MM-DD (inclusive)
+  --to DATE         last day, YYYY-MM-DD (inclusive)
+  --timeframe TF    1m 5m 15m 1h 4h 1d (default 1d)
+  --json            print the summary as JSON
+
+A progress bar is drawn on a terminal. The summary counts bars stored (new
+and changed), skipped (already stored, identical), rejected (quality rules
+and malformed rows) and the files refused, by name and reason.
+Exit code 0 when the provider call and every store write succeeded (refused
+files and rejected bars are reported, not fatal), 1 otherwise, 2 on usage.
+
+Example:
+  signalforge ingest --provider csv --path ../shared/data/sp500/daily
+)";
+
+struct Summary {
+  int64_t symbols = 0;
+  int64_t received = 0;
+  int64_t inserted = 0, updated = 0, unchanged = 0;
+  int64_t rejected = 0, flagged = 0, missing = 0, malformed_rows = 0;
+  std::map<std::string, int64_t> by_rule;
+  std::vector<std::pair<std::string, std::string>> refused;  // file/symbol, reason
+  std::vector<std::string> store_errors;
+};
+
+// "[#########           ]  123/504  AAPL  1,234,567 bars" on stderr, only on a TTY.
+class ProgressBar {
+ public:
+  ProgressBar(bool enabled, int64_t total) : enabled_(enabled), total_(total) {}
+  void Update(int64_t done, const std::string& symbol, int64_t bars) {
+    if (!enabled_) return;
+    auto now = std::chrono::steady_clock::now();
+    if (done < total_ && now - last_ < std::chrono::milliseconds(80)) return;
+    last_ = now;
+    constexpr int kWidth = 30;
+    const int filled = total_ > 0 ? static_cast<int>(kWidth * std::min(done, total_) / total_) : 0;
+    std::string bar(static_cast<size_t>(filled), '#');
+    bar.resize(kWidth, ' ');
+    std::fprintf(stderr, "\r[%s] %5lld/%-5lld %-8.8s %10lld bars", bar.c_str(),
+                 static_cast<long long>(done), static_cast<long long>(total_), symbol.c_str(),
+                 static_cast<long long>(bars));
+    std::fflush(stderr);
+  }
+  void Finish() {
+    if (enabled_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  bool enabled_;
+  int64_t total_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+std::vector<std::string> SplitSymbols(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+// Symbols of a universe: an array in the config, or a CSV file with a
+// Symbol column.
+StatusOr<std::vector<std::string>> UniverseSymbols(Context& ctx, const json& universes,
+                                                   const std::string& name) {
+  if (!universes.contains(name)) {
+    std::string known;
+    for (const auto& [k, v] : universes.items()) known += (known.empty() ? "" : ", ") + k;
+    return NotFound("universe '" + name + "' is not in market.universes (known: " +
+                    (known.empty() ? "none" : known) + "; \"all\" takes every instrument)");
+  }
+  const json& u = universes[name];
+  std::vector<std::string> out;
+  if (u.is_array()) {
+    for (const auto& s : u) out.push_back(s.get<std::string>());
+    return out;
+  }
+  const std::string path = ctx.ResolvePath(u["file"].get<std::string>());
+  std::ifstream in(path);
+  if (!in) return NotFound("universe '" + name + "': cannot read " + path);
+  std::string header, line;
+  std::getline(in, header);
+  auto cols = SplitSymbols(header);
+  size_t col = 0;
+  for (size_t i = 0; i < cols.size(); ++i) {
+    if (cols[i] == "Symbol" || cols[i] == "symbol" || cols[i] == "Ticker" || cols[i] == "ticker") col = i;
+  }
+  while (std::getline(in, line)) {
+    auto fields = SplitSymbols(line);
+    if (col < fields.size()) out.push_back(fields[col]);
+  }
+  return out;
+}
+
+bool ParseDay(const std::string& text, int64_t* day) { return market::ParseDate(text, day); }
+
+int Fail(const std::string& message) {
+  std::cerr << "signalforge: ingest: " << message << "\n";
+  return 1;
+}
+
+int RunIngest(Context& ctx, const std::vector<std::string>& args) {
+  auto parsed = ParseArgs(args, {"--json"},
+                          {"--provider", "--path", "--symbols", "--universe", "--from", "--to",
+                           "--timeframe"});
+  if (!parsed.ok()) return UsageError("ingest", parsed.status().message());
+  if (!parsed->positional.empty()) {
+    return UsageError("ingest", "unexpected argument '" + parsed->positional[0] + "'");
+  }
+  const std::string provider_name = parsed->Get("--provider");
+  if (provider_name.empty()) return UsageError("ingest", "--provider NAME is required");
+  if (parsed->Has("--symbols") && parsed->Has("--universe")) {
+    return UsageError("ingest", "give either --symbols or --universe, not both");
+  }
+  const std::string tf_text = parsed->Get("--timeframe", "1d");
+  auto tf = market::ParseTimeframe(tf_text);
+  if (!tf) return UsageError("ingest", "--timeframe '" + tf_text + "' is not one of 1m 5m 15m 1h 4h 1d");
+  constexpr int64_t kUsPerDay = 86'400'000'000;
+  int64_t from_us = 0, to_us = 0;
+  if (parsed->Has("--from")) {
+    int64_t d;
+    if (!ParseDay(parsed->Get("--from"), &d)) {
+      return UsageError("ingest", "--from '" + parsed->Get("--from") + "' is not a date YYYY-MM-DD");
+    }
+    from_us = d * kUsPerDay;
+  }
+  if (parsed->Has("--to")) {
+    int64_t d;
+    if (!ParseDay(parsed->Get("--to"), &d)) {
+      return UsageError("ingest", "--to '" + parsed->Get("--to") + "' is not a date YYYY-MM-DD");
+    }
+    to_us = (d + 1) * kUsPerDay;  // inclusive day -> exclusive bound
+  }
+  if (from_us && to_us && to_us <= from_us) return UsageError("ingest", "--to is before --from");
+
+  auto resolve = [&ctx](const std::string& p) { return ctx.ResolvePath(p); };
+  const json& cfg = ctx.config();
+  auto settings = market::MarketSettingsFromConfig(cfg.contains("market") ? cfg["market"] : json::object(),
+                                                   resolve);
+  if (!settings.ok()) return Fail(settings.status().message());
+  auto calendars = market::CalendarSet::LoadDirectory(settings->calendars_dir);
+  if (!calendars.ok()) return Fail(calendars.status().message());
+  auto default_cal = calendars->Find(settings->default_calendar);
+  if (!default_cal) {
+    return Fail("market.default_calendar '" + settings->default_calendar + "' is not a calendar in " +
+                settings->calendars_dir);
+  }
+
+  market::ProviderSpec spec = settings->Provider(provider_name);
+  if (parsed->Has("--path")) spec.config["path"] = ctx.ResolvePath(parsed->Get("--path"));
+  const plugins::Provider* provider = ctx.plugins().FindProvider(spec.component);
+  if (provider == nullptr) {
+    std::string known;
+    for (const auto* p : ctx.plugins().providers()) known += (known.empty() ? "" : ", ") + p->id;
+    return Fail("no provider '" + spec.component + "' is loaded (loaded: " + (known.empty() ? "none" : known) +
+                "; check plugins.directories)");
+  }
+  auto instance = plugins::ProviderInstance::Create(*provider, spec.config.dump());
+  if (!instance.ok()) return Fail(instance.status().ToString());
+
+  // Symbols to load.
+  std::vector<std::string> symbols;
+  if (parsed->Has("--symbols")) {
+    symbols = SplitSymbols(parsed->Get("--symbols"));
+    if (symbols.empty()) return UsageError("ingest", "--symbols is empty");
+  } else if (parsed->Has("--universe") && parsed->Get("--universe") != "all") {
+    auto u = UniverseSymbols(ctx, settings->universes, parsed->Get("--universe"));
+    if (!u.ok()) return Fail(u.status().message());
+    symbols = std::move(*u);
+  }
+  for (const auto& s : symbols) {
+    if (!market::IsValidSymbol(s)) {
+      return UsageError("ingest", "symbol '" + s + "' has characters outside A-Z a-z 0-9 . - _ ^ = / :");
+    }
+  }
+
+  // What the provider knows about its instruments (names, sectors, exchange).
+  std::map<std::string, json> listed;
+  if (auto list = (*instance)->ListInstruments(); list.ok()) {
+    json arr = json::parse(*list, nullptr, false);
+    if (arr.is_array()) {
+      for (const auto& i : arr) {
+        if (i.is_object() && i.contains("symbol") && i["symbol"].is_string()) listed[i["symbol"]] = i;
+      }
+    }
+  }
+
+  auto store_options = store::StoreOptionsFromConfig(
+      cfg.contains("database") ? cfg["database"] : json::object(), resolve);
+  store_options.pool_size = 2;
+  store_options.stop_adopted_cluster = false;
+  auto st = store::Store::Open(store_options);
+  if (!st.ok()) return Fail("database: " + st.status().ToString());
+  store::BarsRepository bars_repo(&(*st)->pool());
+  store::InstrumentsRepository instruments_repo(&(*st)->pool());
+
+  // Instruments first, so names, sectors and exchanges are known.
+  {
+    std::set<std::string> wanted(symbols.begin(), symbols.end());
+    std::vector<store::Instrument> rows;
+    for (const auto& [sym, i] : listed) {
+      if (!wanted.empty() && !wanted.count(sym)) continue;
+      if (!market::IsValidSymbol(sym)) continue;
+      store::Instrument row;
+      row.symbol = sym;
+      auto str = [&](const char* k) -> std::optional<std::string> {
+        if (i.contains(k) && i[k].is_string() && !i[k].get<std::string>().empty()) return i[k].get<std::string>();
+        return std::nullopt;
+      };
+      row.name = str("name");
+      const std::string type = str("type").value_or("equity");
+      row.type = (type == "crypto" || type == "forex" || type == "commodity") ? type : "equity";
+      row.exchange = str("exchange");
+      row.currency = str("currency").value_or("USD");
+      row.sector = str("sector");
+      row.data_provider = spec.component;
+      rows.push_back(std::move(row));
+    }
+    if (!rows.empty()) {
+      Status s = instruments_repo.UpsertAll(rows);
+      if (!s.ok()) return Fail("storing instruments: " + s.ToString());
+    }
+  }
+
+  auto calendar_for = [&](const std::string& sym) {
+    auto it = listed.find(sym);
+    if (it != listed.end()) {
+      if (it->second.contains("exchange") && it->second["exchange"].is_string()) {
+        if (auto c = calendars->ForExchange(it->second["exchange"].get<std::string>())) return c;
+      }
+      if (it->second.value("type", std::string()) == "crypto") {
+        if (auto c = calendars->Find("crypto")) return c;
+      }
+    }
+    if (spec.asset_class == "crypto") {
+      if (auto c = calendars->Find("crypto")) return c;
+    }
+    return default_cal;
+  };
+
+  auto log = base::Logger("market");
+  Summary sum;
+  const int64_t total = !symbols.empty() ? static_cast<int64_t>(symbols.size())
+                                         : static_cast<int64_t>(listed.size());
+  ProgressBar progress(isatty(STDERR_FILENO) != 0 && !parsed->Has("--json"), total);
+  market::QualityOptions qopt = settings->quality;
+  qopt.now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  int64_t issues_logged = 0;
+
+  market::BarSink sink(spec.name, [&](market::ProviderBars&& bars) -> Status {
+    sum.symbols++;
+    sum.received += static_cast<int64_t>(bars.size());
+    auto cal = calendar_for(bars.symbol);
+    market::AssignBarEnds(&bars, *cal);
+    market::QualityReport q = market::CheckBars(&bars, *cal, qopt);
+    sum.rejected += q.rejected;
+    sum.flagged += q.flagged;
+    sum.missing += q.missing_bars;
+    for (int r = 0; r < market::kQualityRuleCount; ++r) {
+      if (q.counts[static_cast<size_t>(r)]) {
+        sum.by_rule[market::QualityRuleName(static_cast<market::QualityRule>(r))] += q.counts[static_cast<size_t>(r)];
+      }
+    }
+    for (const auto& issue : q.issues) {
+      if (issue.rule == market::QualityRule::kGap) continue;
+      if (issues_logged++ < 50) {
+        log->warn("{} {}: {}", market::QualityRuleRejects(issue.rule) ? "rejected" : "flagged",
+                  market::QualityRuleName(issue.rule), issue.detail);
+      }
+    }
+    if (bars.size() > 0) {
+      store::BarBatch batch;
+      batch.symbol = bars.symbol;
+      batch.timeframe = bars.timeframe;
+      batch.source = spec.name;
+      batch.ts_start = std::move(bars.ts_start);
+      batch.ts_end = std::move(bars.ts_end);
+      batch.open = std::move(bars.open);
+      batch.high = std::move(bars.high);
+      batch.low = std::move(bars.low);
+      batch.close = std::move(bars.close);
+      batch.volume = std::move(bars.volume);
+      batch.vwap = std::move(bars.vwap);
+      batch.adj_factor = std::move(bars.adj_factor);
+      auto counts = bars_repo.Ingest(batch);
+      if (!counts.ok()) {
+        sum.store_errors.push_back(batch.symbol + ": " + counts.status().ToString());
+        if (counts.status().code() == SF_ERR_UNAVAILABLE) return counts.status();  // stop: the database is gone
+      } else {
+        sum.inserted += counts->inserted;
+        sum.updated += counts->updated;
+        sum.unchanged += counts->unchanged;
+      }
+    }
+    progress.Update(sum.symbols, bars.symbol, sum.inserted + sum.updated + sum.unchanged);
+    return Status::Ok();
+  });
+  sink.ExpectTimeframe(*tf);
+
+  std::vector<const char*> sym_ptrs;
+  for (const auto& s : symbols) sym_ptrs.push_back(s.c_str());
+  sf_fetch_request req{};
+  req.struct_size = sizeof(req);
+  req.symbols = sym_ptrs.empty() ? nullptr : sym_ptrs.data();
+  req.symbol_count = static_cast<int64_t>(sym_ptrs.size());
+  const std::string tf_name(market::TimeframeName(*tf));
+  req.timeframe = tf_name.c_str();
+  req.from_us = from_us;
+  req.to_us = to_us;
+  Status fetched = (*instance)->FetchBars(req, *sink.sink());
+  progress.Finish();
+  if (!sink.callback_error().ok()) fetched = sink.callback_error();
+
+  for (const auto& r : sink.rejections()) {
+    if (r.whole_input()) {
+      sum.refused.emplace_back(r.what, r.reason);
+    } else {
+      sum.malformed_rows++;
+      if (issues_logged++ < 50) log->warn("rejected row {}: {}", r.what, r.reason);
+    }
+  }
+  const int64_t stored = sum.inserted + sum.updated;
+  if (parsed->Has("--json")) {
+    json refused = json::array();
+    for (const auto& [w, why] : sum.refused) refused.push_back({{"file", w}, {"reason", why}});
+    json out = {{"provider", spec.name},
+                {"timeframe", tf_name},
+                {"symbols", sum.symbols},
+                {"bars_received", sum.received},
+                {"bars_stored", stored},
+                {"bars_new", sum.inserted},
+                {"bars_updated", sum.updated},
+                {"bars_skipped", sum.unchanged},
+                {"bars_rejected", sum.rejected},
+                {"rows_malformed", sum.malformed_rows},
+                {"bars_flagged", sum.flagged},
+                {"bars_missing", sum.missing},
+                {"rejected_by_rule", sum.by_rule},
+                {"files_refused", refused},
+                {"store_errors", sum.store_errors},
+                {"error", fetched.ok() ? json(nullptr) : json(fetched.ToString())}};
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::cout << "ingest " << spec.name << " " << tf_name << ": " << sum.symbols << " symbol(s)\n"
+              << "  bars stored:   " << stored << " (new " << sum.inserted << ", changed " << sum.updated << ")\n"
+              << "  bars skipped:  " << sum.unchanged << " (already stored, identical)\n"
+              << "  bars rejected: " << sum.rejected + sum.malformed_rows << " (quality rules "
+              << sum.rejected << ", malformed rows " << sum.malformed_rows << ")\n";
+    if (!sum.by_rule.empty()) {
+      std::cout << "  findings:     ";
+      for (const auto& [rule, n] : sum.by_rule) std::cout << " " << rule << "=" << n;
+      std::cout << "\n";
+    }
+    std::cout << "  files refused: " << sum.refused.size() << "\n";
+    for (const auto& [w, why] : sum.refused) std::cout << "    " << w << ": " << why << "\n";
+    for (const auto& e : sum.store_errors) std::cout << "  store error: " << e << "\n";
+  }
+  if (!fetched.ok()) return Fail(fetched.ToString());
+  return sum.store_errors.empty() ? 0 : 1;
+}
+
+const CommandRegistrar kIngest({"ingest", "load bars through a provider into the database (quality-checked)",
+                                kUsage, RunIngest});
+
+}  // namespace
+}  // namespace sf::app
