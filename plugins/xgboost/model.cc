@@ -157,10 +157,11 @@ std::unique_ptr<Model> Model::Load(const std::string& config_json) {
     throw sf::sdk::Error(SF_ERR_NOT_FOUND,
                          "xgboost: metadata file '" + meta_path + "' does not exist");
   }
+  const std::vector<std::string> stored = StoredNames(h);
   if (meta.contains("features")) {
     model->features_ = NameList(meta["features"], "xgboost: '" + meta_path + "' \"features\"");
   } else {
-    model->features_ = StoredNames(h);
+    model->features_ = stored;
   }
   if (!model->features_.empty() &&
       static_cast<int64_t>(model->features_.size()) != model->num_features_) {
@@ -169,6 +170,12 @@ std::unique_ptr<Model> Model::Load(const std::string& config_json) {
                              std::to_string(model->features_.size()) +
                              " feature names but the model has " +
                              std::to_string(model->num_features_) + " features");
+  }
+  if (!stored.empty() && stored != model->features_) {
+    throw sf::sdk::Error(SF_ERR_BAD_DATA, "xgboost: metadata file '" + meta_path +
+                                              "' disagrees with the feature names stored in '" +
+                                              path + "': " +
+                                              FeatureDifference(stored, model->features_));
   }
   if (meta.contains("objective") && meta["objective"].is_string() &&
       meta["objective"].get<std::string>() != model->objective_) {
@@ -218,6 +225,10 @@ std::unique_ptr<Model> Model::Load(const std::string& config_json) {
   }
   Check(XGBoosterSetParam(h, "nthread", std::to_string(nthread).c_str()),
         "xgboost: cannot set nthread");
+  if (config.contains("output_margin") && !config["output_margin"].is_boolean()) {
+    throw sf::sdk::Error(SF_ERR_INVALID_ARGUMENT,
+                         "xgboost: load config \"output_margin\" must be true or false");
+  }
   const bool margin = config.value("output_margin", false);
   // type 0 = normal prediction, 1 = margin; see XGBoosterPredictFromDMatrix.
   model->predict_config_ = std::string("{\"type\":") + (margin ? "1" : "0") +

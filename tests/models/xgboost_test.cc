@@ -305,6 +305,25 @@ TEST_F(XgboostTest, MismatchedFeatureNamesAreRefusedNamingThem) {
   EXPECT_NE(a.error.find("feature set mismatch"), std::string::npos) << a.error;
 }
 
+TEST_F(XgboostTest, ModelWithoutSidecarUsesTheNamesStoredInIt) {
+  // As a model saved by Python would arrive: the file alone.
+  const auto& m = FindModel("xgboost");
+  std::ifstream in(model_path_);
+  const std::string alone = ScratchDir() + "/alone.json";
+  std::ofstream(alone) << in.rdbuf();
+  Answer a;
+  Instance inst = Load(m, ModelConfig(alone, {{"features", panel_->names}}), &a);
+  ASSERT_TRUE(inst) << a.error;
+  EXPECT_EQ(json::parse(Describe(m, inst).text)["features"], panel_->names);
+  std::vector<std::string> names = panel_->names;
+  names[6] = "dist_sma50";
+  inst = Load(m, ModelConfig(alone, {{"features", names}}), &a);
+  EXPECT_FALSE(inst);
+  EXPECT_NE(a.error.find("missing from request: dist_sma20; not in model: dist_sma50"),
+            std::string::npos)
+      << a.error;
+}
+
 TEST_F(XgboostTest, PredictRefusesWrongColumnCountAndAsksForRoom) {
   const auto& m = FindModel("xgboost");
   Answer a;
@@ -357,6 +376,14 @@ TEST_F(XgboostTest, MalformedModelFilesAreRefusedClearly) {
   EXPECT_FALSE(inst);
   EXPECT_NE(a.error.find("lists 2 feature names but the model has 7 features"), std::string::npos)
       << a.error;
+
+  // A sidecar whose names contradict the names stored in the model.
+  json renamed = {{"features", panel_->names}};
+  renamed["features"][0] = "ret_1d_v2";
+  std::ofstream(copy + ".meta.json") << renamed.dump();
+  inst = Load(m, ModelConfig(copy), &a);
+  EXPECT_FALSE(inst);
+  EXPECT_NE(a.error.find("disagrees with the feature names stored"), std::string::npos) << a.error;
 
   inst = Load(m, "{\"file\":\"x\"}", &a);
   EXPECT_EQ(a.status, SF_ERR_INVALID_ARGUMENT);
