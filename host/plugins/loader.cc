@@ -68,7 +68,7 @@ std::string RunAttempt(const std::string& path, const nlohmann::json& configs,
     a->staging.plugin_id = a->manifest.id;
     if (progress) progress->plugin(a->staging.plugin_id);
   }
-  if (!problems.empty()) return "malformed manifest: " + JoinProblems(problems);
+  if (!problems.empty()) return "manifest: " + JoinProblems(problems);
   for (const auto& p : registry.plugins()) {
     if (p.id == a->staging.plugin_id) {
       return "duplicate plugin id \"" + p.id + "\": already loaded from " + p.path;

@@ -43,14 +43,15 @@ void CopySized(const T* in, T* out) {
   std::memcpy(out, in, n);
 }
 
-std::string CheckStructSize(const char* what, uint32_t size, size_t min) {
+std::string CheckStructSize(const std::string& what, uint32_t size, size_t min) {
+  const std::string head = what.empty() ? "struct_size " : what + " struct_size ";
   if (size < min) {
-    return std::string(what) + " struct_size " + std::to_string(size) +
+    return head + std::to_string(size) +
            " is smaller than the minimum " + std::to_string(min) +
            " (the struct must reach its last required field)";
   }
   if (size > kMaxStructSize) {
-    return std::string(what) + " struct_size " + std::to_string(size) +
+    return head + std::to_string(size) +
            " is not sane (> " + std::to_string(kMaxStructSize) + ")";
   }
   return {};
@@ -89,7 +90,7 @@ bool CheckHead(sf_component_kind kind, const Vt* in, size_t min_size, Vt* copy,
     return false;
   }
   std::string size_problem =
-      CheckStructSize((std::string(kind_name) + " vtable").c_str(), in->struct_size, min_size);
+      CheckStructSize(std::string(kind_name) + " vtable", in->struct_size, min_size);
   if (!size_problem.empty()) {
     out->push_back(size_problem);
     // Fields beyond a too-small struct_size cannot be read safely.
@@ -186,7 +187,7 @@ std::vector<std::string> CheckManifest(const sf_plugin_manifest* in, sf_plugin_m
   std::memset(out, 0, sizeof(*out));
   const uint32_t size = in->struct_size;
   if (size < kMinManifestSize || size > kMaxStructSize) {
-    problems.push_back(CheckStructSize("manifest", size, kMinManifestSize));
+    problems.push_back(CheckStructSize("", size, kMinManifestSize));
   }
   if (size <= kMaxStructSize) CopySized(in, out);
   // Each field is judged only when struct_size covers it; a field outside

@@ -195,13 +195,13 @@ TEST_P(LoaderTest, RefusesAPluginNeedingANewerHostMinor) {
 }
 
 TEST_P(LoaderTest, RefusesMalformedManifests) {
-  ExpectRefused("tp_bad_magic", "malformed manifest: magic 0xDEADBEEF != 0x5346504C (\"SFPL\")");
+  ExpectRefused("tp_bad_magic", "manifest: magic 0xDEADBEEF != 0x5346504C (\"SFPL\")");
   ExpectRefused("tp_null_id", "id is missing (NULL)");
   ExpectRefused("tp_bad_id", "id \"Not A Dns Name\" has a forbidden character at byte 3");
   ExpectRefused("tp_null_init", "init is missing (NULL)");
-  ExpectRefused("tp_size0", "manifest struct_size 0 is smaller than the minimum " +
+  ExpectRefused("tp_size0", "manifest: struct_size 0 is smaller than the minimum " +
                                 std::to_string(kMinManifestSize));
-  ExpectRefused("tp_size_small", "manifest struct_size 16 is smaller than the minimum");
+  ExpectRefused("tp_size_small", "manifest: struct_size 16 is smaller than the minimum");
   ExpectRefused("tp_entry_null",
                 "entry point returned no manifest: this build needs a GPU the host does not have");
   ExpectHostStillLoads();
