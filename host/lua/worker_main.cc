@@ -86,7 +86,12 @@ int main(int argc, char** argv) {
   setrlimit(RLIMIT_CORE, &core);
 
   sf::plugins::Registry registry;
-  sf::plugins::Loader loader(registry);
+  // No probe child: this process is already the isolation boundary (a
+  // plugin that crashes here takes down one strategy's worker, reported).
+  sf::plugins::LoaderOptions lo;
+  lo.probe = false;
+  lo.log = false;
+  sf::plugins::Loader loader(registry, lo);
   if (!args.plugin_dirs.empty()) {
     for (const auto& r : loader.LoadDirectories(args.plugin_dirs))
       if (!r.loaded) fprintf(stderr, "sf_lua_worker: plugin %s refused: %s\n", r.path.c_str(), r.reason.c_str());
