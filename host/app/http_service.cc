@@ -170,7 +170,9 @@ class HttpService final : public Service {
 
     try {
       Poco::Net::ServerSocket socket;
-      socket.bind(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)), true);
+      // SO_REUSEADDR (restart while old connections linger) but not
+      // SO_REUSEPORT: a second server on the same port must fail, not share.
+      socket.bind(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)), true, false);
       socket.listen(128);
       address_ = "http://" + socket.address().toString();
       auto* params = new Poco::Net::HTTPServerParams;

@@ -71,7 +71,7 @@ Status Walk(const json& root, const json& schema, const std::string& pointer,
     }
     out.push_back(b);
     // Aliases may sit on the property itself or on its $ref target.
-    for (const json* holder : {&sub, eff}) {
+    for (const json* holder : {&sub, eff == &sub ? nullptr : eff}) {
       if (!holder || !holder->is_object()) continue;
       auto alias = holder->find("x-env-alias");
       if (alias == holder->end()) continue;
@@ -129,13 +129,15 @@ StatusOr<std::vector<EnvBinding>> EnvBindings(const json& schema, std::string_vi
   std::vector<EnvBinding> out;
   SF_RETURN_IF_ERROR(Walk(schema, schema, "", std::string(prefix), out, 0));
   std::map<std::string, std::string> seen;
-  for (const auto& b : out) {
+  std::vector<EnvBinding> unique;
+  for (auto& b : out) {
     auto [it, inserted] = seen.emplace(b.variable, b.pointer);
     if (!inserted && it->second != b.pointer)
       return InvalidArgument("environment variable " + b.variable + " would override both " +
                              it->second + " and " + b.pointer + "; rename one of the keys");
+    if (inserted) unique.push_back(std::move(b));
   }
-  return out;
+  return unique;
 }
 
 EnvLookup ProcessEnv() {

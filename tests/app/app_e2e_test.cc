@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -38,6 +39,9 @@ class TempDir {
   TempDir() {
     char tmpl[] = "/tmp/sf_app_e2e_XXXXXX";
     path_ = mkdtemp(tmpl);
+    // The embedded PostgreSQL runs as the postgres user when tests run as
+    // root: it must be able to enter this folder.
+    chmod(path_.c_str(), 0755);
   }
   ~TempDir() {
     std::error_code ec;
@@ -56,16 +60,22 @@ class TempDir {
 
 class AppTest : public ::testing::Test {
  protected:
+  // Runs the binary from the repository root, as the README does, so the
+  // repo-relative defaults of every room (migrations, calendars...) resolve.
   RunResult Sf(const std::vector<std::string>& args,
-               const std::map<std::string, std::string>& env = {}) {
+               const std::map<std::string, std::string>& env = {},
+               const std::string& cwd = SF_SOURCE_DIR) {
     ProcessOptions o;
-    o.cwd = dir_.path();
+    o.cwd = cwd;
     o.env = env;
     return sf::test::Run(kBinary, args, o);
   }
+  ProcessOptions Options(std::map<std::string, std::string> env = {}) {
+    return ProcessOptions{SF_SOURCE_DIR, std::move(env), std::chrono::seconds(90)};
+  }
 
-  // A config for `serve`: a free port, the build's plugins, the database
-  // under the scratch folder. `patch` is merged over it.
+  // A config for `serve`: a free port, the build's plugins, the embedded
+  // database in the scratch folder. `patch` is merged over it.
   std::string ServeConfig(const json& patch = json::object()) {
     json cfg = {{"http", {{"host", "127.0.0.1"}, {"port", 0}, {"threads", 4}}},
                 {"plugins", {{"directories", {SF_PLUGIN_DIR}}}},
@@ -125,7 +135,7 @@ TEST_F(AppTest, VersionPrintsVersionAndAbi) {
 
 TEST_F(AppTest, VersionNeedsNoConfigFile) {
   // The scratch folder has no config/; `version` must not care.
-  auto r = Sf({"version"});
+  auto r = Sf({"version"}, {}, dir_.path());
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_TRUE(r.err.empty()) << r.err;
 }
@@ -194,7 +204,7 @@ TEST_F(AppTest, UsageErrorsExitTwoWithAClearMessage) {
            {{"--bogus", "version"}, "unknown option --bogus"},
            {{"version", "--bogus"}, "version: unknown option --bogus"},
            {{"version", "extra"}, "unexpected argument 'extra'"},
-           {{"serve", "--port", "80"}, "serve: unknown option --port"},
+           {{"serve", "--config", ServeConfig(), "--port", "80"}, "serve: unknown option --port"},
            {{"plugin"}, "plugin: missing subcommand; one of:\n  signalforge plugin check"},
            {{"plugin", "inspect"}, "unknown subcommand 'inspect'"},
            {{"plugin", "check"}, "missing FILE.so"},
@@ -258,17 +268,14 @@ TEST_F(AppTest, MissingConfigFileIsNamed) {
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
   EXPECT_NE(r.err.find("cannot read config file nowhere.json"), std::string::npos) << r.err;
   // Without --config the default path is relative to the current directory.
-  auto d = Sf({"plugins"});
+  auto d = Sf({"plugins"}, {}, dir_.path());
   EXPECT_EQ(d.exit_code, 1) << Describe(d);
   EXPECT_NE(d.err.find("cannot read config file config/signalforge.json"), std::string::npos)
       << d.err;
 }
 
 TEST_F(AppTest, ShippedDefaultConfigIsAccepted) {
-  // Run from the repository root, as the README does.
-  ProcessOptions o;
-  o.cwd = SF_SOURCE_DIR;
-  auto r = sf::test::Run(kBinary, {"plugins", "--json"}, o);
+  auto r = Sf({"plugins", "--json"});  // config/signalforge.json from the repository root
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_TRUE(json::accept(r.out)) << r.out;
 }
@@ -299,11 +306,10 @@ TEST_F(AppTest, EnvironmentOverridesTheFileBeforeValidation) {
   // The file's port is invalid; the environment's replaces it before the
   // schema sees it, so the server starts on a free port.
   const std::string cfg = ServeConfig({{"http", {{"port", 70000}}}});
-  ProcessOptions o;
-  o.cwd = dir_.path();
-  o.env = {{"SIGNALFORGE_HTTP_PORT", "0"}, {"SIGNALFORGE_LOG_FORMAT", "json"}};
-  sf::test::Server server(kBinary, {"serve", "--config", cfg}, o);
-  ASSERT_TRUE(server.WaitListening(std::chrono::seconds(60))) << server.err();
+  sf::test::Server server(
+      kBinary, {"serve", "--config", cfg},
+      Options({{"SIGNALFORGE_HTTP_PORT", "0"}, {"SIGNALFORGE_LOG_FORMAT", "json"}}));
+  ASSERT_TRUE(server.WaitListening(std::chrono::seconds(90))) << server.err();
   EXPECT_NE(server.port(), 70000);
   EXPECT_EQ(Get(server.port(), "/healthz").status, 200);
   auto r = server.Stop(SIGTERM);
@@ -330,9 +336,10 @@ TEST_F(AppTest, UnknownSignalforgeVariableIsWarnedAbout) {
 // ---- serve ------------------------------------------------------------------
 
 TEST_F(AppTest, ServeAnswersHealthAndReadinessAndStopsCleanlyOnSigterm) {
-  sf::test::Server server(kBinary, {"serve", "--config", ServeConfig()},
-                          ProcessOptions{dir_.path(), {}, std::chrono::seconds(60)});
-  ASSERT_TRUE(server.WaitListening(std::chrono::seconds(60))) << server.err();
+  sf::test::Server server(kBinary,
+                          {"serve", "--config", ServeConfig({{"http", {{"max_body_bytes", 2048}}}})},
+                          Options());
+  ASSERT_TRUE(server.WaitListening(std::chrono::seconds(90))) << server.err();
 
   auto health = Get(server.port(), "/healthz");
   ASSERT_EQ(health.status, 200) << health.body;
@@ -367,17 +374,29 @@ TEST_F(AppTest, ServeAnswersHealthAndReadinessAndStopsCleanlyOnSigterm) {
   EXPECT_EQ(missing.body["error"]["code"], "not_found") << missing.body;
   EXPECT_EQ(Get(server.port(), "/healthz", "POST").status, 405);
 
+  // A body over http.max_body_bytes is refused before any handler runs.
+  Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(server.port()));
+  Poco::Net::HTTPRequest big("POST", "/anything", Poco::Net::HTTPMessage::HTTP_1_1);
+  const std::string body(4096, 'x');
+  big.setContentLength(static_cast<std::streamsize>(body.size()));
+  session.sendRequest(big) << body;
+  Poco::Net::HTTPResponse big_resp;
+  std::string text;
+  Poco::StreamCopier::copyToString(session.receiveResponse(big_resp), text);
+  EXPECT_EQ(big_resp.getStatus(), 413);
+  EXPECT_EQ(json::parse(text)["error"]["code"], "too_large") << text;
+
   auto r = server.Stop(SIGTERM);
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_NE(r.err.find("stopping service http"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("signalforge stopped"), std::string::npos) << r.err;
-  EXPECT_EQ(r.out.find("listening on http://127.0.0.1:"), 0u) << r.out;
+  EXPECT_EQ(r.out.rfind("signalforge listening on http://127.0.0.1:", 0), 0u) << r.out;
 }
 
 TEST_F(AppTest, ServeStopsCleanlyOnSigint) {
   sf::test::Server server(kBinary, {"serve", "--config", ServeConfig()},
-                          ProcessOptions{dir_.path(), {}, std::chrono::seconds(60)});
-  ASSERT_TRUE(server.WaitListening(std::chrono::seconds(60))) << server.err();
+                          Options());
+  ASSERT_TRUE(server.WaitListening(std::chrono::seconds(90))) << server.err();
   EXPECT_EQ(Get(server.port(), "/readyz").body.is_object(), true);
   auto r = server.Stop(SIGINT);
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
@@ -391,24 +410,6 @@ TEST_F(AppTest, ServeFailsClearlyWhenThePortIsTaken) {
   EXPECT_NE(r.err.find("service http failed to start"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos)
       << r.err;
-}
-
-TEST_F(AppTest, OversizedBodyIsRefusedWith413) {
-  sf::test::Server server(
-      kBinary, {"serve", "--config", ServeConfig({{"http", {{"max_body_bytes", 2048}}}})},
-      ProcessOptions{dir_.path(), {}, std::chrono::seconds(60)});
-  ASSERT_TRUE(server.WaitListening(std::chrono::seconds(60))) << server.err();
-  Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(server.port()));
-  Poco::Net::HTTPRequest req("POST", "/anything", Poco::Net::HTTPMessage::HTTP_1_1);
-  const std::string body(4096, 'x');
-  req.setContentLength(static_cast<std::streamsize>(body.size()));
-  session.sendRequest(req) << body;
-  Poco::Net::HTTPResponse resp;
-  std::string text;
-  Poco::StreamCopier::copyToString(session.receiveResponse(resp), text);
-  EXPECT_EQ(resp.getStatus(), 413);
-  EXPECT_EQ(json::parse(text)["error"]["code"], "too_large") << text;
-  EXPECT_EQ(server.Stop(SIGTERM).exit_code, 0);
 }
 
 // ---- plugins ----------------------------------------------------------------
@@ -480,10 +481,11 @@ TEST_F(AppTest, ABadLibraryInThePluginFolderDoesNotStopServe) {
 #ifdef SF_HELLO_PLUGIN
   fs::copy_file(SF_HELLO_PLUGIN, dir_.path() + "/plugins/hello.so");
 #endif
-  const std::string cfg = ServeConfig({{"plugins", {{"directories", {"plugins"}}}}});
+  const std::string cfg =
+      ServeConfig({{"plugins", {{"directories", {dir_.path() + "/plugins"}}}}});
   sf::test::Server server(kBinary, {"serve", "--config", cfg},
-                          ProcessOptions{dir_.path(), {}, std::chrono::seconds(60)});
-  ASSERT_TRUE(server.WaitListening(std::chrono::seconds(60))) << server.err();
+                          Options());
+  ASSERT_TRUE(server.WaitListening(std::chrono::seconds(90))) << server.err();
   auto health = Get(server.port(), "/healthz");
   EXPECT_EQ(health.status, 200);
 #ifdef SF_HELLO_PLUGIN

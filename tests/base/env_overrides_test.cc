@@ -10,6 +10,7 @@ namespace {
 
 using nlohmann::json;
 using namespace sf::base;
+using sf::Status;
 
 const json kSchema = json::parse(R"({
   "type": "object",

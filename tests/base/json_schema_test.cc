@@ -58,7 +58,7 @@ TEST(JsonSchema, ReportsEveryViolationInDocumentOrder) {
                      "/http: missing required property \"port\"",
                      "/http/host: expected string, got integer 5",
                      "/http/mode: \"c\" is not one of [\"a\",\"b\"]",
-                     "/http/prot: unknown property \"prot\" (allowed: host, port, mode)",
+                     "/http/prot: unknown property \"prot\" (allowed: host, mode, port)",
                      "/name: \"AB\" does not match pattern \"^[a-z]+$\"",
                  }));
 }
