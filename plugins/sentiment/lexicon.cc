@@ -380,6 +380,20 @@ const std::vector<Entry>& BaseLexicon() {
     {":-(", -1.9},
     {";)", 1.6},
     {"<3", 2.0},
+    // Idioms: the words alone would score wrongly or not at all.
+    {"yeah right", -1.8},
+    {"kiss of death", -2.2},
+    {"hand to mouth", -1.8},
+    {"cut the mustard", 1.6},
+    {"the bomb", 2.6},
+    {"bad ass", 1.4},
+    {"no brainer", 1.5},
+    {"piece of cake", 1.7},
+    {"up in the air", -0.8},
+    {"on thin ice", -1.9},
+    {"dead in the water", -2.5},
+    {"home run", 2.2},
+    {"game changer", 2.0},
     {":/", -0.9},
   };
   return kEntries;

@@ -7,7 +7,8 @@
 // package ships); absolute scores therefore differ from published VADER
 // numbers while the rules behave the same. An operator who has the original
 // file can load it instead (config "lexicon_path", VADER's tab format).
-// Entries may be phrases of up to three words ("short squeeze").
+// Entries may be phrases of up to four words ("short squeeze", idioms such
+// as "dead in the water").
 // Immutable static data: thread-safe.
 #ifndef SF_PLUGINS_SENTIMENT_LEXICON_H_
 #define SF_PLUGINS_SENTIMENT_LEXICON_H_

@@ -158,7 +158,7 @@ double Analyzer::Valence(const std::vector<std::string>& lower, const std::vecto
   double v = 0;
   size_t p = i;
   bool found = false;
-  for (size_t n = 3; n >= 2 && !found; --n) {
+  for (size_t n = 4; n >= 2 && !found; --n) {
     if (i + 1 < n) continue;
     std::string key = lower[i + 1 - n];
     for (size_t k = i + 2 - n; k <= i; ++k) key += " " + lower[k];

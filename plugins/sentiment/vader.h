@@ -1,7 +1,7 @@
 // A VADER sentiment analyser (Hutto & Gilbert, "VADER: A Parsimonious
 // Rule-based Model for Sentiment Analysis of Social Media Text", ICWSM 2014),
 // implemented from the paper's rules over our own lexicon (lexicon.h):
-//   - lexicon valence per token, phrases of up to three words;
+//   - lexicon valence per token, phrases (idioms) of up to four words;
 //   - boosters/dampeners in the three preceding words (+-0.293, scaled 1,
 //     0.95, 0.9 by distance) and two-word dampeners ("kind of", "sort of");
 //   - ALL-CAPS emphasis (+-0.733) when the text mixes cases;

@@ -124,6 +124,18 @@ TEST_F(SentimentTest, FinanceExtensionScoresMarketLanguage) {
   EXPECT_EQ(json::parse(s.text)["compound"], 0.0);
 }
 
+TEST_F(SentimentTest, IdiomsScoreAsOneUnit) {
+  EXPECT_LT(Compound("yeah right"), 0);
+  EXPECT_LT(Compound("The merger is dead in the water"), 0);
+  EXPECT_LT(Compound("Funding for the plant is up in the air"), 0);
+  EXPECT_GT(Compound("This chip is a game changer"), 0);
+  // The idiom replaces its words: "kiss of death" is milder than "death".
+  EXPECT_GT(Compound("a kiss of death"), Compound("a death"));
+  EXPECT_LT(Compound("a kiss of death"), 0);
+  // Negation applies to the idiom as a whole.
+  EXPECT_GT(Compound("the plan is not dead in the water"), 0);
+}
+
 TEST_F(SentimentTest, ExternalLexiconFileAndErrors) {
   const std::string path = ScratchDir() + "/lexicon.txt";
   std::ofstream(path) << "# a VADER-format lexicon\nsplendid\t3.0\t0.5\t[3, 3, 3]\ngrim\t-2.2\n";
