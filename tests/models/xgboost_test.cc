@@ -89,9 +89,11 @@ std::string ModelConfig(const std::string& path, const json& extra = json::objec
   return c.dump();
 }
 
-// Runs tests/models/xgb_predict.py (Debian python3-xgboost) on `rows`.
-std::vector<double> PythonPredict(const std::string& model_path, const Panel& p,
-                                  const std::vector<int64_t>& rows) {
+// Runs tests/models/xgb_predict.py (Debian python3-xgboost) in `mode` on
+// `rows`; returns the values it wrote.
+std::vector<double> RunPython(const std::string& mode, const std::string& model_path,
+                              const Panel& p, const std::vector<int64_t>& rows,
+                              const std::string& extra = "") {
   const std::string dir = ScratchDir();
   const std::string in = dir + "/rows.csv", out = dir + "/python_pred.csv";
   {
@@ -106,8 +108,9 @@ std::vector<double> PythonPredict(const std::string& model_path, const Panel& p,
       f << "\n";
     }
   }
-  const std::string cmd = std::string(SF_PYTHON3) + " " + SF_XGB_PREDICT_PY + " '" + model_path +
-                          "' '" + in + "' '" + out + "'";
+  const std::string cmd = std::string(SF_PYTHON3) + " " + SF_XGB_PREDICT_PY + " " + mode + " '" +
+                          model_path + "' '" + in + "' '" + out + "'" +
+                          (extra.empty() ? "" : " '" + extra + "'");
   const int rc = std::system(cmd.c_str());
   EXPECT_EQ(rc, 0) << "reference run failed (is python3-xgboost installed?): " << cmd;
   std::vector<double> pred;
@@ -115,6 +118,11 @@ std::vector<double> PythonPredict(const std::string& model_path, const Panel& p,
   double v;
   while (f >> v) pred.push_back(v);
   return pred;
+}
+
+std::vector<double> PythonPredict(const std::string& model_path, const Panel& p,
+                                  const std::vector<int64_t>& rows) {
+  return RunPython("predict", model_path, p, rows);
 }
 
 class XgboostTest : public ::testing::Test {
@@ -322,6 +330,42 @@ TEST_F(XgboostTest, ModelWithoutSidecarUsesTheNamesStoredInIt) {
   EXPECT_NE(a.error.find("missing from request: dist_sma20; not in model: dist_sma50"),
             std::string::npos)
       << a.error;
+}
+
+TEST_F(XgboostTest, MultiClassModelTrainedInPythonPredictsTheSame) {
+  // The other direction: a model a researcher trained in Python (no
+  // sidecar, names stored in the file), served by the plugin.
+  const auto& m = FindModel("xgboost");
+  const std::string path = ScratchDir() + "/py_multiclass.ubj";
+  std::vector<int64_t> rows;
+  std::vector<double> x;
+  for (int64_t r = 0; r < panel_->rows(); r += 4) {
+    rows.push_back(r);
+    const auto row = panel_->Row(r);
+    x.insert(x.end(), row.begin(), row.end());
+  }
+  std::string names;
+  for (const auto& n : panel_->names) names += (names.empty() ? "" : ",") + n;
+  const std::vector<double> ref = RunPython("train-multiclass", path, *panel_, rows, names);
+  Answer a;
+  Instance inst = Load(m, ModelConfig(path, {{"features", panel_->names}}), &a);
+  ASSERT_TRUE(inst) << a.error;
+  const json desc = json::parse(Describe(m, inst).text);
+  EXPECT_EQ(desc["objective"], "multi:softprob");
+  EXPECT_EQ(desc["outputs"], 3);
+  EXPECT_EQ(desc["output"], "probability");
+  // A buffer sized for one output per row is too small: SF_INCOMPLETE, 3.
+  std::vector<double> ours;
+  int64_t out_cols = 0;
+  Answer p = Predict(m, inst, x, panel_->cols, &ours, &out_cols);
+  ASSERT_EQ(p.status, SF_OK) << p.error;
+  ASSERT_EQ(out_cols, 3);
+  ASSERT_EQ(ours.size(), rows.size() * 3);
+  ASSERT_EQ(ref.size(), ours.size());
+  for (size_t i = 0; i < ours.size(); ++i) EXPECT_NEAR(ours[i], ref[i], 1e-6) << "value " << i;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    EXPECT_NEAR(ours[3 * r] + ours[3 * r + 1] + ours[3 * r + 2], 1.0, 1e-5);
+  }
 }
 
 TEST_F(XgboostTest, PredictRefusesWrongColumnCountAndAsksForRoom) {
