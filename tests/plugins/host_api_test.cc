@@ -153,6 +153,44 @@ TEST(HostApiTest, RegistrationCopiesIntoAZeroedHostSizeStruct) {
   EXPECT_EQ(staging.errors.size(), 1u);
 }
 
+TEST(HostApiTest, ANewerLargerVtableIsAcceptedAndReadOnlyAsFarAsTheHostKnows) {
+  // A plugin built with a later minor: its vtable has fields this host lacks.
+  struct NewerVtable {
+    sf_notifier_vtable v1;
+    void* appended[3];
+  };
+  static NewerVtable newer{};
+  newer.v1.struct_size = sizeof(NewerVtable);
+  newer.v1.id = "newer";
+  newer.v1.metadata_json = R"({"description":"from the future"})";
+  newer.v1.create = [](const char*, void**) -> sf_status { return SF_OK; };
+  newer.v1.destroy = [](void*) {};
+  newer.v1.send = [](void*, const sf_delivery*, sf_delivery_result*) -> sf_status {
+    return SF_OK;
+  };
+  newer.appended[0] = &newer;
+  Registry registry;
+  Staging staging;
+  staging.plugin_id = "org.test.newer";
+  staging.registry = &registry;
+  {
+    ScopedRegistration scope(&staging);
+    EXPECT_EQ(HostApi()->register_notifier(scope.handle(), &newer.v1), SF_OK)
+        << TakePluginError("");
+  }
+  ASSERT_EQ(staging.notifiers.size(), 1u);
+  EXPECT_EQ(staging.notifiers[0]->vt.struct_size, sizeof(sf_notifier_vtable));
+  EXPECT_EQ(staging.notifiers[0]->id, "newer");
+
+  // A size past any plausible growth is taken for garbage.
+  newer.v1.struct_size = 1u << 20;
+  {
+    ScopedRegistration scope(&staging);
+    EXPECT_EQ(HostApi()->register_notifier(scope.handle(), &newer.v1), SF_ERR_INVALID_ARGUMENT);
+    EXPECT_THAT(TakePluginError(""), HasSubstr("notifier vtable struct_size 1048576 is not sane"));
+  }
+}
+
 TEST(ValidateTest, PluginIdRules) {
   EXPECT_EQ(CheckPluginId("org.signalforge.indicators"), "");
   EXPECT_EQ(CheckPluginId("com.acme-corp.data_feed2"), "");

@@ -194,6 +194,14 @@ TEST_P(LoaderTest, RefusesAPluginNeedingANewerHostMinor) {
   ExpectRefused("tp_newer_minor", "plugin needs host ABI minor >= 5, host is 1.0");
 }
 
+TEST_P(LoaderTest, LoadsAPluginBuiltWithANewerMinorThatRunsOnThisHost) {
+  // Built with minor 3, but says it runs on any 1.x host (min_host_minor 0).
+  LoadResult r = Load(Plugin("tp_newer_ok"));
+  ASSERT_TRUE(r.loaded) << r.reason;
+  EXPECT_EQ(registry_.plugins()[0].abi_minor, 3);
+  EXPECT_EQ(registry_.Describe()["plugins"][0]["abi"], "1.3");
+}
+
 TEST_P(LoaderTest, RefusesMalformedManifests) {
   ExpectRefused("tp_bad_magic", "manifest: magic 0xDEADBEEF != 0x5346504C (\"SFPL\")");
   ExpectRefused("tp_null_id", "id is missing (NULL)");
