@@ -1,16 +1,16 @@
 // RSS 2.0 / Atom parsing (see feed_parser.h).
 #include "feed_parser.h"
 
-#include <algorithm>
-#include <cctype>
-#include <cstdint>
-
 #include <Poco/SAX/Attributes.h>
 #include <Poco/SAX/ContentHandler.h>
 #include <Poco/SAX/SAXException.h>
-#include <Poco/SAX/XMLReader.h>
 #include <Poco/SAX/SAXParser.h>
+#include <Poco/SAX/XMLReader.h>
 #include <Poco/XML/XMLString.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
 
 namespace sf::news {
 namespace {
@@ -22,7 +22,8 @@ const char kContentNs[] = "http://purl.org/rss/1.0/modules/content/";
 
 bool ContainsNoCase(std::string_view hay, std::string_view needle) {
   auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), [](char a, char b) {
-    return std::toupper(static_cast<unsigned char>(a)) == std::toupper(static_cast<unsigned char>(b));
+    return std::toupper(static_cast<unsigned char>(a)) ==
+           std::toupper(static_cast<unsigned char>(b));
   });
   return it != hay.end();
 }
@@ -65,7 +66,8 @@ class FeedHandler : public Poco::XML::ContentHandler {
     target_ = nullptr;
     if (!in_entry_) {
       // Feed title: <rss><channel><title> or <feed><title>.
-      if (local == "title" && depth_ == (atom ? 2 : 3) && feed_->title.empty()) target_ = &feed_->title;
+      if (local == "title" && depth_ == (atom ? 2 : 3) && feed_->title.empty())
+        target_ = &feed_->title;
       return;
     }
     if (depth_ != entry_depth_ + 1) return;  // only direct children of an entry
@@ -87,7 +89,8 @@ class FeedHandler : public Poco::XML::ContentHandler {
       if (local == "link") {
         const std::string rel = attrs.getValue("", "rel");
         const std::string href = attrs.getValue("", "href");
-        if ((rel.empty() || rel == "alternate") && entry_.link.empty()) entry_.link = href.substr(0, kMaxFieldBytes);
+        if ((rel.empty() || rel == "alternate") && entry_.link.empty())
+          entry_.link = href.substr(0, kMaxFieldBytes);
       }
     } else if (uri.empty()) {
       if (local == "title") target_ = &entry_.title;
@@ -176,8 +179,9 @@ void AppendUtf8(uint32_t cp, std::string* out) {
 bool ParseFeed(std::string_view body, size_t max_entries, Feed* feed, std::string* error) {
   *feed = Feed();
   if (ContainsNoCase(body, "<!DOCTYPE") || ContainsNoCase(body, "<!ENTITY")) {
-    *error = "the document declares a DOCTYPE or ENTITY; refused (feeds never need them, and they "
-             "enable entity-expansion and external-entity attacks)";
+    *error =
+        "the document declares a DOCTYPE or ENTITY; refused (feeds never need them, and they "
+        "enable entity-expansion and external-entity attacks)";
     return false;
   }
   FeedHandler handler(feed, max_entries);
@@ -232,12 +236,18 @@ std::string StripHtml(std::string_view html) {
       if (semi != std::string_view::npos && semi - i <= 10) {
         const std::string_view name = html.substr(i + 1, semi - i - 1);
         bool known = true;
-        if (name == "amp") out.push_back('&');
-        else if (name == "lt") out.push_back('<');
-        else if (name == "gt") out.push_back('>');
-        else if (name == "quot") out.push_back('"');
-        else if (name == "apos") out.push_back('\'');
-        else if (name == "nbsp") out.push_back(' ');
+        if (name == "amp")
+          out.push_back('&');
+        else if (name == "lt")
+          out.push_back('<');
+        else if (name == "gt")
+          out.push_back('>');
+        else if (name == "quot")
+          out.push_back('"');
+        else if (name == "apos")
+          out.push_back('\'');
+        else if (name == "nbsp")
+          out.push_back(' ');
         else if (!name.empty() && name[0] == '#') {
           uint32_t cp = 0;
           const bool hex = name.size() > 1 && (name[1] == 'x' || name[1] == 'X');

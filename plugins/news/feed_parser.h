@@ -16,19 +16,19 @@
 namespace sf::news {
 
 struct FeedEntry {
-  std::string id;         // RSS guid / Atom id
-  std::string link;       // RSS link / Atom link[rel=alternate]@href
+  std::string id;    // RSS guid / Atom id
+  std::string link;  // RSS link / Atom link[rel=alternate]@href
   std::string title;
-  std::string summary;    // description / summary / content (may hold HTML)
-  std::string published;  // pubDate (RFC 822) / published|updated (RFC 3339)
-  bool atom_date = false; // true when `published` is RFC 3339
+  std::string summary;     // description / summary / content (may hold HTML)
+  std::string published;   // pubDate (RFC 822) / published|updated (RFC 3339)
+  bool atom_date = false;  // true when `published` is RFC 3339
 };
 
 struct Feed {
   std::string kind;   // "rss" or "atom"
   std::string title;  // channel / feed title
   std::vector<FeedEntry> entries;
-  size_t dropped = 0; // entries beyond max_entries
+  size_t dropped = 0;  // entries beyond max_entries
 };
 
 // Parses `body`; on failure returns false with `error` saying why (line and

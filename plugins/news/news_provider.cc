@@ -87,7 +87,8 @@ NewsProvider::NewsProvider(std::string kind, sf::vendors::ConfigReader& config,
             std::set<std::string> instruments;
             for (const std::string& s : config.StringList("instruments")) {
               if (!sf::vendors::IsValidSymbol(s)) {
-                config.Fail("instruments", "holds " + QuoteForMessage(s) + ": " + sf::vendors::kSymbolRule);
+                config.Fail("instruments",
+                            "holds " + QuoteForMessage(s) + ": " + sf::vendors::kSymbolRule);
               }
               instruments.insert(s);
             }
@@ -132,7 +133,8 @@ void NewsProvider::FailStatus(const std::string& who, const sf::vendors::HttpRes
     throw Error(SF_ERR_RATE_LIMITED, head + " rate limited" + text + "; retry after " +
                                          std::to_string(retry) + " s (" + from + ")");
   }
-  if (status >= 500) throw Error(SF_ERR_UNAVAILABLE, head + " server error" + text + "; retry later");
+  if (status >= 500)
+    throw Error(SF_ERR_UNAVAILABLE, head + " server error" + text + "; retry later");
   if (status == 401) throw Error(SF_ERR_UNAUTHENTICATED, head + " credentials refused" + text);
   if (status == 403) throw Error(SF_ERR_PERMISSION, head + " forbidden" + text + hint);
   if (status == 404) throw Error(SF_ERR_NOT_FOUND, head + " not found" + text + hint);
@@ -157,7 +159,8 @@ bool NewsProvider::Validate(Item& item, const std::string& where, ItemSink& out)
     out.Reject(where, "no id, guid or link to de-duplicate by");
     return false;
   }
-  if (item.published_us < kMinPublishedUs || item.published_us > WallNowUs() + sf::vendors::kMicrosPerDay) {
+  if (item.published_us < kMinPublishedUs ||
+      item.published_us > WallNowUs() + sf::vendors::kMicrosPerDay) {
     out.Reject(where, "published time " + sf::vendors::FormatUtc(item.published_us) +
                           " outside [1990-01-01, now + 1 day]");
     return false;
@@ -181,7 +184,8 @@ NewsProvider::Collected NewsProvider::Collect(const sf_data_sink& sink,
         c.first_code = e.code();
         c.first_message = e.what();
       }
-      if (sink.reject != nullptr) sink.reject(sink.host_data, (kind_ + " " + source).c_str(), e.what());
+      if (sink.reject != nullptr)
+        sink.reject(sink.host_data, (kind_ + " " + source).c_str(), e.what());
       if (StopsAllSources(e.code())) break;
       continue;
     }
@@ -253,7 +257,8 @@ sf_status NewsProvider::FetchNews(const sf_fetch_request* request_in, const sf_d
   }
   const sf_fetch_request request = sf::sdk::CopySized(request_in);
   const sf_data_sink sink = sf::sdk::CopySized(sink_in);
-  if (sink.emit_news == nullptr) throw Error(SF_ERR_INVALID_ARGUMENT, kind_ + ": the sink has no emit_news");
+  if (sink.emit_news == nullptr)
+    throw Error(SF_ERR_INVALID_ARGUMENT, kind_ + ": the sink has no emit_news");
   std::set<std::string> wanted;
   if (request.symbol_count > 0 && request.symbols == nullptr) {
     throw Error(SF_ERR_INVALID_ARGUMENT, kind_ + ": symbol_count > 0 but symbols is NULL");
@@ -274,13 +279,15 @@ sf_status NewsProvider::FetchNews(const sf_fetch_request* request_in, const sf_d
     }
     if (options.contains("instruments")) {
       if (!options["instruments"].is_array()) {
-        throw Error(SF_ERR_INVALID_ARGUMENT, kind_ + ": option 'instruments' must be an array of symbols");
+        throw Error(SF_ERR_INVALID_ARGUMENT,
+                    kind_ + ": option 'instruments' must be an array of symbols");
       }
       for (const auto& v : options["instruments"]) {
         if (!v.is_string() || !sf::vendors::IsValidSymbol(v.get<std::string>())) {
-          throw Error(SF_ERR_INVALID_ARGUMENT, kind_ + ": option 'instruments' holds " +
-                                                   QuoteForMessage(v.is_string() ? v.get<std::string>() : v.dump()) +
-                                                   ": " + sf::vendors::kSymbolRule);
+          throw Error(SF_ERR_INVALID_ARGUMENT,
+                      kind_ + ": option 'instruments' holds " +
+                          QuoteForMessage(v.is_string() ? v.get<std::string>() : v.dump()) + ": " +
+                          sf::vendors::kSymbolRule);
         }
         extra.insert(v.get<std::string>());
       }
@@ -305,8 +312,10 @@ sf_status NewsProvider::FetchNews(const sf_fetch_request* request_in, const sf_d
 sf_status NewsProvider::Poll(sf_time_us now_us, const sf_data_sink* sink_in) {
   if (sink_in == nullptr) throw Error(SF_ERR_INVALID_ARGUMENT, kind_ + ": poll needs a sink");
   const sf_data_sink sink = sf::sdk::CopySized(sink_in);
-  if (sink.emit_news == nullptr) throw Error(SF_ERR_INVALID_ARGUMENT, kind_ + ": the sink has no emit_news");
-  if (last_poll_us_ != std::numeric_limits<int64_t>::min() && now_us - last_poll_us_ < poll_interval_us_) {
+  if (sink.emit_news == nullptr)
+    throw Error(SF_ERR_INVALID_ARGUMENT, kind_ + ": the sink has no emit_news");
+  if (last_poll_us_ != std::numeric_limits<int64_t>::min() &&
+      now_us - last_poll_us_ < poll_interval_us_) {
     return SF_NO_DATA;  // polled recently; spare the vendor
   }
   last_poll_us_ = now_us;

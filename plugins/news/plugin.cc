@@ -9,7 +9,8 @@ template <typename T>
 struct Shim {
   static sf_status Create(const char* config_json, void** instance) {
     return sf::sdk::Guard([&] {
-      if (instance == nullptr) throw sf::sdk::Error(SF_ERR_INVALID_ARGUMENT, std::string(T::kId) + ": instance is NULL");
+      if (instance == nullptr)
+        throw sf::sdk::Error(SF_ERR_INVALID_ARGUMENT, std::string(T::kId) + ": instance is NULL");
       sf::vendors::ConfigReader reader(config_json, T::kId);
       auto created = std::make_unique<T>(reader);
       reader.Finish();
@@ -23,11 +24,13 @@ struct Shim {
     });
   }
   static sf_status FetchBars(void*, const sf_fetch_request*, const sf_data_sink*) {
-    sf::sdk::SetError(SF_ERR_UNSUPPORTED, std::string(T::kId) +
-                                              ": a news provider has no bars; use fetch_news or poll");
+    sf::sdk::SetError(
+        SF_ERR_UNSUPPORTED,
+        std::string(T::kId) + ": a news provider has no bars; use fetch_news or poll");
     return SF_ERR_UNSUPPORTED;
   }
-  static sf_status FetchNews(void* instance, const sf_fetch_request* request, const sf_data_sink* sink) {
+  static sf_status FetchNews(void* instance, const sf_fetch_request* request,
+                             const sf_data_sink* sink) {
     return sf::sdk::Guard([&] { return static_cast<T*>(instance)->FetchNews(request, sink); });
   }
   static sf_status Poll(void* instance, sf_time_us now_us, const sf_data_sink* sink) {
@@ -47,13 +50,13 @@ struct Shim {
   }
 };
 
-#define SF_NEWS_COMMON_SCHEMA                                                          \
-  "\"instruments\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"              \
-  "\"stopwords\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"                \
-  "\"dedup_capacity\":{\"type\":\"integer\",\"minimum\":16,\"default\":50000},"        \
-  "\"connect_timeout_ms\":{\"type\":\"integer\",\"minimum\":1,\"default\":5000},"      \
-  "\"timeout_ms\":{\"type\":\"integer\",\"minimum\":1,\"default\":15000},"             \
-  "\"max_body_bytes\":{\"type\":\"integer\",\"minimum\":1024,\"default\":4194304},"    \
+#define SF_NEWS_COMMON_SCHEMA                                                            \
+  "\"instruments\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"                \
+  "\"stopwords\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"                  \
+  "\"dedup_capacity\":{\"type\":\"integer\",\"minimum\":16,\"default\":50000},"          \
+  "\"connect_timeout_ms\":{\"type\":\"integer\",\"minimum\":1,\"default\":5000},"        \
+  "\"timeout_ms\":{\"type\":\"integer\",\"minimum\":1,\"default\":15000},"               \
+  "\"max_body_bytes\":{\"type\":\"integer\",\"minimum\":1024,\"default\":4194304},"      \
   "\"max_redirects\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":10,\"default\":0}," \
   "\"user_agent\":{\"type\":\"string\"}"
 
@@ -63,7 +66,8 @@ constexpr const char kRssMeta[] =
     "\"config\":{\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"feeds\"],"
     "\"properties\":{\"feeds\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"minItems\":1},"
     "\"max_items_per_feed\":{\"type\":\"integer\",\"minimum\":1,\"default\":500},"
-    "\"poll_interval_ms\":{\"type\":\"integer\",\"minimum\":0,\"default\":300000}," SF_NEWS_COMMON_SCHEMA "}}}";
+    "\"poll_interval_ms\":{\"type\":\"integer\",\"minimum\":0,\"default\":300000}"
+    "," SF_NEWS_COMMON_SCHEMA "}}}";
 
 constexpr const char kRedditMeta[] =
     "{\"description\":\"Reddit subreddit /new listings (score, comments, upvote ratio) with "
@@ -74,7 +78,8 @@ constexpr const char kRedditMeta[] =
     "\"base_url\":{\"type\":\"string\",\"default\":\"https://www.reddit.com\"},"
     "\"access_token\":{\"type\":\"string\"},\"access_token_env\":{\"type\":\"string\"},"
     "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":100},"
-    "\"poll_interval_ms\":{\"type\":\"integer\",\"minimum\":0,\"default\":60000}," SF_NEWS_COMMON_SCHEMA "}}}";
+    "\"poll_interval_ms\":{\"type\":\"integer\",\"minimum\":0,\"default\":60000}"
+    "," SF_NEWS_COMMON_SCHEMA "}}}";
 
 const sf_provider_vtable kRssVt = Shim<RssProvider>::Vtable(kRssMeta);
 const sf_provider_vtable kRedditVt = Shim<RedditProvider>::Vtable(kRedditMeta);

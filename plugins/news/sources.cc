@@ -1,8 +1,8 @@
 // The two news sources: RSS 2.0 / Atom feeds and Reddit /new listings.
-#include <cctype>
-
 #include <Poco/Exception.h>
 #include <Poco/URI.h>
+
+#include <cctype>
 
 #include "common/parse_util.h"
 #include "feed_parser.h"
@@ -28,7 +28,8 @@ bool HasScheme(const std::string& url) {
   if (url.empty() || !std::isalpha(static_cast<unsigned char>(url[0]))) return false;
   for (char c : url) {
     if (c == ':') return true;
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') return false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.')
+      return false;
   }
   return false;
 }
@@ -50,17 +51,20 @@ RssProvider::RssProvider(sf::vendors::ConfigReader& config)
   for (const std::string& url : config.StringList("feeds")) {
     bool ok = (url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) && url.size() <= 2048;
     for (unsigned char c : url) ok = ok && c > 0x20 && c != 0x7f;
-    if (!ok) config.Fail("feeds", "holds " + QuoteForMessage(url) + ", which is not an http(s) URL");
+    if (!ok)
+      config.Fail("feeds", "holds " + QuoteForMessage(url) + ", which is not an http(s) URL");
     feeds_.push_back(url);
   }
   if (feeds_.empty()) config.Fail("feeds", "is required: a list of RSS 2.0 or Atom feed URLs");
   max_items_ = static_cast<size_t>(config.Int("max_items_per_feed", 500, 1, 100000));
 }
 
-void RssProvider::FetchSource(const std::string& feed_url, ItemSink& out, std::vector<Item>* items) {
+void RssProvider::FetchSource(const std::string& feed_url, ItemSink& out,
+                              std::vector<Item>* items) {
   const std::string who = out.who();
   const sf::vendors::HttpResult result = sf::vendors::HttpGet(
-      feed_url, {{"Accept", "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}},
+      feed_url,
+      {{"Accept", "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}},
       limits_);
   if (result.code != SF_OK) throw Error(result.code, who + ": " + result.message);
   if (result.response.status != 200) FailStatus(who, result.response, "");
@@ -76,8 +80,8 @@ void RssProvider::FetchSource(const std::string& feed_url, ItemSink& out, std::v
   const std::string source = feed.title.empty() ? Host(feed_url) : feed.title;
   for (size_t i = 0; i < feed.entries.size(); ++i) {
     FeedEntry& e = feed.entries[i];
-    const std::string where = "entry " + std::to_string(i) +
-                              (e.id.empty() ? "" : " " + QuoteForMessage(e.id, 80));
+    const std::string where =
+        "entry " + std::to_string(i) + (e.id.empty() ? "" : " " + QuoteForMessage(e.id, 80));
     if (e.published.empty()) {
       out.Reject(where, feed.kind == "atom" ? "no <published> or <updated> date" : "no <pubDate>");
       continue;
@@ -127,7 +131,8 @@ RedditProvider::RedditProvider(sf::vendors::ConfigReader& config)
     }
     subreddits_.push_back(s);
   }
-  if (subreddits_.empty()) config.Fail("subreddits", "is required, e.g. [\"stocks\", \"wallstreetbets\"]");
+  if (subreddits_.empty())
+    config.Fail("subreddits", "is required, e.g. [\"stocks\", \"wallstreetbets\"]");
   limit_ = static_cast<int>(config.Int("limit", 100, 1, 100));
 }
 
@@ -144,11 +149,15 @@ void RedditProvider::FetchSource(const std::string& sub, ItemSink& out, std::vec
     throw Error(SF_ERR_NOT_FOUND, who + ": subreddit does not exist (reddit redirects to search)");
   }
   if (result.code != SF_OK) throw Error(result.code, who + ": " + result.message);
-  if (status != 200) FailStatus(who, result.response, "; the subreddit may be private, banned or quarantined");
+  if (status != 200)
+    FailStatus(who, result.response, "; the subreddit may be private, banned or quarantined");
   const nlohmann::json j = sf::vendors::ParseJsonBounded(result.response.body, who);
   if (!j.is_object() || j.value("kind", "") != "Listing" || !j.contains("data") ||
-      !j["data"].is_object() || !j["data"].contains("children") || !j["data"]["children"].is_array()) {
-    throw Error(SF_ERR_BAD_DATA, who + ": malformed listing: expected {\"kind\":\"Listing\",\"data\":{\"children\":[...]}}");
+      !j["data"].is_object() || !j["data"].contains("children") ||
+      !j["data"]["children"].is_array()) {
+    throw Error(
+        SF_ERR_BAD_DATA,
+        who + ": malformed listing: expected {\"kind\":\"Listing\",\"data\":{\"children\":[...]}}");
   }
   const auto& children = j["data"]["children"];
   for (size_t i = 0; i < children.size(); ++i) {
@@ -160,9 +169,11 @@ void RedditProvider::FetchSource(const std::string& sub, ItemSink& out, std::vec
       continue;
     }
     const auto& d = child["data"];
-    const std::string id = d.contains("id") && d["id"].is_string() ? d["id"].get<std::string>() : "";
+    const std::string id =
+        d.contains("id") && d["id"].is_string() ? d["id"].get<std::string>() : "";
     bool id_ok = !id.empty() && id.size() <= 16;
-    for (char c : id) id_ok = id_ok && (std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'z'));
+    for (char c : id)
+      id_ok = id_ok && (std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'z'));
     if (!id_ok) {
       out.Reject(where, "id " + QuoteForMessage(id) + " is not a reddit base-36 id");
       continue;
@@ -192,7 +203,8 @@ void RedditProvider::FetchSource(const std::string& sub, ItemSink& out, std::vec
     item.id = "reddit:t3_" + id;
     item.url = "https://www.reddit.com" + permalink;
     item.title = d["title"].get<std::string>();
-    if (d.contains("selftext") && d["selftext"].is_string()) item.summary = d["selftext"].get<std::string>();
+    if (d.contains("selftext") && d["selftext"].is_string())
+      item.summary = d["selftext"].get<std::string>();
     item.source = "r/" + (d.contains("subreddit") && d["subreddit"].is_string() &&
                                   IsSubredditName(d["subreddit"].get<std::string>())
                               ? d["subreddit"].get<std::string>()
@@ -212,17 +224,20 @@ void RedditProvider::FetchSource(const std::string& sub, ItemSink& out, std::vec
       item.upvote_ratio = r;
     }
     nlohmann::json extra = nlohmann::json::object();
-    if (d.contains("author") && d["author"].is_string()) extra["author"] = CleanText(d["author"].get<std::string>(), 64);
+    if (d.contains("author") && d["author"].is_string())
+      extra["author"] = CleanText(d["author"].get<std::string>(), 64);
     if (d.contains("url") && d["url"].is_string()) {
       const std::string link = d["url"].get<std::string>();
-      if ((link.rfind("https://", 0) == 0 || link.rfind("http://", 0) == 0) && link.size() <= 2048) {
+      if ((link.rfind("https://", 0) == 0 || link.rfind("http://", 0) == 0) &&
+          link.size() <= 2048) {
         extra["link_url"] = CleanText(link, 2048);
       }
     }
     if (d.contains("link_flair_text") && d["link_flair_text"].is_string()) {
       extra["flair"] = CleanText(d["link_flair_text"].get<std::string>(), 64);
     }
-    if (d.contains("over_18") && d["over_18"].is_boolean()) extra["over_18"] = d["over_18"].get<bool>();
+    if (d.contains("over_18") && d["over_18"].is_boolean())
+      extra["over_18"] = d["over_18"].get<bool>();
     if (!extra.empty()) item.extra_json = extra.dump();
     if (Validate(item, where, out)) items->push_back(std::move(item));
   }

@@ -17,7 +17,8 @@ namespace sf::news {
 
 class TickerExtractor {
  public:
-  TickerExtractor(std::set<std::string> instruments, const std::vector<std::string>& extra_stopwords);
+  TickerExtractor(std::set<std::string> instruments,
+                  const std::vector<std::string>& extra_stopwords);
 
   // Tickers found in `text`, upper case, each once, in order of first
   // appearance. `extra_instruments` (may be null) extends the list per call.

@@ -44,15 +44,14 @@ Alpaca::Alpaca(ConfigReader& config)
 }
 
 const std::map<std::string, std::string>& Alpaca::Timeframes() const {
-  static const std::map<std::string, std::string> kFrames = {
-      {"1m", "1Min"}, {"5m", "5Min"},   {"15m", "15Min"},
-      {"1h", "1Hour"}, {"4h", "4Hour"}, {"1d", "1Day"}};
+  static const std::map<std::string, std::string> kFrames = {{"1m", "1Min"},   {"5m", "5Min"},
+                                                             {"15m", "15Min"}, {"1h", "1Hour"},
+                                                             {"4h", "4Hour"},  {"1d", "1Day"}};
   return kFrames;
 }
 
 void Alpaca::FetchSymbol(const SymbolRequest& r, BarCollector& out) {
   const bool daily = r.timeframe == "1d";
-  const int64_t length = TimeframeMicros(r.timeframe);
   const HttpHeaders headers = {{"APCA-API-KEY-ID", key_id_},
                                {"APCA-API-SECRET-KEY", secret_key_},
                                {"Accept", "application/json"}};
@@ -66,8 +65,8 @@ void Alpaca::FetchSymbol(const SymbolRequest& r, BarCollector& out) {
       return;
     }
     std::string url = common_.base_url + "/v2/stocks/" + UrlEncode(r.symbol) +
-                      "/bars?timeframe=" + Timeframes().at(r.timeframe) +
-                      "&start=" + UrlEncode(FormatUtc(r.from_us != 0 ? r.from_us : common_.min_ts_us));
+                      "/bars?timeframe=" + Timeframes().at(r.timeframe) + "&start=" +
+                      UrlEncode(FormatUtc(r.from_us != 0 ? r.from_us : common_.min_ts_us));
     if (r.to_us != 0) url += "&end=" + UrlEncode(FormatUtc(r.to_us));
     url += "&limit=10000&adjustment=" + adjustment_ + "&feed=" + feed_;
     if (!token.empty()) url += "&page_token=" + UrlEncode(token);
@@ -145,7 +144,6 @@ void Alpaca::FetchSymbol(const SymbolRequest& r, BarCollector& out) {
         if (!ok) continue;
         RawBar bar;
         bar.ts_start = start;
-        bar.ts_end = start + length;
         bar.open = v[0];
         bar.high = v[1];
         bar.low = v[2];
@@ -158,7 +156,8 @@ void Alpaca::FetchSymbol(const SymbolRequest& r, BarCollector& out) {
     const auto& next = j.value("next_page_token", nlohmann::json());
     if (next.is_null() || (next.is_string() && next.get<std::string>().empty())) return;
     if (!next.is_string()) {
-      throw Error(SF_ERR_BAD_DATA, Who(r) + ": malformed response: next_page_token is not a string");
+      throw Error(SF_ERR_BAD_DATA,
+                  Who(r) + ": malformed response: next_page_token is not a string");
     }
     token = next.get<std::string>();
     if (!seen_tokens.insert(token).second) {

@@ -60,13 +60,13 @@ const std::map<std::string, std::string>& AlphaVantage::Timeframes() const {
 void AlphaVantage::FetchSymbol(const SymbolRequest& r, BarCollector& out) {
   const bool daily = r.timeframe == "1d";
   const std::string interval = Timeframes().at(r.timeframe);
-  std::string url = common_.base_url + "/query?function=" +
-                    (daily ? "TIME_SERIES_DAILY_ADJUSTED" : "TIME_SERIES_INTRADAY") +
-                    "&symbol=" + UrlEncode(r.symbol) + "&outputsize=" + outputsize_ +
-                    "&datatype=json";
+  std::string url =
+      common_.base_url +
+      "/query?function=" + (daily ? "TIME_SERIES_DAILY_ADJUSTED" : "TIME_SERIES_INTRADAY") +
+      "&symbol=" + UrlEncode(r.symbol) + "&outputsize=" + outputsize_ + "&datatype=json";
   if (!daily) {
-    url += "&interval=" + interval + "&adjusted=false&extended_hours=" +
-           (extended_hours_ ? "true" : "false");
+    url += "&interval=" + interval +
+           "&adjusted=false&extended_hours=" + (extended_hours_ ? "true" : "false");
   }
   url += "&apikey=" + UrlEncode(api_key_);
   const HttpResponse response = Get(r, url, {{"Accept", "application/json"}});
@@ -83,11 +83,13 @@ void AlphaVantage::FetchSymbol(const SymbolRequest& r, BarCollector& out) {
   if (j.contains("Error Message")) {
     const std::string text = text_of("Error Message");
     if (Contains(text, "apikey") || Contains(text, "api key")) {
-      throw Error(SF_ERR_UNAUTHENTICATED,
-                  Who(r) + ": API key refused (vendor says: " + text + "); check config key api_key");
+      throw Error(SF_ERR_UNAUTHENTICATED, Who(r) + ": API key refused (vendor says: " + text +
+                                              "); check config key api_key");
     }
-    throw Error(SF_ERR_NOT_FOUND, Who(r) + ": unknown symbol (AlphaVantage answers an unknown "
-                                           "symbol with an error message: " + text + ")");
+    throw Error(SF_ERR_NOT_FOUND, Who(r) +
+                                      ": unknown symbol (AlphaVantage answers an unknown "
+                                      "symbol with an error message: " +
+                                      text + ")");
   }
   if (j.contains("Note")) {
     throw Error(SF_ERR_RATE_LIMITED, Who(r) + ": rate limited (vendor note: " + text_of("Note") +
@@ -102,8 +104,8 @@ void AlphaVantage::FetchSymbol(const SymbolRequest& r, BarCollector& out) {
     }
     if ((Contains(text, "api key") || Contains(text, "apikey")) &&
         (Contains(text, "invalid") || Contains(text, "missing"))) {
-      throw Error(SF_ERR_UNAUTHENTICATED,
-                  Who(r) + ": API key refused (vendor says: " + text + "); check config key api_key");
+      throw Error(SF_ERR_UNAUTHENTICATED, Who(r) + ": API key refused (vendor says: " + text +
+                                              "); check config key api_key");
     }
     const bool per_day = Contains(text, "per day") || Contains(text, "daily");
     const int64_t retry = per_day ? SecondsToNextUtcMidnight() : 60;
@@ -117,7 +119,8 @@ void AlphaVantage::FetchSymbol(const SymbolRequest& r, BarCollector& out) {
   }
   const auto sym = meta->find("2. Symbol");
   if (sym == meta->end() || !sym->is_string()) {
-    throw Error(SF_ERR_BAD_DATA, Who(r) + ": malformed response: \"Meta Data\" has no \"2. Symbol\"");
+    throw Error(SF_ERR_BAD_DATA,
+                Who(r) + ": malformed response: \"Meta Data\" has no \"2. Symbol\"");
   }
   CheckEchoedSymbol(r, sym->get<std::string>());
   bool new_york = true;
@@ -132,24 +135,21 @@ void AlphaVantage::FetchSymbol(const SymbolRequest& r, BarCollector& out) {
       }
     }
   }
-  const std::string series_key =
-      daily ? "Time Series (Daily)" : "Time Series (" + interval + ")";
+  const std::string series_key = daily ? "Time Series (Daily)" : "Time Series (" + interval + ")";
   const auto series = j.find(series_key);
   if (series == j.end() || !series->is_object()) {
-    throw Error(SF_ERR_BAD_DATA,
-                Who(r) + ": malformed response: no \"" + series_key + "\" object");
+    throw Error(SF_ERR_BAD_DATA, Who(r) + ": malformed response: no \"" + series_key + "\" object");
   }
-  const int64_t length = TimeframeMicros(r.timeframe);
   for (const auto& [key, row] : series->items()) {
-    const std::string where = "row " + QuoteForMessage(key, 32);
+    auto where = [&key] { return "row " + QuoteForMessage(key, 32); };
     std::optional<int64_t> ts = daily ? ParseDate(key) : ParseDateTimeNaive(key);
     if (!ts) {
-      out.RejectRow(where, daily ? "date is not YYYY-MM-DD" : "time is not YYYY-MM-DD HH:MM:SS");
+      out.RejectRow(where(), daily ? "date is not YYYY-MM-DD" : "time is not YYYY-MM-DD HH:MM:SS");
       continue;
     }
     if (!daily && new_york) ts = NewYorkWallToUtc(*ts);
     if (!row.is_object()) {
-      out.RejectRow(where, "row is not an object");
+      out.RejectRow(where(), "row is not an object");
       continue;
     }
     const char* volume_key = daily ? "6. volume" : "5. volume";
@@ -159,7 +159,7 @@ void AlphaVantage::FetchSymbol(const SymbolRequest& r, BarCollector& out) {
     for (int k = 0; k < 5 && ok; ++k) {
       const auto f = Field(row, keys[k]);
       if (!f) {
-        out.RejectRow(where, std::string("field \"") + keys[k] + "\" missing or not a number");
+        out.RejectRow(where(), std::string("field \"") + keys[k] + "\" missing or not a number");
         ok = false;
       } else {
         v[k] = *f;
@@ -168,7 +168,6 @@ void AlphaVantage::FetchSymbol(const SymbolRequest& r, BarCollector& out) {
     if (!ok) continue;
     RawBar bar;
     bar.ts_start = *ts;
-    bar.ts_end = *ts + length;
     bar.open = v[0];
     bar.high = v[1];
     bar.low = v[2];
@@ -177,7 +176,7 @@ void AlphaVantage::FetchSymbol(const SymbolRequest& r, BarCollector& out) {
     if (daily) {
       const auto adj = Field(row, "5. adjusted close");
       if (!adj || !std::isfinite(*adj) || *adj <= 0) {
-        out.RejectRow(where, "field \"5. adjusted close\" missing, not finite or not > 0");
+        out.RejectRow(where(), "field \"5. adjusted close\" missing, not finite or not > 0");
         continue;
       }
       bar.adj_factor = *adj / bar.close;

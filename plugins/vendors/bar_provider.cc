@@ -34,8 +34,8 @@ CommonConfig ReadCommonConfig(ConfigReader& reader, const std::string& default_b
   CommonConfig c;
   c.base_url = reader.String("base_url", default_base_url);
   if (c.base_url.rfind("http://", 0) != 0 && c.base_url.rfind("https://", 0) != 0) {
-    reader.Fail("base_url", "must start with http:// or https:// (got " +
-                                QuoteForMessage(c.base_url) + ")");
+    reader.Fail("base_url",
+                "must start with http:// or https:// (got " + QuoteForMessage(c.base_url) + ")");
   }
   while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
   c.limits.connect_timeout_ms = reader.Int("connect_timeout_ms", 5000, 1, 120000);
@@ -49,7 +49,8 @@ CommonConfig ReadCommonConfig(ConfigReader& reader, const std::string& default_b
   if (!min_ts) reader.Fail("min_date", "must be a date YYYY-MM-DD");
   c.min_ts_us = *min_ts;
   for (const std::string& s : reader.StringList("symbols")) {
-    if (!IsValidSymbol(s)) reader.Fail("symbols", "holds " + QuoteForMessage(s) + ": " + kSymbolRule);
+    if (!IsValidSymbol(s))
+      reader.Fail("symbols", "holds " + QuoteForMessage(s) + ": " + kSymbolRule);
     c.symbols.push_back(s);
   }
   return c;
@@ -76,15 +77,15 @@ void BarCollector::RejectRow(const std::string& where, const std::string& reason
   ++refused_;
   if (first_reason_.empty()) first_reason_ = where + ": " + reason;
   if (sink_.reject != nullptr) {
-    const std::string what = vendor_ + " " + request_.symbol + " " + request_.timeframe + " " + where;
+    const std::string what =
+        vendor_ + " " + request_.symbol + " " + request_.timeframe + " " + where;
     sink_.reject(sink_.host_data, what.c_str(), reason.c_str());
   }
 }
 
 bool BarCollector::Add(const RawBar& b) {
-  const std::string where = "bar " + FormatUtc(b.ts_start);
   auto refuse = [&](const std::string& reason) {
-    RejectRow(where, reason);
+    RejectRow("bar " + FormatUtc(b.ts_start), reason);  // built only when refusing
     return false;
   };
   if (b.ts_start < min_ts_us_) {
@@ -94,21 +95,24 @@ bool BarCollector::Add(const RawBar& b) {
   if (b.ts_start > WallNowUs() + 2 * kMicrosPerDay) {
     return refuse("timestamp more than 2 days in the future");
   }
-  if (b.ts_end <= b.ts_start) return refuse("bar end is not after bar start");
+  if (b.ts_end != 0 && b.ts_end <= b.ts_start) return refuse("bar end is not after bar start");
   const struct {
     const char* name;
     double v;
   } prices[] = {{"open", b.open}, {"high", b.high}, {"low", b.low}, {"close", b.close}};
   for (const auto& p : prices) {
-    if (!std::isfinite(p.v)) return refuse(std::string(p.name) + " is " + Num(p.v) + " (prices must be finite)");
+    if (!std::isfinite(p.v))
+      return refuse(std::string(p.name) + " is " + Num(p.v) + " (prices must be finite)");
     if (p.v <= 0) return refuse(std::string(p.name) + " is " + Num(p.v) + " (prices must be > 0)");
   }
   if (b.high < b.low) return refuse("high " + Num(b.high) + " < low " + Num(b.low));
   if (b.open < b.low || b.open > b.high) {
-    return refuse("open " + Num(b.open) + " outside low..high [" + Num(b.low) + ", " + Num(b.high) + "]");
+    return refuse("open " + Num(b.open) + " outside low..high [" + Num(b.low) + ", " + Num(b.high) +
+                  "]");
   }
   if (b.close < b.low || b.close > b.high) {
-    return refuse("close " + Num(b.close) + " outside low..high [" + Num(b.low) + ", " + Num(b.high) + "]");
+    return refuse("close " + Num(b.close) + " outside low..high [" + Num(b.low) + ", " +
+                  Num(b.high) + "]");
   }
   if (!std::isfinite(b.volume) || b.volume < 0) {
     return refuse("volume is " + Num(b.volume) + " (must be finite and >= 0)");
@@ -151,6 +155,7 @@ sf_status BarCollector::Emit() {
   std::vector<int64_t> ts_start(n), ts_end(n);
   std::vector<double> open(n), high(n), low(n), close(n), volume(n), vwap(n), adj(n);
   bool all_vwap = true;
+  bool all_end = true;
   bool all_adj = true;
   for (size_t i = 0; i < n; ++i) {
     const RawBar& b = unique[i];
@@ -164,6 +169,7 @@ sf_status BarCollector::Emit() {
     vwap[i] = b.vwap;
     adj[i] = b.adj_factor;
     all_vwap = all_vwap && !std::isnan(b.vwap);
+    all_end = all_end && b.ts_end != 0;
     all_adj = all_adj && !std::isnan(b.adj_factor);
   }
   sf_bar_batch batch = sf::sdk::Make<sf_bar_batch>();
@@ -171,7 +177,7 @@ sf_status BarCollector::Emit() {
   batch.timeframe = request_.timeframe.c_str();
   batch.count = static_cast<int64_t>(n);
   batch.ts_start = ts_start.data();
-  batch.ts_end = ts_end.data();
+  batch.ts_end = all_end ? ts_end.data() : nullptr;
   batch.open = open.data();
   batch.high = high.data();
   batch.low = low.data();
@@ -211,7 +217,8 @@ void BarProvider::FailStatus(const SymbolRequest& r, const HttpResponse& respons
     const bool from_header = retry >= 0;
     if (!from_header) retry = 60;
     throw Error(SF_ERR_RATE_LIMITED,
-                head + (status == 418 ? " IP banned for exceeding the rate limit" : " rate limited") +
+                head +
+                    (status == 418 ? " IP banned for exceeding the rate limit" : " rate limited") +
                     vendor_text + "; retry after " + std::to_string(retry) + " s" +
                     (from_header ? " (Retry-After header)" : " (no Retry-After header; default)"));
   }
@@ -292,8 +299,9 @@ sf_status BarProvider::Fetch(const sf_fetch_request* request_in, const sf_data_s
                                                " refused before any request: " + kSymbolRule);
     }
     if (!VendorSymbolOk(s)) {
-      throw Error(SF_ERR_INVALID_ARGUMENT, vendor_ + ": symbol " + QuoteForMessage(s) +
-                                               " refused before any request: " + VendorSymbolRule());
+      throw Error(SF_ERR_INVALID_ARGUMENT,
+                  vendor_ + ": symbol " + QuoteForMessage(s) +
+                      " refused before any request: " + VendorSymbolRule());
     }
   }
   bool emitted = false;
@@ -328,7 +336,8 @@ sf_status BarProvider::Fetch(const sf_fetch_request* request_in, const sf_data_s
         first_code = code;
         first_message = message;
       }
-      if (sink.reject != nullptr) sink.reject(sink.host_data, (vendor_ + " " + s).c_str(), message.c_str());
+      if (sink.reject != nullptr)
+        sink.reject(sink.host_data, (vendor_ + " " + s).c_str(), message.c_str());
     }
   }
   if (failed > 0) {

@@ -13,12 +13,11 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/config_reader.h"
 #include "common/http_client.h"
@@ -39,7 +38,7 @@ struct CommonConfig {
 // One candidate bar as a vendor read it; NaN marks an absent optional.
 struct RawBar {
   int64_t ts_start = 0;
-  int64_t ts_end = 0;
+  int64_t ts_end = 0;  // 0: unknown, the host derives it from its calendar
   double open = 0, high = 0, low = 0, close = 0, volume = 0;
   double vwap = std::numeric_limits<double>::quiet_NaN();
   double adj_factor = std::numeric_limits<double>::quiet_NaN();

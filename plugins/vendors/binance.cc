@@ -70,16 +70,16 @@ void Binance::FetchSymbol(const SymbolRequest& r, BarCollector& out) {
       int64_t code = 0;
       if (err.is_object() && err.contains("code") && err["code"].is_number_integer()) {
         code = err["code"].get<int64_t>();
-        detail = "code " + std::to_string(code) + ": " +
-                 CleanText(err.value("msg", std::string()), 300);
+        detail =
+            "code " + std::to_string(code) + ": " + CleanText(err.value("msg", std::string()), 300);
       }
       const std::string head = Who(r) + ": HTTP " + std::to_string(response.status);
       if (code == -1121) {
         throw Error(SF_ERR_NOT_FOUND, head + " unknown symbol (vendor says: " + detail + ")");
       }
       if (code == -2014 || code == -2015) {
-        throw Error(SF_ERR_UNAUTHENTICATED,
-                    head + " API key refused (vendor says: " + detail + "); check config key api_key");
+        throw Error(SF_ERR_UNAUTHENTICATED, head + " API key refused (vendor says: " + detail +
+                                                "); check config key api_key");
       }
       if (code == -1003 && response.status != 429 && response.status != 418) {
         throw Error(SF_ERR_RATE_LIMITED, head + " rate limited (vendor says: " + detail +
@@ -96,8 +96,9 @@ void Binance::FetchSymbol(const SymbolRequest& r, BarCollector& out) {
       const auto& k = j[i];
       const std::string where = "page " + std::to_string(page) + " kline " + std::to_string(i);
       if (!k.is_array() || k.size() < 9 || !k[0].is_number_integer() || !k[6].is_number_integer()) {
-        out.RejectRow(where, "not an array [open time, open, high, low, close, volume, close time, "
-                             "quote volume, trades, ...] with integer times");
+        out.RejectRow(where,
+                      "not an array [open time, open, high, low, close, volume, close time, "
+                      "quote volume, trades, ...] with integer times");
         continue;
       }
       const int64_t open_ms = k[0].get<int64_t>();

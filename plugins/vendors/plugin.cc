@@ -4,33 +4,25 @@
 
 namespace sf::vendors {
 
-int64_t TimeframeMicros(const std::string& timeframe) {
-  if (timeframe == "1m") return 60 * kMicrosPerSecond;
-  if (timeframe == "5m") return 300 * kMicrosPerSecond;
-  if (timeframe == "15m") return 900 * kMicrosPerSecond;
-  if (timeframe == "1h") return 3600 * kMicrosPerSecond;
-  if (timeframe == "4h") return 4 * 3600 * kMicrosPerSecond;
-  return kMicrosPerDay;
-}
-
 namespace {
 
-#define SF_COMMON_CONFIG_SCHEMA                                                      \
-  "\"base_url\":{\"type\":\"string\"},"                                              \
-  "\"connect_timeout_ms\":{\"type\":\"integer\",\"minimum\":1,\"default\":5000},"    \
-  "\"timeout_ms\":{\"type\":\"integer\",\"minimum\":1,\"default\":30000},"           \
-  "\"max_body_bytes\":{\"type\":\"integer\",\"minimum\":1024,\"default\":33554432}," \
+#define SF_COMMON_CONFIG_SCHEMA                                                          \
+  "\"base_url\":{\"type\":\"string\"},"                                                  \
+  "\"connect_timeout_ms\":{\"type\":\"integer\",\"minimum\":1,\"default\":5000},"        \
+  "\"timeout_ms\":{\"type\":\"integer\",\"minimum\":1,\"default\":30000},"               \
+  "\"max_body_bytes\":{\"type\":\"integer\",\"minimum\":1024,\"default\":33554432},"     \
   "\"max_redirects\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":10,\"default\":0}," \
-  "\"max_pages\":{\"type\":\"integer\",\"minimum\":1,\"default\":50},"               \
-  "\"user_agent\":{\"type\":\"string\"},"                                            \
-  "\"min_date\":{\"type\":\"string\",\"format\":\"date\",\"default\":\"1980-01-01\"}," \
+  "\"max_pages\":{\"type\":\"integer\",\"minimum\":1,\"default\":50},"                   \
+  "\"user_agent\":{\"type\":\"string\"},"                                                \
+  "\"min_date\":{\"type\":\"string\",\"format\":\"date\",\"default\":\"1980-01-01\"},"   \
   "\"symbols\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}"
 
 constexpr const char kAlphaVantageMeta[] =
     "{\"description\":\"AlphaVantage TIME_SERIES_DAILY_ADJUSTED and TIME_SERIES_INTRADAY JSON\","
     "\"asset_classes\":[\"equity\"],\"timeframes\":[\"1m\",\"5m\",\"15m\",\"1h\",\"1d\"],"
     "\"bars\":true,\"news\":false,\"live\":false,\"config\":{\"type\":\"object\","
-    "\"additionalProperties\":false,\"properties\":{" SF_COMMON_CONFIG_SCHEMA ","
+    "\"additionalProperties\":false,\"properties\":{" SF_COMMON_CONFIG_SCHEMA
+    ","
     "\"api_key\":{\"type\":\"string\"},\"api_key_env\":{\"type\":\"string\"},"
     "\"outputsize\":{\"enum\":[\"full\",\"compact\"],\"default\":\"full\"},"
     "\"extended_hours\":{\"type\":\"boolean\",\"default\":false}}}}";
@@ -45,7 +37,8 @@ constexpr const char kAlpacaMeta[] =
     "{\"description\":\"Alpaca market data v2 stock bars\",\"asset_classes\":[\"equity\"],"
     "\"timeframes\":[\"1m\",\"5m\",\"15m\",\"1h\",\"4h\",\"1d\"],\"bars\":true,\"news\":false,"
     "\"live\":false,\"config\":{\"type\":\"object\",\"additionalProperties\":false,"
-    "\"properties\":{" SF_COMMON_CONFIG_SCHEMA ","
+    "\"properties\":{" SF_COMMON_CONFIG_SCHEMA
+    ","
     "\"key_id\":{\"type\":\"string\"},\"key_id_env\":{\"type\":\"string\"},"
     "\"secret_key\":{\"type\":\"string\"},\"secret_key_env\":{\"type\":\"string\"},"
     "\"feed\":{\"enum\":[\"iex\",\"sip\",\"otc\"],\"default\":\"iex\"},"
@@ -55,7 +48,8 @@ constexpr const char kBinanceMeta[] =
     "{\"description\":\"Binance spot klines (crypto, 24/7)\",\"asset_classes\":[\"crypto\"],"
     "\"timeframes\":[\"1m\",\"5m\",\"15m\",\"1h\",\"4h\",\"1d\"],\"bars\":true,\"news\":false,"
     "\"live\":false,\"calendar\":\"24/7\",\"config\":{\"type\":\"object\","
-    "\"additionalProperties\":false,\"properties\":{" SF_COMMON_CONFIG_SCHEMA ","
+    "\"additionalProperties\":false,\"properties\":{" SF_COMMON_CONFIG_SCHEMA
+    ","
     "\"api_key\":{\"type\":\"string\"},\"api_key_env\":{\"type\":\"string\"},"
     "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":1000,\"default\":1000}}}}";
 

@@ -69,9 +69,6 @@ class Binance : public BarProvider {
   int limit_;
 };
 
-// Nominal length of an SDK timeframe in µs ("1h" -> 3'600'000'000).
-int64_t TimeframeMicros(const std::string& timeframe);
-
 }  // namespace sf::vendors
 
 #endif  // SF_VENDORS_VENDORS_H_

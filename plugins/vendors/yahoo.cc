@@ -78,10 +78,13 @@ void Yahoo::FetchSymbol(const SymbolRequest& r, BarCollector& out) {
   std::string code;
   const std::string error = ErrorText(j, &code);
   if (!error.empty()) {
-    if (code == "Not Found") throw Error(SF_ERR_NOT_FOUND, Who(r) + ": unknown symbol (vendor says: " + error + ")");
-    if (code == "Unauthorized") throw Error(SF_ERR_UNAUTHENTICATED, Who(r) + ": refused (vendor says: " + error + ")");
+    if (code == "Not Found")
+      throw Error(SF_ERR_NOT_FOUND, Who(r) + ": unknown symbol (vendor says: " + error + ")");
+    if (code == "Unauthorized")
+      throw Error(SF_ERR_UNAUTHENTICATED, Who(r) + ": refused (vendor says: " + error + ")");
     if (code == "Too Many Requests") {
-      throw Error(SF_ERR_RATE_LIMITED, Who(r) + ": rate limited (vendor says: " + error + "); retry after 60 s (default)");
+      throw Error(SF_ERR_RATE_LIMITED, Who(r) + ": rate limited (vendor says: " + error +
+                                           "); retry after 60 s (default)");
     }
     throw Error(SF_ERR_BAD_DATA, Who(r) + ": vendor error: " + error);
   }
@@ -90,18 +93,22 @@ void Yahoo::FetchSymbol(const SymbolRequest& r, BarCollector& out) {
   }
   const auto& result = j["chart"].value("result", nlohmann::json());
   if (!result.is_array() || result.empty() || !result[0].is_object()) {
-    throw Error(SF_ERR_BAD_DATA, Who(r) + ": malformed response: chart.result is not a non-empty array");
+    throw Error(SF_ERR_BAD_DATA,
+                Who(r) + ": malformed response: chart.result is not a non-empty array");
   }
   const nlohmann::json& r0 = result[0];
   const auto& meta = r0.value("meta", nlohmann::json());
   if (!meta.is_object() || !meta.contains("symbol") || !meta["symbol"].is_string()) {
-    throw Error(SF_ERR_BAD_DATA, Who(r) + ": malformed response: chart.result[0].meta.symbol missing");
+    throw Error(SF_ERR_BAD_DATA,
+                Who(r) + ": malformed response: chart.result[0].meta.symbol missing");
   }
   CheckEchoedSymbol(r, meta["symbol"].get<std::string>());
   int64_t gmtoffset = 0;
   if (meta.contains("gmtoffset")) {
-    if (!meta["gmtoffset"].is_number_integer() || std::abs(meta["gmtoffset"].get<int64_t>()) > 14 * 3600) {
-      throw Error(SF_ERR_BAD_DATA, Who(r) + ": malformed response: meta.gmtoffset is not an offset in seconds");
+    if (!meta["gmtoffset"].is_number_integer() ||
+        std::abs(meta["gmtoffset"].get<int64_t>()) > 14 * 3600) {
+      throw Error(SF_ERR_BAD_DATA,
+                  Who(r) + ": malformed response: meta.gmtoffset is not an offset in seconds");
     }
     gmtoffset = meta["gmtoffset"].get<int64_t>();
   }
@@ -112,7 +119,8 @@ void Yahoo::FetchSymbol(const SymbolRequest& r, BarCollector& out) {
   }
   const size_t n = ts.size();
   const auto& indicators = r0.value("indicators", nlohmann::json());
-  const auto& quotes = indicators.is_object() ? indicators.value("quote", nlohmann::json()) : nlohmann::json();
+  const auto& quotes =
+      indicators.is_object() ? indicators.value("quote", nlohmann::json()) : nlohmann::json();
   if (!quotes.is_array() || quotes.empty()) {
     throw Error(SF_ERR_BAD_DATA, Who(r) + ": malformed response: indicators.quote[0] missing");
   }
@@ -121,8 +129,8 @@ void Yahoo::FetchSymbol(const SymbolRequest& r, BarCollector& out) {
   for (int k = 0; k < 5; ++k) {
     cols[k] = Array(quotes[0], names[k], n);
     if (cols[k] == nullptr) {
-      throw Error(SF_ERR_BAD_DATA, Who(r) + ": malformed response: indicators.quote[0]." + names[k] +
-                                       " is not an array of " + std::to_string(n) +
+      throw Error(SF_ERR_BAD_DATA, Who(r) + ": malformed response: indicators.quote[0]." +
+                                       names[k] + " is not an array of " + std::to_string(n) +
                                        " values (one per timestamp)");
     }
   }
@@ -131,11 +139,12 @@ void Yahoo::FetchSymbol(const SymbolRequest& r, BarCollector& out) {
     const auto& a = indicators["adjclose"];
     adjclose = a.is_array() && !a.empty() ? Array(a[0], "adjclose", n) : nullptr;
     if (adjclose == nullptr) {
-      throw Error(SF_ERR_BAD_DATA, Who(r) + ": malformed response: indicators.adjclose[0].adjclose"
-                                            " is not an array of " + std::to_string(n) + " values");
+      throw Error(SF_ERR_BAD_DATA, Who(r) +
+                                       ": malformed response: indicators.adjclose[0].adjclose"
+                                       " is not an array of " +
+                                       std::to_string(n) + " values");
     }
   }
-  const int64_t length = TimeframeMicros(r.timeframe);
   for (size_t i = 0; i < n; ++i) {
     if (!ts[i].is_number_integer()) {
       out.RejectRow("row " + std::to_string(i), "timestamp is not an integer");
@@ -170,7 +179,6 @@ void Yahoo::FetchSymbol(const SymbolRequest& r, BarCollector& out) {
     if (!ok) continue;
     RawBar bar;
     bar.ts_start = start;
-    bar.ts_end = start + length;
     bar.open = v[0];
     bar.high = v[1];
     bar.low = v[2];

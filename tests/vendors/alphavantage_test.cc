@@ -14,9 +14,13 @@ using nlohmann::json;
 json DailyRow(const std::string& o, const std::string& h, const std::string& l,
               const std::string& c, const std::string& adj, const std::string& v,
               const std::string& split = "1.0") {
-  return {{"1. open", o},          {"2. high", h},   {"3. low", l},
-          {"4. close", c},         {"5. adjusted close", adj},
-          {"6. volume", v},        {"7. dividend amount", "0.0000"},
+  return {{"1. open", o},
+          {"2. high", h},
+          {"3. low", l},
+          {"4. close", c},
+          {"5. adjusted close", adj},
+          {"6. volume", v},
+          {"7. dividend amount", "0.0000"},
           {"8. split coefficient", split}};
 }
 
@@ -79,8 +83,8 @@ TEST(AlphaVantage, DailyAdjustedMapsEveryFieldAcrossASplit) {
   EXPECT_EQ(b.ts_start[0], Utc(2020, 8, 27));
   EXPECT_EQ(b.ts_start[1], Utc(2020, 8, 28));
   EXPECT_EQ(b.ts_start[2], Utc(2020, 8, 31));
-  ASSERT_TRUE(b.has_ts_end);
-  EXPECT_EQ(b.ts_end[2], Utc(2020, 9, 1));
+  // Equity bar ends come from the host's calendar (session close, early closes).
+  EXPECT_FALSE(b.has_ts_end);
   EXPECT_DOUBLE_EQ(b.open[0], 508.57);
   EXPECT_DOUBLE_EQ(b.high[0], 509.94);
   EXPECT_DOUBLE_EQ(b.low[0], 495.33);
@@ -98,12 +102,16 @@ TEST(AlphaVantage, DailyAdjustedMapsEveryFieldAcrossASplit) {
 
 TEST(AlphaVantage, IntradayConvertsNewYorkWallTimeToUtc) {
   FakeVendorServer server([](const RecordedRequest&, auto&, auto& response, auto&) {
-    json bar = {{"1. open", "10"}, {"2. high", "11"}, {"3. low", "9"}, {"4. close", "10.5"},
+    json bar = {{"1. open", "10"},
+                {"2. high", "11"},
+                {"3. low", "9"},
+                {"4. close", "10.5"},
                 {"5. volume", "100"}};
     json body = {{"Meta Data",
                   {{"2. Symbol", "IBM"}, {"4. Interval", "5min"}, {"6. Time Zone", "US/Eastern"}}},
                  {"Time Series (5min)",
-                  {{"2024-01-05 09:30:00", bar}, {"2024-07-01 09:30:00", bar},
+                  {{"2024-01-05 09:30:00", bar},
+                   {"2024-07-01 09:30:00", bar},
                    {"2024-03-10 03:00:00", bar}}}};
     Reply(response, 200, body.dump());
   });
@@ -119,10 +127,10 @@ TEST(AlphaVantage, IntradayConvertsNewYorkWallTimeToUtc) {
   ASSERT_EQ(sink.batches.size(), 1u);
   const Batch& b = sink.batches[0];
   ASSERT_EQ(b.ts_start.size(), 3u);
-  EXPECT_EQ(b.ts_start[0], Utc(2024, 1, 5, 14, 30));   // EST = UTC-5
-  EXPECT_EQ(b.ts_start[1], Utc(2024, 3, 10, 7, 0));    // 03:00 EDT on the DST start day
-  EXPECT_EQ(b.ts_start[2], Utc(2024, 7, 1, 13, 30));   // EDT = UTC-4
-  EXPECT_EQ(b.ts_end[0] - b.ts_start[0], int64_t{300} * 1000000);
+  EXPECT_EQ(b.ts_start[0], Utc(2024, 1, 5, 14, 30));  // EST = UTC-5
+  EXPECT_EQ(b.ts_start[1], Utc(2024, 3, 10, 7, 0));   // 03:00 EDT on the DST start day
+  EXPECT_EQ(b.ts_start[2], Utc(2024, 7, 1, 13, 30));  // EDT = UTC-4
+  EXPECT_FALSE(b.has_ts_end);
   EXPECT_FALSE(b.has_adj);
 }
 
@@ -132,19 +140,28 @@ TEST(AlphaVantage, ErrorBodiesMapToStatusCodes) {
     sf_status code;
     const char* text;
   } cases[] = {
-      {{{"Error Message", "Invalid API call. Please retry or visit the documentation "
-                          "(https://www.alphavantage.co/documentation/) for TIME_SERIES_DAILY_ADJUSTED."}},
-       SF_ERR_NOT_FOUND, "unknown symbol"},
-      {{{"Error Message", "the parameter apikey is invalid or missing. Please claim your free API key"}},
-       SF_ERR_UNAUTHENTICATED, "api_key"},
-      {{{"Note", "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls "
-                 "per minute and 500 calls per day."}},
-       SF_ERR_RATE_LIMITED, "retry after 60 s"},
-      {{{"Information", "We have detected your API key as XYZ and our standard API rate limit is "
-                        "25 requests per day."}},
-       SF_ERR_RATE_LIMITED, "daily quota"},
+      {{{"Error Message",
+         "Invalid API call. Please retry or visit the documentation "
+         "(https://www.alphavantage.co/documentation/) for TIME_SERIES_DAILY_ADJUSTED."}},
+       SF_ERR_NOT_FOUND,
+       "unknown symbol"},
+      {{{"Error Message",
+         "the parameter apikey is invalid or missing. Please claim your free API key"}},
+       SF_ERR_UNAUTHENTICATED,
+       "api_key"},
+      {{{"Note",
+         "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls "
+         "per minute and 500 calls per day."}},
+       SF_ERR_RATE_LIMITED,
+       "retry after 60 s"},
+      {{{"Information",
+         "We have detected your API key as XYZ and our standard API rate limit is "
+         "25 requests per day."}},
+       SF_ERR_RATE_LIMITED,
+       "daily quota"},
       {{{"Information", "Thank you for using Alpha Vantage! This is a premium endpoint."}},
-       SF_ERR_PERMISSION, "premium"},
+       SF_ERR_PERMISSION,
+       "premium"},
   };
   for (const Case& c : cases) {
     FakeVendorServer server([&](const RecordedRequest&, auto&, auto& response, auto&) {
@@ -184,7 +201,8 @@ TEST(AlphaVantage, HttpStatusesMapToStatusCodes) {
 }
 
 TEST(AlphaVantage, EchoedSymbolMustBeValidAndTheOneAskedFor) {
-  for (const std::string& echoed : std::vector<std::string>{"MSFT", "AAPL'; DROP TABLE bars;--", "AA\x01PL"}) {
+  for (const std::string& echoed :
+       std::vector<std::string>{"MSFT", "AAPL'; DROP TABLE bars;--", "AA\x01PL"}) {
     FakeVendorServer server([&](const RecordedRequest&, auto&, auto& response, auto&) {
       json series = {{"2020-08-27", DailyRow("1", "2", "0.5", "1.5", "1.5", "10")}};
       Reply(response, 200, DailyBody(echoed, series).dump());
@@ -336,13 +354,21 @@ TEST(AlphaVantage, ConfigAndRequestMistakesAreNamed) {
 }
 
 TEST(AlphaVantage, HostileSymbolsAreRefusedBeforeAnyRequest) {
-  FakeVendorServer server([](const RecordedRequest&, auto&, auto& response, auto&) {
-    Reply(response, 200, "{}");
-  });
+  FakeVendorServer server(
+      [](const RecordedRequest&, auto&, auto& response, auto&) { Reply(response, 200, "{}"); });
   Instance av(Av(), Config(server));
-  const std::string cases[] = {"AAPL;DROP TABLE bars", "aapl", "A B", std::string("X\x01Y"),
-                               "../etc", "A'B", "A--B", "", "ABCDEFGHIJKLMNOPQRSTU", "A%20B",
-                               "A/B", "\xC3\xA9T"};
+  const std::string cases[] = {"AAPL;DROP TABLE bars",
+                               "aapl",
+                               "A B",
+                               std::string("X\x01Y"),
+                               "../etc",
+                               "A'B",
+                               "A--B",
+                               "",
+                               "ABCDEFGHIJKLMNOPQRSTU",
+                               "A%20B",
+                               "A/B",
+                               "\xC3\xA9T"};
   for (const std::string& s : cases) {
     RecordingSink sink;
     const Outcome out = av.FetchBars({"IBM", s}, "1d", sink);

@@ -25,8 +25,9 @@ TEST(Binance, KlinesMapWithVwapAndCloseTimeAcrossAWeekend) {
   const int64_t day = 86400000;
   const int64_t sat = Utc(2024, 1, 6) / 1000;
   FakeVendorServer server([&](const RecordedRequest&, auto&, auto& response, auto&) {
-    json body = {Kline(sat, day, "43900.01", "44200.00", "43600.50", "44100.10", "100.5", "4420000.0"),
-                 Kline(sat + day, day, "44100.10", "44500.00", "43900.00", "44000.00", "0", "0")};
+    json body = {
+        Kline(sat, day, "43900.01", "44200.00", "43600.50", "44100.10", "100.5", "4420000.0"),
+        Kline(sat + day, day, "44100.10", "44500.00", "43900.00", "44000.00", "0", "0")};
     Reply(response, 200, body.dump());
   });
   Instance bn(Bn(), Config(server.base_url()));
@@ -44,6 +45,7 @@ TEST(Binance, KlinesMapWithVwapAndCloseTimeAcrossAWeekend) {
   ASSERT_EQ(sink.batches.size(), 1u);
   const Batch& b = sink.batches[0];
   EXPECT_EQ(b.ts_start, (std::vector<int64_t>{Utc(2024, 1, 6), Utc(2024, 1, 7)}));
+  ASSERT_TRUE(b.has_ts_end);  // Binance says exactly when a kline closes
   EXPECT_EQ(b.ts_end[0], Utc(2024, 1, 7));
   EXPECT_DOUBLE_EQ(b.open[0], 43900.01);
   EXPECT_DOUBLE_EQ(b.high[0], 44200.00);
@@ -64,7 +66,8 @@ TEST(Binance, PaginatesByStartTimeUntilAShortPage) {
     const int limit = std::stoi(req.query.at("limit"));
     json body = json::array();
     const int64_t end = t0 + 5 * hour;  // five klines exist
-    for (int64_t t = t0 + ((start - t0 + hour - 1) / hour) * hour; t < end && static_cast<int>(body.size()) < limit; t += hour) {
+    for (int64_t t = t0 + ((start - t0 + hour - 1) / hour) * hour;
+         t < end && static_cast<int>(body.size()) < limit; t += hour) {
       body.push_back(Kline(t, hour, "10", "11", "9", "10.5", "2", "21"));
     }
     Reply(response, 200, body.dump());
@@ -93,16 +96,36 @@ TEST(Binance, ErrorsMapToStatusCodes) {
     sf_status code;
     const char* text;
   } cases[] = {
-      {400, R"({"code":-1121,"msg":"Invalid symbol."})", {}, SF_ERR_NOT_FOUND, "code -1121: Invalid symbol."},
-      {429, R"({"code":-1003,"msg":"Too many requests; current limit of IP is 6000 request weight per 1 MINUTE."})",
-       {{"Retry-After", "3"}}, SF_ERR_RATE_LIMITED, "retry after 3 s (Retry-After header)"},
-      {418, R"({"code":-1003,"msg":"Way too many requests; IP banned until 1700000000000."})",
-       {{"Retry-After", "120"}}, SF_ERR_RATE_LIMITED, "IP banned"},
-      {400, R"({"code":-1120,"msg":"Invalid interval."})", {}, SF_ERR_INVALID_ARGUMENT, "Invalid interval."},
-      {401, R"({"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."})", {},
-       SF_ERR_UNAUTHENTICATED, "api_key"},
-      {503, R"({"code":-1001,"msg":"Internal error; unable to process your request. Please try again."})", {},
-       SF_ERR_UNAVAILABLE, "retry later"},
+      {400,
+       R"({"code":-1121,"msg":"Invalid symbol."})",
+       {},
+       SF_ERR_NOT_FOUND,
+       "code -1121: Invalid symbol."},
+      {429,
+       R"({"code":-1003,"msg":"Too many requests; current limit of IP is 6000 request weight per 1 MINUTE."})",
+       {{"Retry-After", "3"}},
+       SF_ERR_RATE_LIMITED,
+       "retry after 3 s (Retry-After header)"},
+      {418,
+       R"({"code":-1003,"msg":"Way too many requests; IP banned until 1700000000000."})",
+       {{"Retry-After", "120"}},
+       SF_ERR_RATE_LIMITED,
+       "IP banned"},
+      {400,
+       R"({"code":-1120,"msg":"Invalid interval."})",
+       {},
+       SF_ERR_INVALID_ARGUMENT,
+       "Invalid interval."},
+      {401,
+       R"({"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."})",
+       {},
+       SF_ERR_UNAUTHENTICATED,
+       "api_key"},
+      {503,
+       R"({"code":-1001,"msg":"Internal error; unable to process your request. Please try again."})",
+       {},
+       SF_ERR_UNAVAILABLE,
+       "retry later"},
   };
   for (const Case& c : cases) {
     FakeVendorServer server([&](const RecordedRequest&, auto&, auto& response, auto&) {
@@ -143,9 +166,8 @@ TEST(Binance, MalformedKlinesAreRefusedOneByOne) {
 }
 
 TEST(Binance, SymbolsFollowTheVendorRule) {
-  FakeVendorServer server([](const RecordedRequest&, auto&, auto& response, auto&) {
-    Reply(response, 200, "[]");
-  });
+  FakeVendorServer server(
+      [](const RecordedRequest&, auto&, auto& response, auto&) { Reply(response, 200, "[]"); });
   Instance bn(Bn(), Config(server.base_url()));
   for (const char* s : {"BTC-USD", "btcusdt", "BTC.USDT", "B"}) {
     RecordingSink sink;

@@ -1,13 +1,13 @@
 // Local fake vendor servers (see fake_server.h).
 #include "fake_server.h"
 
-#include <cctype>
-
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/URI.h>
+
+#include <cctype>
 
 namespace sf::testing {
 namespace {
@@ -31,7 +31,8 @@ class DispatchHandler : public Poco::Net::HTTPRequestHandler {
 class Factory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
   explicit Factory(FakeVendorServer* server) : server_(server) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+  Poco::Net::HTTPRequestHandler* createRequestHandler(
+      const Poco::Net::HTTPServerRequest&) override {
     return new DispatchHandler(server_);
   }
 

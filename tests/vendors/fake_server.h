@@ -9,6 +9,13 @@
 #ifndef SF_TESTS_VENDORS_FAKE_SERVER_H_
 #define SF_TESTS_VENDORS_FAKE_SERVER_H_
 
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/ThreadPool.h>
+
 #include <atomic>
 #include <functional>
 #include <map>
@@ -17,13 +24,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/StreamSocket.h>
-#include <Poco/ThreadPool.h>
 
 namespace sf::testing {
 

@@ -2,12 +2,11 @@
 // garbage, refused connections. Every case must end within its bound with a
 // named reason and emit nothing. Tests use short limits (300 ms deadlines,
 // 1 MiB bodies) to stay fast.
-#include <chrono>
-#include <thread>
-
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "fake_server.h"
 #include "plugin_harness.h"
@@ -29,7 +28,8 @@ json Config(const std::string& base) {
 
 std::string GoodKlines() {
   const int64_t t = Utc(2024, 1, 1) / 1000;
-  return json::array({json::array({t, "1", "2", "0.5", "1.5", "3", t + 59999, "4", 1, "0", "0", "0"})})
+  return json::array(
+             {json::array({t, "1", "2", "0.5", "1.5", "3", t + 59999, "4", 1, "0", "0", "0"})})
       .dump();
 }
 
@@ -61,7 +61,8 @@ TEST(Hostile, DeclaredHundredMegabyteBodyIsRefusedUnread) {
   const Timed t = Fetch(Config(server.base_url()));
   EXPECT_EQ(t.out.status, SF_ERR_TOO_LARGE) << t.out.error;
   EXPECT_NE(t.out.error.find("declared body of 104857600 bytes is over max_body_bytes=1048576"),
-            std::string::npos) << t.out.error;
+            std::string::npos)
+      << t.out.error;
   EXPECT_NE(t.out.error.find("binance BTCUSDT"), std::string::npos);
   EXPECT_LT(t.seconds, 2.0);
   EXPECT_EQ(t.batches, 0u);
@@ -167,7 +168,8 @@ TEST(Hostile, TruncatedBodyIsRefused) {
     s.setReceiveTimeout(Poco::Timespan(1, 0));
     s.receiveBytes(buf, sizeof buf);
     const std::string resp =
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[[1704067200000,";
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+        "1000\r\n\r\n[[1704067200000,";
     s.sendBytes(resp.data(), static_cast<int>(resp.size()));
     s.shutdownSend();
   });
@@ -181,9 +183,8 @@ TEST(Hostile, GarbageAndDeeplyNestedJsonAreBadData) {
                                 "<html><body>Service temporarily unavailable</body></html>",
                                 std::string(200000, '['), "[[1,2,3]", "{\"a\":1}"};
   for (const std::string& body : bodies) {
-    FakeVendorServer server([&](const RecordedRequest&, auto&, auto& response, auto&) {
-      Reply(response, 200, body);
-    });
+    FakeVendorServer server(
+        [&](const RecordedRequest&, auto&, auto& response, auto&) { Reply(response, 200, body); });
     const Timed t = Fetch(Config(server.base_url()));
     EXPECT_EQ(t.out.status, SF_ERR_BAD_DATA) << body.substr(0, 20) << " -> " << t.out.error;
     EXPECT_NE(t.out.error.find("binance BTCUSDT: malformed"), std::string::npos) << t.out.error;
@@ -193,7 +194,8 @@ TEST(Hostile, GarbageAndDeeplyNestedJsonAreBadData) {
 
 TEST(Hostile, RedirectsAreNotFollowedByDefault) {
   FakeVendorServer server([](const RecordedRequest&, auto&, auto& response, auto&) {
-    response.redirect("http://169.254.169.254/latest/meta-data/", Poco::Net::HTTPResponse::HTTP_FOUND);
+    response.redirect("http://169.254.169.254/latest/meta-data/",
+                      Poco::Net::HTTPResponse::HTTP_FOUND);
   });
   const Timed t = Fetch(Config(server.base_url()));
   EXPECT_EQ(t.out.status, SF_ERR_IO) << t.out.error;
@@ -206,7 +208,8 @@ TEST(Hostile, RedirectsOnlyToTheSameHostAndNeverInALoop) {
   // Same-host redirect: followed when allowed.
   FakeVendorServer moved([](const RecordedRequest& req, auto&, auto& response, auto&) {
     if (req.path == "/api/v3/klines") {
-      response.redirect("/v2" + req.path + "?symbol=BTCUSDT&interval=1m", Poco::Net::HTTPResponse::HTTP_MOVED_PERMANENTLY);
+      response.redirect("/v2" + req.path + "?symbol=BTCUSDT&interval=1m",
+                        Poco::Net::HTTPResponse::HTTP_MOVED_PERMANENTLY);
     } else {
       Reply(response, 200, GoodKlines());
     }
@@ -231,7 +234,8 @@ TEST(Hostile, RedirectsOnlyToTheSameHostAndNeverInALoop) {
 
   // Elsewhere: refused even when redirects are allowed.
   FakeVendorServer away([](const RecordedRequest&, auto&, auto& response, auto&) {
-    response.redirect("http://example.invalid/steal", Poco::Net::HTTPResponse::HTTP_TEMPORARY_REDIRECT);
+    response.redirect("http://example.invalid/steal",
+                      Poco::Net::HTTPResponse::HTTP_TEMPORARY_REDIRECT);
   });
   config = Config(away.base_url());
   config["max_redirects"] = 5;
@@ -257,8 +261,9 @@ TEST(Hostile, ApiKeysAreRedactedFromMessages) {
   FakeVendorServer server([](const RecordedRequest&, auto&, auto& response, auto&) {
     response.redirect("http://elsewhere.invalid/", Poco::Net::HTTPResponse::HTTP_FOUND);
   });
-  Instance av(LoadProvider("vendors.so", "alphavantage"),
-              json{{"base_url", server.base_url()}, {"api_key", "SUPERSECRET123"}, {"timeout_ms", 300}});
+  Instance av(
+      LoadProvider("vendors.so", "alphavantage"),
+      json{{"base_url", server.base_url()}, {"api_key", "SUPERSECRET123"}, {"timeout_ms", 300}});
   RecordingSink sink;
   const Outcome out = av.FetchBars({"IBM"}, "1d", sink);
   EXPECT_EQ(out.status, SF_ERR_IO);

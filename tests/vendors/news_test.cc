@@ -1,11 +1,10 @@
 // News plugin (rss, reddit) against local servers serving RSS 2.0, Atom and
 // Reddit listing JSON, loaded from the real news.so.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <cmath>
-
-#include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 #include "fake_server.h"
@@ -48,7 +47,8 @@ TEST(NewsRss, ItemsMapWithTickersUtcTimesAndReasonsForRefusals) {
               "Tue, 05 Mar 2024 15:00:00 -0500") +
       RssItem("Bad date", "http://news.example/bad-date", "g-4", "sometime last week") +
       RssItem("Phish", "javascript:alert(1)", "g-5", "Mon, 04 Mar 2024 09:00:00 GMT") +
-      RssItem("From the future", "http://news.example/future", "g-6", "Fri, 01 Jan 2100 00:00:00 GMT") +
+      RssItem("From the future", "http://news.example/future", "g-6",
+              "Fri, 01 Jan 2100 00:00:00 GMT") +
       RssItem("", "http://news.example/untitled", "g-7", "Mon, 04 Mar 2024 09:00:00 GMT") +
       RssItem("Epoch", "http://news.example/epoch", "g-8", "Thu, 01 Jan 1970 00:00:00 GMT") +
       RssItem("No date", "http://news.example/nodate", "g-9", ""));
@@ -202,8 +202,9 @@ TEST(NewsRss, PollDeduplicatesAcrossPollsWithBoundedMemory) {
   FakeVendorServer server([&](const RecordedRequest&, auto&, auto& response, auto&) {
     Reply(response, 200, feed(20 + extra.load()));
   });
-  Instance rss(Rss(), json{{"feeds", {server.base_url() + "/f"}}, {"poll_interval_ms", 0},
-                           {"timeout_ms", 2000}});
+  Instance rss(
+      Rss(),
+      json{{"feeds", {server.base_url() + "/f"}}, {"poll_interval_ms", 0}, {"timeout_ms", 2000}});
   const int64_t now = Utc(2024, 3, 4, 10);
   RecordingSink first, second, third;
   EXPECT_EQ(rss.Poll(now, first).status, SF_OK);
@@ -217,8 +218,10 @@ TEST(NewsRss, PollDeduplicatesAcrossPollsWithBoundedMemory) {
 
   // With room for only 16 keys (8 items), the set forgets: memory stays
   // bounded and old items come back rather than the set growing.
-  Instance small(Rss(), json{{"feeds", {server.base_url() + "/f"}}, {"poll_interval_ms", 0},
-                             {"dedup_capacity", 16}, {"timeout_ms", 2000}});
+  Instance small(Rss(), json{{"feeds", {server.base_url() + "/f"}},
+                             {"poll_interval_ms", 0},
+                             {"dedup_capacity", 16},
+                             {"timeout_ms", 2000}});
   RecordingSink a, b;
   EXPECT_EQ(small.Poll(now, a).status, SF_OK);
   EXPECT_EQ(small.Poll(now + 1, b).status, SF_OK);
@@ -226,7 +229,8 @@ TEST(NewsRss, PollDeduplicatesAcrossPollsWithBoundedMemory) {
   EXPECT_EQ(b.news.size(), 21u);
 
   // poll_interval_ms spares the vendor: a poll too soon makes no request.
-  Instance slow(Rss(), json{{"feeds", {server.base_url() + "/f"}}, {"poll_interval_ms", 60000},
+  Instance slow(Rss(), json{{"feeds", {server.base_url() + "/f"}},
+                            {"poll_interval_ms", 60000},
                             {"timeout_ms", 2000}});
   const size_t before = server.requests().size();
   RecordingSink s1, s2;
@@ -237,10 +241,11 @@ TEST(NewsRss, PollDeduplicatesAcrossPollsWithBoundedMemory) {
 
 TEST(NewsRss, RequestSymbolsAndOptionInstrumentsSelectItems) {
   FakeVendorServer server([](const RecordedRequest&, auto&, auto& response, auto&) {
-    Reply(response, 200,
-          RssFeed(RssItem("NVDA and AMD rally", "http://n/1", "1", "Mon, 04 Mar 2024 09:00:00 GMT") +
-                  RssItem("AMD only", "http://n/2", "2", "Mon, 04 Mar 2024 10:00:00 GMT") +
-                  RssItem("Nothing here", "http://n/3", "3", "Mon, 04 Mar 2024 11:00:00 GMT")));
+    Reply(
+        response, 200,
+        RssFeed(RssItem("NVDA and AMD rally", "http://n/1", "1", "Mon, 04 Mar 2024 09:00:00 GMT") +
+                RssItem("AMD only", "http://n/2", "2", "Mon, 04 Mar 2024 10:00:00 GMT") +
+                RssItem("Nothing here", "http://n/3", "3", "Mon, 04 Mar 2024 11:00:00 GMT")));
   });
   Instance rss(Rss(), json{{"feeds", {server.base_url() + "/f"}}, {"timeout_ms", 2000}});
   RecordingSink by_symbol;
@@ -262,13 +267,14 @@ TEST(NewsRss, RequestSymbolsAndOptionInstrumentsSelectItems) {
 
   RecordingSink bad;
   EXPECT_EQ(rss.FetchNews({"nvda;--"}, bad).status, SF_ERR_INVALID_ARGUMENT);
-  EXPECT_EQ(rss.FetchNews({}, bad, 0, 0, R"({"instruments":["A'B"]})").status, SF_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(rss.FetchNews({}, bad, 0, 0, R"({"instruments":["A'B"]})").status,
+            SF_ERR_INVALID_ARGUMENT);
 }
 
 // ---- reddit ------------------------------------------------------------------
 
-json Post(const std::string& id, const std::string& title, const std::string& sub,
-          double created, const std::string& selftext = "") {
+json Post(const std::string& id, const std::string& title, const std::string& sub, double created,
+          const std::string& selftext = "") {
   return {{"kind", "t3"},
           {"data",
            {{"id", id},
@@ -287,17 +293,17 @@ json Post(const std::string& id, const std::string& title, const std::string& su
 }
 
 json Listing(const json& children) {
-  return {{"kind", "Listing"}, {"data", {{"after", "t3_zzz"}, {"dist", children.size()}, {"children", children}}}};
+  return {{"kind", "Listing"},
+          {"data", {{"after", "t3_zzz"}, {"dist", children.size()}, {"children", children}}}};
 }
 
 TEST(NewsReddit, ListingMapsPostsWithScoresAndTickers) {
   FakeVendorServer server([](const RecordedRequest&, auto&, auto& response, auto&) {
-    json children = {
-        Post("1abcde", "YOLO $GME calls, AMC too", "wallstreetbets", 1709650800.0,
-             "DD inside: GME short interest"),
-        {{"kind", "t1"}, {"data", {{"id", "c1"}, {"body", "a comment"}}}},
-        Post("../x", "sneaky", "wallstreetbets", 1709650800.0),
-        Post("2bcdef", "Is it time to buy?", "wallstreetbets", 1709654400.25)};
+    json children = {Post("1abcde", "YOLO $GME calls, AMC too", "wallstreetbets", 1709650800.0,
+                          "DD inside: GME short interest"),
+                     {{"kind", "t1"}, {"data", {{"id", "c1"}, {"body", "a comment"}}}},
+                     Post("../x", "sneaky", "wallstreetbets", 1709650800.0),
+                     Post("2bcdef", "Is it time to buy?", "wallstreetbets", 1709654400.25)};
     children[3]["data"]["upvote_ratio"] = 1.5;
     Reply(response, 200, Listing(children).dump());
   });
@@ -343,15 +349,26 @@ TEST(NewsReddit, ErrorsMapToStatusCodes) {
     sf_status code;
     const char* text;
   } cases[] = {
-      {429, R"({"message": "Too Many Requests", "error": 429})",
-       {{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", "42"}}, SF_ERR_RATE_LIMITED,
+      {429,
+       R"({"message": "Too Many Requests", "error": 429})",
+       {{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", "42"}},
+       SF_ERR_RATE_LIMITED,
        "retry after 42 s (X-Ratelimit-Reset header)"},
-      {403, R"({"reason": "private", "message": "Forbidden", "error": 403})", {}, SF_ERR_PERMISSION,
+      {403,
+       R"({"reason": "private", "message": "Forbidden", "error": 403})",
+       {},
+       SF_ERR_PERMISSION,
        "private"},
-      {404, R"({"reason": "banned", "message": "Not Found", "error": 404})", {}, SF_ERR_NOT_FOUND,
+      {404,
+       R"({"reason": "banned", "message": "Not Found", "error": 404})",
+       {},
+       SF_ERR_NOT_FOUND,
        "HTTP 404"},
-      {302, "", {{"Location", "https://www.reddit.com/subreddits/search.json?q=nosuchsub"}},
-       SF_ERR_NOT_FOUND, "subreddit does not exist"},
+      {302,
+       "",
+       {{"Location", "https://www.reddit.com/subreddits/search.json?q=nosuchsub"}},
+       SF_ERR_NOT_FOUND,
+       "subreddit does not exist"},
       {503, "<html>all our servers are busy</html>", {}, SF_ERR_UNAVAILABLE, "HTTP 503"},
       {200, R"({"kind": "t3", "data": {}})", {}, SF_ERR_BAD_DATA, "malformed listing"},
       {200, R"({"kind": "Listing", "data": {"children": [)", {}, SF_ERR_BAD_DATA, "malformed JSON"},
@@ -361,8 +378,9 @@ TEST(NewsReddit, ErrorsMapToStatusCodes) {
       for (const auto& [k, v] : c.headers) response.set(k, v);
       Reply(response, c.status, c.body);
     });
-    Instance reddit(Reddit(), json{{"base_url", server.base_url()}, {"subreddits", {"nosuchsub"}},
-                                   {"timeout_ms", 2000}});
+    Instance reddit(
+        Reddit(),
+        json{{"base_url", server.base_url()}, {"subreddits", {"nosuchsub"}}, {"timeout_ms", 2000}});
     RecordingSink sink;
     const Outcome out = reddit.FetchNews({}, sink);
     EXPECT_EQ(out.status, c.code) << c.status << " " << c.body << " -> " << out.error;
@@ -377,7 +395,8 @@ TEST(NewsReddit, CrosspostsAreOneItemAndPollsOnlyEmitNewPosts) {
   FakeVendorServer server([&](const RecordedRequest& req, auto&, auto& response, auto&) {
     const std::string sub = req.path.substr(3, req.path.find('/', 3) - 3);
     json children = {Post("aaa111", "$TSLA to the moon", "stocks", 1709650800.0)};
-    if (sub == "investing") children.push_back(Post("bbb222", "Index funds", "investing", 1709650900.0));
+    if (sub == "investing")
+      children.push_back(Post("bbb222", "Index funds", "investing", 1709650900.0));
     if (round.load() > 0 && sub == "stocks") {
       children.push_back(Post("ccc333", "New post", "stocks", 1709651000.0));
     }
@@ -424,13 +443,12 @@ TEST(NewsReddit, ConfigMistakesAreNamed) {
 
 TEST(NewsTickers, CashtagsAlwaysBareWordsOnlyFromTheListAndNotStopwords) {
   FakeVendorServer server([](const RecordedRequest&, auto&, auto& response, auto&) {
-    const char* titles[] = {
-        "$tsla up, $BRK.B flat, $100 gain, US$5 fee",  // TSLA, BRK.B
-        "TSLAQ is not TSLA's ticker but TSLA is",      // TSLA (bare, listed)
-        "A CEO said IT and ALL are DD YOLO words",     // nothing
-        "Tesla, Apple and MSFT: AAPL",                 // AAPL only (MSFT unlisted)
-        "$ALL is Allstate",                             // ALL via cashtag
-        "GOOGL/AAPL pair and aapl lower case"};        // AAPL (GOOGL unlisted)
+    const char* titles[] = {"$tsla up, $BRK.B flat, $100 gain, US$5 fee",  // TSLA, BRK.B
+                            "TSLAQ is not TSLA's ticker but TSLA is",      // TSLA (bare, listed)
+                            "A CEO said IT and ALL are DD YOLO words",     // nothing
+                            "Tesla, Apple and MSFT: AAPL",           // AAPL only (MSFT unlisted)
+                            "$ALL is Allstate",                      // ALL via cashtag
+                            "GOOGL/AAPL pair and aapl lower case"};  // AAPL (GOOGL unlisted)
     std::string items;
     int i = 0;
     for (const char* t : titles) {

@@ -1,9 +1,10 @@
 // The strict parsers shared by the vendor and news plugins (sf_vendor_common).
-#include <cmath>
+#include "common/parse_util.h"
 
 #include <gtest/gtest.h>
 
-#include "common/parse_util.h"
+#include <cmath>
+
 #include "plugin_harness.h"
 #include "signalforge/signalforge.hpp"
 
@@ -16,8 +17,8 @@ TEST(ParseUtil, SymbolRule) {
   for (const char* ok : {"AAPL", "BRK.B", "BRK-B", "^GSPC", "EURUSD=X", "BTCUSDT", "A", "1234"}) {
     EXPECT_TRUE(IsValidSymbol(ok)) << ok;
   }
-  for (const char* bad : {"", "aapl", "A B", "A;B", "A'B", "A\"B", "A--B", "A/B", "A%B",
-                          "-AB", ".AB", "ABCDEFGHIJKLMNOPQRSTU", "A\nB", "A\x7f"}) {
+  for (const char* bad : {"", "aapl", "A B", "A;B", "A'B", "A\"B", "A--B", "A/B", "A%B", "-AB",
+                          ".AB", "ABCDEFGHIJKLMNOPQRSTU", "A\nB", "A\x7f"}) {
     EXPECT_FALSE(IsValidSymbol(bad)) << bad;
   }
   EXPECT_EQ(QuoteForMessage("A\x01'B"), "'A\\x01\\x27B'");
@@ -88,7 +89,8 @@ TEST(ParseUtil, JsonIsBounded) {
     FAIL() << "deep JSON accepted";
   } catch (const sf::sdk::Error& e) {
     EXPECT_EQ(e.code(), SF_ERR_BAD_DATA);
-    EXPECT_NE(std::string(e.what()).find("who: malformed JSON: nesting deeper than 64"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("who: malformed JSON: nesting deeper than 64"),
+              std::string::npos);
   }
   // Brackets inside strings do not count.
   EXPECT_NO_THROW((void)ParseJsonBounded("[\"" + std::string(100, '[') + "\"]", "t"));

@@ -1,7 +1,7 @@
-// A minimal host for provider plugins in tests (see plugin_harness.h).
+// Test host for provider plugins on the real loader (see plugin_harness.h).
 #include "plugin_harness.h"
 
-#include <dlfcn.h>
+#include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstring>
@@ -9,111 +9,38 @@
 #include <memory>
 #include <mutex>
 
-#include <gtest/gtest.h>
+#include "plugins/loader.h"
+#include "plugins/registry.h"
 
 namespace sf::testing {
 namespace {
 
-thread_local std::string g_error;
-
-struct LoadedPlugin {
-  std::string id;
-  std::map<std::string, sf_provider_vtable> providers;
-};
-
-std::map<std::string, std::unique_ptr<LoadedPlugin>>& Plugins() {
-  static std::map<std::string, std::unique_ptr<LoadedPlugin>> plugins;
-  return plugins;
+// The host's real plugin machinery: one Registry per test process, filled by
+// sf::plugins::Loader (ABI negotiation, crash-safe probe in a forked child).
+sf::plugins::Registry& Reg() {
+  static sf::plugins::Registry registry;
+  return registry;
 }
 
-LoadedPlugin* g_registering = nullptr;
-
-void HostLog(int32_t level, const char* plugin_id, const char* message) {
-  if (level >= SF_LOG_WARN) {
-    std::fprintf(stderr, "[plugin %s] %s\n", plugin_id ? plugin_id : "?", message ? message : "");
-  }
+// Plugin file -> manifest id, for the files loaded so far.
+std::map<std::string, std::string>& LoadedFiles() {
+  static std::map<std::string, std::string> files;
+  return files;
 }
 
-void HostSetError(sf_status code, const char* message) {
-  g_error = std::string(sf_status_name(code)) + ": " + (message ? message : "");
-}
-
-sf_status HostRegisterProvider(sf_plugin_handle*, const sf_provider_vtable* vt) {
-  if (g_registering == nullptr || vt == nullptr || vt->id == nullptr) return SF_ERR_INVALID_ARGUMENT;
-  if (vt->create == nullptr || vt->destroy == nullptr || vt->fetch_bars == nullptr ||
-      vt->metadata_json == nullptr) {
-    HostSetError(SF_ERR_INVALID_ARGUMENT, "provider vtable misses a required function");
-    return SF_ERR_INVALID_ARGUMENT;
+bool Load(const std::string& file) {
+  if (LoadedFiles().count(file) != 0) return true;
+  sf::plugins::LoaderOptions options;
+  options.log = false;
+  sf::plugins::Loader loader(Reg(), options);
+  const sf::plugins::LoadResult result =
+      loader.LoadFile(std::string(SF_TEST_PLUGIN_DIR) + "/" + file);
+  if (!result.loaded) {
+    ADD_FAILURE() << result.Message();
+    return false;
   }
-  if (g_registering->providers.count(vt->id) != 0) return SF_ERR_CONFLICT;
-  sf_provider_vtable copy;
-  std::memset(&copy, 0, sizeof copy);
-  std::memcpy(&copy, vt, std::min<size_t>(vt->struct_size, sizeof copy));
-  g_registering->providers[vt->id] = copy;
-  return SF_OK;
-}
-
-sf_status HostRegisterOther(sf_plugin_handle*, const void*) { return SF_ERR_UNSUPPORTED; }
-
-sf_time_us HostNow() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-const sf_host_api* HostApi() {
-  static sf_host_api api = [] {
-    sf_host_api a;
-    std::memset(&a, 0, sizeof a);
-    a.struct_size = sizeof a;
-    a.abi_major = SF_ABI_MAJOR;
-    a.abi_minor = SF_ABI_MINOR;
-    a.host_version = "test-harness";
-    a.log = &HostLog;
-    a.set_error = &HostSetError;
-    a.register_provider = &HostRegisterProvider;
-    a.register_indicator = reinterpret_cast<sf_status (*)(sf_plugin_handle*, const sf_indicator_vtable*)>(&HostRegisterOther);
-    a.register_model = reinterpret_cast<sf_status (*)(sf_plugin_handle*, const sf_model_vtable*)>(&HostRegisterOther);
-    a.register_notifier = reinterpret_cast<sf_status (*)(sf_plugin_handle*, const sf_notifier_vtable*)>(&HostRegisterOther);
-    a.now_us = &HostNow;
-    return a;
-  }();
-  return &api;
-}
-
-LoadedPlugin* Load(const std::string& file) {
-  auto& plugins = Plugins();
-  auto it = plugins.find(file);
-  if (it != plugins.end()) return it->second.get();
-  const std::string path = std::string(SF_TEST_PLUGIN_DIR) + "/" + file;
-  void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (lib == nullptr) {
-    ADD_FAILURE() << "dlopen " << path << ": " << dlerror();
-    return nullptr;
-  }
-  auto entry = reinterpret_cast<sf_plugin_entry_fn>(dlsym(lib, SF_PLUGIN_ENTRY_SYMBOL));
-  if (entry == nullptr) {
-    ADD_FAILURE() << path << " has no " << SF_PLUGIN_ENTRY_SYMBOL;
-    return nullptr;
-  }
-  const sf_plugin_manifest* m = entry(HostApi());
-  if (m == nullptr || m->magic != SF_PLUGIN_MAGIC || m->abi_major != SF_ABI_MAJOR ||
-      m->min_host_minor > SF_ABI_MINOR || m->id == nullptr || m->init == nullptr) {
-    ADD_FAILURE() << path << ": manifest refused";
-    return nullptr;
-  }
-  auto plugin = std::make_unique<LoadedPlugin>();
-  plugin->id = m->id;
-  g_registering = plugin.get();
-  const sf_status s = m->init(HostApi(), reinterpret_cast<sf_plugin_handle*>(plugin.get()), "{}");
-  g_registering = nullptr;
-  if (s != SF_OK) {
-    ADD_FAILURE() << path << ": init returned " << sf_status_name(s) << " " << g_error;
-    return nullptr;
-  }
-  LoadedPlugin* raw = plugin.get();
-  plugins[file] = std::move(plugin);
-  return raw;
+  LoadedFiles()[file] = result.plugin_id;
+  return true;
 }
 
 std::string Str(const char* s) { return s == nullptr ? std::string() : std::string(s); }
@@ -126,26 +53,21 @@ std::vector<T> Column(const T* data, int64_t n) {
 }  // namespace
 
 const sf_provider_vtable* LoadProvider(const std::string& file, const std::string& id) {
-  LoadedPlugin* plugin = Load(file);
-  if (plugin == nullptr) return nullptr;
-  auto it = plugin->providers.find(id);
-  if (it == plugin->providers.end()) {
+  if (!Load(file)) return nullptr;
+  const sf::plugins::Provider* provider = Reg().FindProvider(id);
+  if (provider == nullptr || provider->plugin_id != LoadedFiles()[file]) {
     ADD_FAILURE() << file << " registered no provider '" << id << "'";
     return nullptr;
   }
-  return &it->second;
+  return &provider->vt;
 }
 
 std::string PluginId(const std::string& file) {
-  auto it = Plugins().find(file);
-  return it == Plugins().end() ? std::string() : it->second->id;
+  auto it = LoadedFiles().find(file);
+  return it == LoadedFiles().end() ? std::string() : it->second;
 }
 
-std::string TakeError() {
-  std::string e = std::move(g_error);
-  g_error.clear();
-  return e;
-}
+std::string TakeError() { return sf::plugins::TakePluginError(""); }
 
 RecordingSink::RecordingSink() {
   std::memset(&sink_, 0, sizeof sink_);

@@ -1,7 +1,8 @@
-// Test harness for provider plugins: loads the REAL built plugin .so through
-// the SDK entry point with a minimal sf_host_api (registration, thread-local
-// set_error, captured log), creates instances from JSON config and records
-// everything a provider emits through an sf_data_sink (deep copies).
+// Test harness for provider plugins: loads the REAL built plugin .so with the
+// host's own sf::plugins::Loader into a Registry (so plugins see the real
+// sf_host_api: registration, thread-local set_error, logging), creates
+// instances from JSON config and records everything a provider emits through
+// an sf_data_sink (deep copies).
 //
 // Thread-safety: load plugins from the test thread; the recording sink is
 // used on the thread running the provider call, as the SDK requires.
@@ -9,18 +10,16 @@
 #define SF_TESTS_VENDORS_PLUGIN_HARNESS_H_
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "signalforge/signalforge.h"
 
 namespace sf::testing {
 
-// Loads `<plugin dir>/<file>` once per process (dlopen RTLD_NOW|RTLD_LOCAL),
-// checks the manifest and runs init. Returns the registered provider vtable,
-// or fails the test (returns nullptr) naming what went wrong.
+// Loads `<plugin dir>/<file>` once per process through sf::plugins::Loader. Returns the registered
+// provider vtable, or fails the test (returns nullptr) naming what went wrong.
 const sf_provider_vtable* LoadProvider(const std::string& file, const std::string& id);
 // The manifest id of a loaded plugin file ("" when not loaded).
 std::string PluginId(const std::string& file);

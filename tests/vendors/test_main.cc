@@ -1,9 +1,9 @@
 // GoogleTest main for the vendor and news plugin suites: a host ignores
 // SIGPIPE (a vendor closing a socket mid-write must not kill the process),
 // so the tests do too.
-#include <csignal>
-
 #include <gtest/gtest.h>
+
+#include <csignal>
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);

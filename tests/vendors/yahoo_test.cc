@@ -60,7 +60,7 @@ TEST(Yahoo, DailyChartMapsToExchangeDatesWithAdjustment) {
   ASSERT_EQ(b.ts_start.size(), 2u);
   EXPECT_EQ(b.ts_start[0], Utc(2024, 1, 2));
   EXPECT_EQ(b.ts_start[1], Utc(2024, 1, 3));
-  EXPECT_EQ(b.ts_end[1], Utc(2024, 1, 4));
+  EXPECT_FALSE(b.has_ts_end);
   EXPECT_DOUBLE_EQ(b.open[0], 187.15);
   EXPECT_DOUBLE_EQ(b.high[1], 185.88);
   EXPECT_DOUBLE_EQ(b.low[1], 183.43);
@@ -77,8 +77,11 @@ TEST(Yahoo, DailyChartMapsToExchangeDatesWithAdjustment) {
 TEST(Yahoo, IntradayKeepsUtcTimestampsAndEncodesIndexSymbols) {
   FakeVendorServer server([](const RecordedRequest&, auto&, auto& response, auto&) {
     json ts = {1704378600, 1704382200};
-    json quote = {{"open", {4700.5, 4705}}, {"high", {4710, 4712}}, {"low", {4698, 4701}},
-                  {"close", {4705, 4711}}, {"volume", {0, 0}}};
+    json quote = {{"open", {4700.5, 4705}},
+                  {"high", {4710, 4712}},
+                  {"low", {4698, 4701}},
+                  {"close", {4705, 4711}},
+                  {"volume", {0, 0}}};
     Reply(response, 200, Chart("^GSPC", ts, quote, nullptr).dump());
   });
   Instance yh(Yh(), Config(server.base_url()));
@@ -91,7 +94,7 @@ TEST(Yahoo, IntradayKeepsUtcTimestampsAndEncodesIndexSymbols) {
   EXPECT_EQ(req.query.at("range"), "730d");
   const Batch& b = sink.batches.at(0);
   EXPECT_EQ(b.ts_start, (std::vector<int64_t>{Utc(2024, 1, 4, 14, 30), Utc(2024, 1, 4, 15, 30)}));
-  EXPECT_EQ(b.ts_end[0], Utc(2024, 1, 4, 15, 30));
+  EXPECT_FALSE(b.has_ts_end);
   EXPECT_FALSE(b.has_adj);
   EXPECT_DOUBLE_EQ(b.volume[1], 0);
 }
@@ -104,16 +107,31 @@ TEST(Yahoo, ErrorsMapToStatusCodes) {
     sf_status code;
     const char* text;
   } cases[] = {
-      {404, R"({"chart":{"result":null,"error":{"code":"Not Found","description":"No data found, symbol may be delisted"}}})",
-       {}, SF_ERR_NOT_FOUND, "symbol may be delisted"},
-      {200, R"({"chart":{"result":null,"error":{"code":"Not Found","description":"No data found"}}})",
-       {}, SF_ERR_NOT_FOUND, "unknown symbol"},
-      {429, "Too Many Requests\r\n", {{"Retry-After", "7"}}, SF_ERR_RATE_LIMITED,
+      {404,
+       R"({"chart":{"result":null,"error":{"code":"Not Found","description":"No data found, symbol may be delisted"}}})",
+       {},
+       SF_ERR_NOT_FOUND,
+       "symbol may be delisted"},
+      {200,
+       R"({"chart":{"result":null,"error":{"code":"Not Found","description":"No data found"}}})",
+       {},
+       SF_ERR_NOT_FOUND,
+       "unknown symbol"},
+      {429,
+       "Too Many Requests\r\n",
+       {{"Retry-After", "7"}},
+       SF_ERR_RATE_LIMITED,
        "retry after 7 s (Retry-After header)"},
-      {401, R"({"finance":{"result":null,"error":{"code":"Unauthorized","description":"Invalid Crumb"}}})",
-       {}, SF_ERR_UNAUTHENTICATED, "Invalid Crumb"},
-      {400, R"({"chart":{"result":null,"error":{"code":"Bad Request","description":"Invalid input - interval=7m is not supported"}}})",
-       {}, SF_ERR_INVALID_ARGUMENT, "interval=7m"},
+      {401,
+       R"({"finance":{"result":null,"error":{"code":"Unauthorized","description":"Invalid Crumb"}}})",
+       {},
+       SF_ERR_UNAUTHENTICATED,
+       "Invalid Crumb"},
+      {400,
+       R"({"chart":{"result":null,"error":{"code":"Bad Request","description":"Invalid input - interval=7m is not supported"}}})",
+       {},
+       SF_ERR_INVALID_ARGUMENT,
+       "interval=7m"},
       {502, "<html>Bad Gateway</html>", {}, SF_ERR_UNAVAILABLE, "HTTP 502"},
   };
   for (const Case& c : cases) {
@@ -133,19 +151,21 @@ TEST(Yahoo, ErrorsMapToStatusCodes) {
 TEST(Yahoo, MalformedChartsAreBadData) {
   const std::string bodies[] = {
       // column shorter than timestamps
-      Chart("XYZ", {1704205800, 1704292200},
-            {{"open", {1}}, {"high", {1, 2}}, {"low", {1, 2}}, {"close", {1, 2}}, {"volume", {1, 2}}},
-            nullptr).dump(),
+      Chart(
+          "XYZ", {1704205800, 1704292200},
+          {{"open", {1}}, {"high", {1, 2}}, {"low", {1, 2}}, {"close", {1, 2}}, {"volume", {1, 2}}},
+          nullptr)
+          .dump(),
       R"({"chart":{"result":[],"error":null}})",
       R"({"chart":{"result":[{"meta":{"symbol":"XYZ"},"timestamp":"soon"}],"error":null}})",
       R"({"chart": )",
-      Chart("ABC", {1704205800}, {{"open", {1}}, {"high", {1}}, {"low", {1}}, {"close", {1}}, {"volume", {1}}},
-            nullptr).dump(),
+      Chart("ABC", {1704205800},
+            {{"open", {1}}, {"high", {1}}, {"low", {1}}, {"close", {1}}, {"volume", {1}}}, nullptr)
+          .dump(),
   };
   for (const std::string& body : bodies) {
-    FakeVendorServer server([&](const RecordedRequest&, auto&, auto& response, auto&) {
-      Reply(response, 200, body);
-    });
+    FakeVendorServer server(
+        [&](const RecordedRequest&, auto&, auto& response, auto&) { Reply(response, 200, body); });
     Instance yh(Yh(), Config(server.base_url()));
     RecordingSink sink;
     const Outcome out = yh.FetchBars({"XYZ"}, "1d", sink);

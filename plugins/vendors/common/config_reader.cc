@@ -38,12 +38,11 @@ int64_t ConfigReader::Int(const std::string& key, int64_t fallback, int64_t min,
   if (!config_.contains(key) || config_[key].is_null()) return fallback;
   const auto& v = config_[key];
   if (!v.is_number_integer() && !v.is_number_unsigned()) Fail(key, "must be an integer");
-  const int64_t n = v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX
-                        ? INT64_MAX
-                        : v.get<int64_t>();
+  const int64_t n =
+      v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX ? INT64_MAX : v.get<int64_t>();
   if (n < min || n > max) {
-    Fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                  " (got " + std::to_string(n) + ")");
+    Fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + " (got " +
+                  std::to_string(n) + ")");
   }
   return n;
 }

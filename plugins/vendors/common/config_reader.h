@@ -6,11 +6,10 @@
 #define SF_VENDORS_COMMON_CONFIG_READER_H_
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace sf::vendors {
 

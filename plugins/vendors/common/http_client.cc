@@ -1,17 +1,6 @@
 // Bounded HTTP GET on Poco (see http_client.h for the policy).
 #include "common/http_client.h"
 
-#include <sys/socket.h>
-
-#include <algorithm>
-#include <cctype>
-#include <chrono>
-#include <condition_variable>
-#include <memory>
-#include <mutex>
-#include <set>
-#include <thread>
-
 #include <Poco/Exception.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
@@ -23,6 +12,19 @@
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Timespan.h>
 #include <Poco/URI.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
 
 namespace sf::vendors {
 namespace {
@@ -82,6 +84,42 @@ class Watchdog {
   std::thread thread_;  // last: starts after the fields above exist
 };
 
+// Keeps a vendor that resets the connection from killing the host with
+// SIGPIPE, without touching the process-wide disposition (libpq's approach):
+// SIGPIPE is blocked on this thread for the exchange, and one raised by it is
+// consumed before the old mask comes back.
+class SigpipeGuard {
+ public:
+  SigpipeGuard() {
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, &old_mask_);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+  }
+  ~SigpipeGuard() {
+    sigset_t pending;
+    sigpending(&pending);
+    if (!was_pending_ && sigismember(&pending, SIGPIPE) == 1) {
+      sigset_t pipe;
+      sigemptyset(&pipe);
+      sigaddset(&pipe, SIGPIPE);
+      const timespec zero = {0, 0};
+      while (sigtimedwait(&pipe, nullptr, &zero) < 0 && errno == EINTR) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+ private:
+  sigset_t old_mask_;
+  bool was_pending_ = false;
+};
+
 Poco::Net::Context::Ptr ClientTlsContext() {
   static Poco::Net::Context::Ptr context = [] {
     Poco::Net::initializeSSL();
@@ -109,6 +147,7 @@ Attempt GetOnce(const Poco::URI& uri, const HttpHeaders& headers, const HttpLimi
                   " ms passed before the request was sent";
     return out;
   }
+  SigpipeGuard no_sigpipe;  // first in, last out: covers the TLS close too
   std::unique_ptr<Poco::Net::HTTPClientSession> session;
   if (uri.getScheme() == "https") {
     session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(),
@@ -212,8 +251,8 @@ Attempt GetOnce(const Poco::URI& uri, const HttpHeaders& headers, const HttpLimi
   }
   if (watchdog.fired()) {
     out.code = SF_ERR_TIMEOUT;
-    out.message = "total deadline of " + std::to_string(limits.total_timeout_ms) +
-                  " ms passed (" + std::to_string(received) + " body bytes received)";
+    out.message = "total deadline of " + std::to_string(limits.total_timeout_ms) + " ms passed (" +
+                  std::to_string(received) + " body bytes received)";
   }
   out.response.body.clear();
   return out;
@@ -275,7 +314,8 @@ std::string RedactUrl(std::string_view url) {
 
 HttpResult HttpGet(const std::string& url, const HttpHeaders& headers, const HttpLimits& limits) {
   HttpResult result;
-  const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(limits.total_timeout_ms);
+  const Clock::time_point deadline =
+      Clock::now() + std::chrono::milliseconds(limits.total_timeout_ms);
   std::set<std::string> visited;
   std::string current = url;
   for (int hop = 0;; ++hop) {
@@ -300,8 +340,8 @@ HttpResult HttpGet(const std::string& url, const HttpHeaders& headers, const Htt
     result.response.final_url = uri.toString();
     if (result.code != SF_OK) return result;
     const int status = result.response.status;
-    const bool redirect = status == 301 || status == 302 || status == 303 || status == 307 ||
-                          status == 308;
+    const bool redirect =
+        status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
     if (!redirect) return result;
     const std::string location = result.response.Header("location");
     if (location.empty()) {
@@ -337,8 +377,8 @@ HttpResult HttpGet(const std::string& url, const HttpHeaders& headers, const Htt
     }
     if (hop + 1 > limits.max_redirects) {
       result.code = SF_ERR_IO;
-      result.message = "more than max_redirects=" + std::to_string(limits.max_redirects) +
-                       " redirects";
+      result.message =
+          "more than max_redirects=" + std::to_string(limits.max_redirects) + " redirects";
       return result;
     }
     current = next.toString();

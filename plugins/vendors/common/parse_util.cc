@@ -218,8 +218,8 @@ std::optional<int64_t> ParseRfc822(std::string_view s) {
   size_t n = 0;
   size_t p = 0;
   while (p < s.size() && n < 8) {
-    while (p < s.size() && (s[p] == ' ' || s[p] == '\t' || s[p] == ',' || s[p] == '\n' ||
-                            s[p] == '\r')) {
+    while (p < s.size() &&
+           (s[p] == ' ' || s[p] == '\t' || s[p] == ',' || s[p] == '\n' || s[p] == '\r')) {
       ++p;
     }
     const size_t start = p;
@@ -332,8 +332,8 @@ int64_t NewYorkWallToUtc(int64_t wall_us) {
 }
 
 std::string FormatUtc(int64_t us) {
-  int64_t secs = us >= 0 ? us / kMicrosPerSecond
-                         : -((-us + kMicrosPerSecond - 1) / kMicrosPerSecond);
+  int64_t secs =
+      us >= 0 ? us / kMicrosPerSecond : -((-us + kMicrosPerSecond - 1) / kMicrosPerSecond);
   int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
   const int64_t rem = secs - days * 86400;
   int64_t y;
@@ -426,16 +426,16 @@ std::string CleanText(std::string_view text, size_t max_bytes) {
         }
       }
       if (valid) {
-        const bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-                              (len == 4 && cp < 0x10000);
+        const bool overlong =
+            (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
         if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) valid = false;
       }
       if (!valid) len = 1;
     }
     std::string_view piece;
     static const char kReplacement[] = "\xEF\xBF\xBD";
-    const bool space = valid && (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) ||
-                                 cp == ' ' || cp == 0xA0);
+    const bool space =
+        valid && (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || cp == ' ' || cp == 0xA0);
     if (space) {
       pending_space = !out.empty();
     } else {

@@ -10,11 +10,10 @@
 #define SF_VENDORS_COMMON_PARSE_UTIL_H_
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace sf::vendors {
 
@@ -66,8 +65,7 @@ std::string FormatDate(int64_t us);
 
 // Parses JSON after checking that nesting is at most max_depth deep; throws
 // sf::sdk::Error(SF_ERR_BAD_DATA, "<who>: malformed JSON: ...") otherwise.
-nlohmann::json ParseJsonBounded(std::string_view body, const std::string& who,
-                                int max_depth = 64);
+nlohmann::json ParseJsonBounded(std::string_view body, const std::string& who, int max_depth = 64);
 
 // Valid UTF-8 with control characters (other than none) replaced by spaces,
 // runs of whitespace collapsed, trimmed, cut to max_bytes at a character
