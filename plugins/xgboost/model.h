@@ -44,6 +44,10 @@ class Model {
                     int64_t out_capacity, int64_t* out_cols) const;
 
   const std::string& describe_json() const { return describe_json_; }
+  const std::vector<std::string>& features() const { return features_; }
+  const std::string& feature_set() const { return feature_set_; }
+  const std::string& objective() const { return objective_; }
+  const std::string& path() const { return path_; }
   int64_t num_features() const { return num_features_; }
   int64_t outputs() const { return outputs_; }
 

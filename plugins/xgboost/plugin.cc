@@ -6,38 +6,58 @@
 #include <memory>
 #include <string>
 
+#include "ensemble.h"
 #include "model.h"
 #include "trainer.h"
 #include "xgb_call.h"
 
 namespace {
 
+using sf::xgb::Ensemble;
 using sf::xgb::kPluginId;
 using sf::xgb::Model;
+
+// One loaded instance: a single model, or a weighted ensemble of models.
+struct Instance {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Ensemble> ensemble;
+};
 
 sf_status Load(const char* config_json, void** out) {
   return sf::sdk::Guard([&] {
     if (out == nullptr) throw sf::sdk::Error(SF_ERR_INVALID_ARGUMENT, "xgboost: load needs an out pointer");
-    std::unique_ptr<Model> m = Model::Load(config_json ? config_json : "{}");
-    *out = m.release();
+    const std::string config = config_json ? config_json : "{}";
+    auto inst = std::make_unique<Instance>();
+    if (sf::xgb::IsEnsembleConfig(config)) {
+      inst->ensemble = Ensemble::Load(config);
+    } else {
+      inst->model = Model::Load(config);
+    }
+    *out = inst.release();
   });
 }
 
-void Unload(void* model) { delete static_cast<Model*>(model); }
+void Unload(void* p) { delete static_cast<Instance*>(p); }
 
-sf_status Describe(void* model, char* buf, size_t cap, size_t* needed) {
+sf_status Describe(void* p, char* buf, size_t cap, size_t* needed) {
   return sf::sdk::Guard([&]() -> sf_status {
-    if (model == nullptr) throw sf::sdk::Error(SF_ERR_INVALID_ARGUMENT, "xgboost: no model");
-    return sf::sdk::WriteOut(static_cast<Model*>(model)->describe_json(), buf, cap, needed);
+    if (p == nullptr) throw sf::sdk::Error(SF_ERR_INVALID_ARGUMENT, "xgboost: no model");
+    const Instance* inst = static_cast<const Instance*>(p);
+    return sf::sdk::WriteOut(
+        inst->model ? inst->model->describe_json() : inst->ensemble->describe_json(), buf, cap,
+        needed);
   });
 }
 
-sf_status Predict(void* model, const double* features, int64_t rows, int64_t cols, double* out,
+sf_status Predict(void* p, const double* features, int64_t rows, int64_t cols, double* out,
                   int64_t out_capacity, int64_t* out_cols) {
   return sf::sdk::Guard([&]() -> sf_status {
-    if (model == nullptr) throw sf::sdk::Error(SF_ERR_INVALID_ARGUMENT, "xgboost: no model");
-    return static_cast<const Model*>(model)->Predict(features, rows, cols, out, out_capacity,
-                                                     out_cols);
+    if (p == nullptr) throw sf::sdk::Error(SF_ERR_INVALID_ARGUMENT, "xgboost: no model");
+    const Instance* inst = static_cast<const Instance*>(p);
+    if (inst->model) {
+      return inst->model->Predict(features, rows, cols, out, out_capacity, out_cols);
+    }
+    return inst->ensemble->Predict(features, rows, cols, out, out_capacity, out_cols);
   });
 }
 
@@ -59,7 +79,7 @@ const sf_model_vtable kXgboost = {
     sizeof(sf_model_vtable),
     SF_FLAG_THREAD_SAFE,
     "xgboost",
-    R"({"description":"XGBoost gradient-boosted trees: JSON/UBJSON models with feature metadata, in-place batch prediction, training with purged walk-forward validation","tasks":["predict","train"]})",
+    R"({"description":"XGBoost gradient-boosted trees: JSON/UBJSON models with feature metadata, in-place batch prediction, weighted ensembles of several models, training with purged walk-forward validation","tasks":["predict","train"]})",
     &Load,
     &Unload,
     &Describe,

@@ -278,7 +278,7 @@ TEST_F(LlmTest, ServerErrorsOpenTheCircuitAndCallsFailFast) {
   EXPECT_EQ(a.status, SF_ERR_UNAVAILABLE);
   EXPECT_NE(a.error.find("circuit open after 2 consecutive failures"), std::string::npos) << a.error;
   EXPECT_EQ(state_.requests.load(), 2);
-  EXPECT_LT(took, std::chrono::milliseconds(20));
+  EXPECT_LT(took, std::chrono::milliseconds(200));  // no network wait
   // After the cooldown one trial goes out; success closes the circuit.
   state_.mode = Mode::kGood;
   std::this_thread::sleep_for(std::chrono::milliseconds(350));
@@ -295,7 +295,7 @@ TEST_F(LlmTest, SlowServerTimesOut) {
   const auto took = std::chrono::steady_clock::now() - t0;
   EXPECT_EQ(a.status, SF_ERR_TIMEOUT);
   EXPECT_NE(a.error.find("within 300 ms"), std::string::npos) << a.error;
-  EXPECT_LT(took, std::chrono::milliseconds(1200));
+  EXPECT_LT(took, std::chrono::milliseconds(1400));  // the server sleeps 1500
 }
 
 TEST_F(LlmTest, ClosedPortIsUnavailableQuickly) {

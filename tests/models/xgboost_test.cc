@@ -368,6 +368,65 @@ TEST_F(XgboostTest, MultiClassModelTrainedInPythonPredictsTheSame) {
   }
 }
 
+TEST_F(XgboostTest, EnsembleIsTheWeightedAverageOfItsMembers) {
+  const auto& m = FindModel("xgboost");
+  const std::string second = ScratchDir() + "/shallow.ubj";
+  sf_dataset d = panel_->Dataset();
+  Answer t = Train(m, R"({"num_round":15,"max_depth":2,"folds":0,"nthread":1,"feature_set":"test_price@1"})",
+                   d, second);
+  ASSERT_EQ(t.status, SF_OK) << t.error;
+  std::vector<double> x;
+  for (int64_t r = 0; r < 300; ++r) {
+    const auto row = panel_->Row(r * 7);
+    x.insert(x.end(), row.begin(), row.end());
+  }
+  Answer a;
+  Instance one = Load(m, ModelConfig(model_path_), &a);
+  Instance two = Load(m, ModelConfig(second), &a);
+  const json config = {{"ensemble", {{{"path", model_path_}, {"weight", 3}},
+                                     {{"path", second}, {"weight", 1}}}},
+                       {"features", panel_->names}};
+  Instance both = Load(m, config.dump(), &a);
+  ASSERT_TRUE(one && two && both) << a.error;
+  std::vector<double> p1, p2, pe;
+  int64_t oc = 0;
+  ASSERT_EQ(Predict(m, one, x, panel_->cols, &p1, &oc).status, SF_OK);
+  ASSERT_EQ(Predict(m, two, x, panel_->cols, &p2, &oc).status, SF_OK);
+  ASSERT_EQ(Predict(m, both, x, panel_->cols, &pe, &oc).status, SF_OK);
+  ASSERT_EQ(pe.size(), p1.size());
+  int differ = 0;
+  for (size_t i = 0; i < pe.size(); ++i) {
+    EXPECT_NEAR(pe[i], 0.75 * p1[i] + 0.25 * p2[i], 1e-12);
+    differ += std::fabs(p1[i] - p2[i]) > 1e-3 ? 1 : 0;
+  }
+  EXPECT_GT(differ, 0) << "members must differ for the average to mean anything";
+  const json desc = json::parse(Describe(m, both).text);
+  ASSERT_EQ(desc["ensemble"].size(), 2u);
+  EXPECT_DOUBLE_EQ(desc["ensemble"][0]["normalised_weight"].get<double>(), 0.75);
+
+  // Members must be alike; the refusal names the member and the rule.
+  const std::string reg = ScratchDir() + "/reg_member.json";
+  Panel rp = BuildPanel(false, 300, 3);
+  sf_dataset rd = rp.Dataset();
+  ASSERT_EQ(Train(m, R"({"objective":"reg:squarederror","num_round":5,"folds":0,"nthread":1})", rd, reg).status,
+            SF_OK);
+  Instance mixed = Load(m, json{{"ensemble", {{{"path", model_path_}, {"weight", 1}},
+                                              {{"path", reg}, {"weight", 1}}}}}.dump(), &a);
+  EXPECT_FALSE(mixed);
+  EXPECT_NE(a.error.find("member 1 ('" + reg + "') outputs value, member 0 outputs probability"),
+            std::string::npos)
+      << a.error;
+  Instance zero = Load(m, json{{"ensemble", {{{"path", model_path_}, {"weight", 0}}}}}.dump(), &a);
+  EXPECT_FALSE(zero);
+  EXPECT_NE(a.error.find("member 0 needs \"weight\" > 0"), std::string::npos) << a.error;
+  std::vector<std::string> wrong = panel_->names;
+  wrong[1] = "ret_10d";
+  Instance bad = Load(m, json{{"ensemble", {{{"path", model_path_}, {"weight", 1}}}},
+                              {"features", wrong}}.dump(), &a);
+  EXPECT_FALSE(bad);
+  EXPECT_NE(a.error.find("member 0: xgboost: features do not match"), std::string::npos) << a.error;
+}
+
 TEST_F(XgboostTest, PredictRefusesWrongColumnCountAndAsksForRoom) {
   const auto& m = FindModel("xgboost");
   Answer a;
