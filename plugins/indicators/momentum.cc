@@ -361,7 +361,7 @@ class Trix {
   static constexpr int kOutputs = 1;
   static IndicatorSpec MakeSpec() {
     return {"trix", "TRIX", "momentum", kInputs,
-            {PeriodParam("period", 30, 1, "period of each of the three EMAs")},
+            {PeriodParam("period", 30, 2, "period of each of the three EMAs")},
             {{"value", "1-bar rate of change (percent) of a triple EMA"}},
             "TA-Lib TA_TRIX"};
   }

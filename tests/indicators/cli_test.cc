@@ -117,8 +117,9 @@ TEST_F(IndicatorCli, ListShowsEveryIndicatorWithParamsAndOutputs) {
   EXPECT_NE(r.out.find("param:   period=30  (int, 2..100000)"), std::string::npos);
   EXPECT_NE(r.out.find("outputs: macd, signal, hist"), std::string::npos);
   EXPECT_NE(r.out.find("outputs: upper, middle, lower, percent_b, bandwidth"), std::string::npos);
+  const std::string listing = "\n" + r.out;
   for (const auto* ind : Plugins().indicators()) {
-    EXPECT_NE(r.out.find("\n" + ind->id + "  "), std::string::npos) << ind->id;
+    EXPECT_NE(listing.find("\n" + ind->id + "  "), std::string::npos) << ind->id;
   }
   const CliResult j = Cli({"--list", "--json"});
   ASSERT_EQ(j.code, 0) << j.err;

@@ -86,7 +86,7 @@ std::vector<Case> Cases() {
   single("roc", {{1}, {25}}, TA_ROC);
   single("rocp", {{1}, {25}}, TA_ROCP);
   single("returns", {{5}, {20}}, TA_ROCP);
-  single("trix", {{1}, {15}}, TA_TRIX);
+  single("trix", {{2}, {15}}, TA_TRIX);
   c.push_back({"t3", {{3, 0.5}, {10, 0.9}}, 1, [](const Series& s, const P& p, Ref& r) {
                  return TA_T3(0, END, s.close.data(), I(p, 0), p[1], BN, r.o(0));
                }});
