@@ -30,7 +30,9 @@ namespace {
 using nlohmann::json;
 
 // What the fake endpoint answers next.
-enum class Mode { kGood, kNotJson, kWrongEnum, kMissingField, kOutOfRange, kFenced, k429, k500, kSlow };
+enum class Mode {
+  kGood, kNotJson, kWrongEnum, kMissingField, kOutOfRange, kFenced, k401, k429, k500, kSlow
+};
 
 const json kGoodAnalysis = {{"event_type", "supply_chain"}, {"severity", "moderate"},
                             {"time_horizon", "quarters"},   {"company_specific", true},
@@ -90,6 +92,10 @@ class Handler : public Poco::Net::HTTPRequestHandler {
         out = Completion(bad.dump());
         break;
       case Mode::kFenced: out = Completion("```json\n" + kGoodAnalysis.dump(2) + "\n```"); break;
+      case Mode::k401:
+        resp.setStatus(Status::HTTP_UNAUTHORIZED);
+        out = R"({"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}})";
+        break;
       case Mode::k429:
         resp.setStatus(Status::HTTP_TOO_MANY_REQUESTS);
         resp.set("Retry-After", "2");
@@ -260,6 +266,15 @@ TEST_F(LlmTest, TooManyRequestsBacksOffWithoutCallingAgain) {
   EXPECT_EQ(a.status, SF_ERR_RATE_LIMITED);
   EXPECT_NE(a.error.find("asked to wait"), std::string::npos) << a.error;
   EXPECT_EQ(state_.requests.load(), 1);
+}
+
+TEST_F(LlmTest, RefusedApiKeyIsUnauthenticated) {
+  Instance inst = Open();
+  state_.mode = Mode::k401;
+  Answer a = Ask(inst, "h1");
+  EXPECT_EQ(a.status, SF_ERR_UNAUTHENTICATED);
+  EXPECT_NE(a.error.find("refused the API key (HTTP 401)"), std::string::npos) << a.error;
+  EXPECT_NE(a.error.find("Incorrect API key"), std::string::npos) << a.error;
 }
 
 TEST_F(LlmTest, ServerErrorsOpenTheCircuitAndCallsFailFast) {
