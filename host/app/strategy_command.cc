@@ -1,5 +1,5 @@
 // `signalforge strategy check FILE.lua [--symbols A,B] [--from DATE] [--to DATE]
-//  [--data DIR] [--lib DIR] [--json]`: compile a strategy in a sandboxed
+//  [--data DIR] [--lib DIR] [--plugins DIR] [--json]`: compile a strategy in a sandboxed
 // worker exactly as the server would, validate its declaration, replay it bar
 // by bar over daily CSV data and print the signals it would emit, plus every
 // error with file:line. Nothing is written anywhere.
@@ -32,13 +32,15 @@ namespace fs = std::filesystem;
 
 constexpr const char* kUsage =
     "usage: signalforge strategy check FILE.lua [--symbols A,B,...] [--from YYYY-MM-DD]\n"
-    "                                  [--to YYYY-MM-DD] [--data DIR] [--lib DIR] [--json]\n"
+    "                                  [--to YYYY-MM-DD] [--data DIR] [--lib DIR]\n"
+    "                                  [--plugins DIR] [--json]\n"
     "  Compiles FILE.lua in the strategy sandbox, validates its declaration, replays it\n"
     "  over daily CSV bars and prints the signals it would emit and any errors.\n"
     "  --data DIR   SYMBOL.csv files (AlphaVantage daily layout); default $SIGNALFORGE_DATA_DIR\n"
     "  --symbols    comma-separated; default: the strategy's universe list, else every file\n"
     "  --from/--to  dates of the bars to evaluate (default: the last 250 bars)\n"
     "  --lib DIR    the scripts/lib folder (default: FILE's folder/lib, else scripts/lib)\n"
+    "  --plugins DIR  also load indicator/model plugins from DIR (repeatable)\n"
     "  --json       one JSON object per signal/error line\n";
 
 std::string Date(int64_t ts_us) {
@@ -69,7 +71,7 @@ std::vector<std::string> Split(const std::string& s) {
 
 int Check(Context& ctx, const std::vector<std::string>& args) {
   std::string file, data, lib, from_s, to_s;
-  std::vector<std::string> symbols;
+  std::vector<std::string> symbols, plugin_dirs;
   bool json_out = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -85,6 +87,7 @@ int Check(Context& ctx, const std::vector<std::string>& args) {
     else if (a == "--to" && value(&to_s)) {}
     else if (a == "--data" && value(&data)) {}
     else if (a == "--lib" && value(&lib)) {}
+    else if (a == "--plugins" && value(&v)) plugin_dirs.push_back(v);
     else if (!a.empty() && a[0] != '-' && file.empty()) file = a;
     else {
       std::cerr << "strategy check: unknown or incomplete option '" << a << "'\n" << kUsage;
@@ -126,6 +129,7 @@ int Check(Context& ctx, const std::vector<std::string>& args) {
   const auto& psec = ctx.config().value("/plugins"_json_pointer, nlohmann::json::object());
   for (const auto& d : psec.value("directories", nlohmann::json::array()))
     o.plugin_dirs.push_back(ctx.ResolvePath(d.get<std::string>()));
+  for (const auto& d : plugin_dirs) o.plugin_dirs.push_back(fs::absolute(d, ec).string());
   auto rt = lua::StrategyRuntime::Create(o);
   if (!rt.ok()) {
     std::cerr << "strategy check: " << rt.status().ToString() << "\n";
@@ -136,6 +140,11 @@ int Check(Context& ctx, const std::vector<std::string>& args) {
     if (json_out) std::cout << nlohmann::json({{"error", st.last_error}}).dump() << "\n";
     else std::cerr << "refused: " << st.last_error << "\n";
     return 1;
+  }
+  if (st.worker.value("indicators", nlohmann::json::array()).empty()) {
+    std::cerr << "warning: no indicator plugins were loaded (looked in:";
+    for (const auto& d : o.plugin_dirs) std::cerr << " " << d;
+    std::cerr << "); ctx.indicator will fail. Use --plugins DIR or plugins.directories in the config.\n";
   }
   const nlohmann::json& decl = st.declaration;
   if (!json_out) {

@@ -74,7 +74,7 @@ nlohmann::json StrategyStatus::ToJson() const {
   return {{"file", file}, {"name", name}, {"state", state}, {"version", version},
           {"pending_version", pending_version}, {"last_error", last_error},
           {"loaded_at_us", loaded_at_us}, {"reloads", reloads}, {"refused", refused},
-          {"kills", kills}, {"declaration", declaration}};
+          {"kills", kills}, {"declaration", declaration}, {"worker", worker}};
 }
 
 StatusOr<std::unique_ptr<StrategyRuntime>> StrategyRuntime::Create(RuntimeOptions o) {
@@ -206,6 +206,7 @@ void StrategyRuntime::Activate(Entry& e, Version v, bool carry_state) {
   e.status.version = e.active.hash;
   e.status.name = e.active.declaration.value("name", std::string());
   e.status.declaration = e.active.declaration;
+  e.status.worker = e.active.worker ? e.active.worker->hello() : nlohmann::json();
   e.status.loaded_at_us = e.active.loaded_at_us;
   e.disabled_hash.clear();
   if (replaced) ++e.status.reloads;

@@ -294,7 +294,11 @@ int StrategyVm::ComputeL(lua_State* L) {
   char err[512];
   err[0] = 0;
   int r = vm->Compute(L, err, sizeof(err));
-  if (r < 0) return luaL_error(L, "%s", err);
+  if (r < 0) {
+    // No position here: the runtime re-raises it at the strategy's call site.
+    lua_pushstring(L, err);
+    return lua_error(L);
+  }
   return r;
 }
 
@@ -429,7 +433,10 @@ int StrategyVm::PredictL(lua_State* L) {
   char err[512];
   err[0] = 0;
   int r = vm->Predict(L, err, sizeof(err));
-  if (r < 0) return luaL_error(L, "%s", err);
+  if (r < 0) {
+    lua_pushstring(L, err);
+    return lua_error(L);
+  }
   return r;
 }
 

@@ -229,7 +229,7 @@ TEST_F(RuntimeTest, IndicatorMisuseIsAnError) {
   ASSERT_EQ(st.state, "running") << st.last_error;
   BarResult r = Bar();
   ASSERT_EQ(r.errors.size(), 3u);
-  EXPECT_NE(r.errors[0].message.find("indicator 'nope' is not provided"), std::string::npos) << r.errors[0].message;
+  EXPECT_NE(r.errors[0].message.find("t.lua:5: indicator 'nope' is not provided"), std::string::npos) << r.errors[0].message;
   EXPECT_NE(r.errors[1].message.find("unknown parameter 'perod' (parameters: period)"), std::string::npos) << r.errors[1].message;
   EXPECT_NE(r.errors[2].message.find("parameter 'period' = 0 breaks its rule"), std::string::npos) << r.errors[2].message;
 }

@@ -259,7 +259,8 @@ local function indicator_for(slot, name, params)
   local r = c[key]
   if r ~= nil then return r end
   if type(params) == "number" then params = { period = params } end
-  local off, n, names = compute(slot, name, params)
+  local ok, off, n, names = pcall(compute, slot, name, params)
+  if not ok then error(off, 3) end
   if #names == 1 then
     r = IndView(off, n)
   else
@@ -467,7 +468,11 @@ function R.restore_state(t)
 end
 
 ctx.indicator = function(name, params) return indicator_for(cur_slot, name, params) end
-ctx.predict = function(model, features) return predict(model, features) end
+ctx.predict = function(model, features)
+  local ok, r = pcall(predict, model, features)
+  if not ok then error(r, 2) end
+  return r
+end
 ctx.news = function(symbol)
   local e = extras[symbol or ctx.symbol]
   return (e and e.news) or EMPTY
