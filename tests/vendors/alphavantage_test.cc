@@ -353,6 +353,31 @@ TEST(AlphaVantage, ConfigAndRequestMistakesAreNamed) {
   EXPECT_NE(out.error.find("'symbols'"), std::string::npos) << out.error;
 }
 
+TEST(AlphaVantage, ConfiguredSymbolsServeEmptyRequestsAndListInstruments) {
+  FakeVendorServer server([](const RecordedRequest& req, auto&, auto& response, auto&) {
+    json series = {{"2021-03-01", DailyRow("10", "11", "9", "10", "10", "1")}};
+    Reply(response, 200, DailyBody(req.query.at("symbol"), series).dump());
+  });
+  json config = Config(server);
+  config["symbols"] = {"IBM", "BRK.B"};
+  Instance av(Av(), config);
+  ASSERT_TRUE(av.ok()) << av.create_outcome().error;
+  std::string instruments;
+  ASSERT_EQ(av.ListInstruments(&instruments).status, SF_OK);
+  EXPECT_EQ(json::parse(instruments), json::parse(R"([{"symbol":"IBM"},{"symbol":"BRK.B"}])"));
+  RecordingSink sink;
+  ASSERT_EQ(av.FetchBars({}, "1d", sink).status, SF_OK);
+  ASSERT_EQ(sink.batches.size(), 2u);
+  EXPECT_EQ(sink.batches[1].symbol, "BRK.B");
+  EXPECT_EQ(server.requests().at(1).query.at("symbol"), "BRK.B");
+
+  config["symbols"] = {"IBM", "DROP TABLE"};
+  Instance bad(Av(), config);
+  EXPECT_EQ(bad.create_outcome().status, SF_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(bad.create_outcome().error.find("'symbols' holds 'DROP TABLE'"), std::string::npos)
+      << bad.create_outcome().error;
+}
+
 TEST(AlphaVantage, HostileSymbolsAreRefusedBeforeAnyRequest) {
   FakeVendorServer server(
       [](const RecordedRequest&, auto&, auto& response, auto&) { Reply(response, 200, "{}"); });
