@@ -101,12 +101,17 @@ QualityReport CheckBars(ProviderBars* bars, const TradingCalendar& cal,
       keep[i] = false;
     };
     if (!std::isfinite(op) || !std::isfinite(hi) || !std::isfinite(lo) || !std::isfinite(cl) ||
-        !std::isfinite(vo) || !std::isfinite(f)) {
-      reject(QualityRule::kNotFinite, "a price, volume or adjustment factor is NaN or infinite");
-    } else if (op <= 0 || hi <= 0 || lo <= 0 || cl <= 0 || f <= 0) {
+        !std::isfinite(vo)) {
+      reject(QualityRule::kNotFinite, "a price or the volume is NaN or infinite");
+    } else if (op <= 0 || hi <= 0 || lo <= 0 || cl <= 0) {
       reject(QualityRule::kNonPositivePrice,
-             "prices and adjustment factor must be > 0 (open " + Num(op) + ", high " + Num(hi) +
-                 ", low " + Num(lo) + ", close " + Num(cl) + ", factor " + Num(f) + ")");
+             "prices must be > 0 (open " + Num(op) + ", high " + Num(hi) + ", low " + Num(lo) +
+                 ", close " + Num(cl) + ")");
+    } else if (!std::isfinite(f)) {
+      reject(QualityRule::kNotFinite, "the adjustment factor is NaN or infinite");
+    } else if (f <= 0) {
+      reject(QualityRule::kNonPositivePrice,
+             "the adjustment factor must be > 0 (it is " + Num(f) + ")");
     } else if (hi < lo) {
       reject(QualityRule::kHighBelowLow, "high " + Num(hi) + " < low " + Num(lo));
     } else if (op < lo || op > hi || cl < lo || cl > hi) {

@@ -33,7 +33,7 @@ class IngestTest : public ::testing::Test {
     char tmpl[] = "/tmp/sf_ingest_XXXXXX";
     dir_ = mkdtemp(tmpl);
     json cfg = {{"plugins", {{"directories", {SF_PLUGIN_DIR}}, {"probe", false}}},
-                {"database", {{"url", conninfo_}}},
+                {"database", {{"url", conninfo_}, {"migrations_dir", SF_MIGRATIONS_DIR}}},
                 {"log", {{"level", "error"}}},
                 {"market", {{"calendars_dir", SF_CALENDAR_DIR},
                             {"synthetic", {{"seed", 9}, {"symbols", 12}, {"epoch", "2022-01-03"}}},
