@@ -38,8 +38,7 @@ plugins::Registry& AppContext::plugins() {
     if (!std::filesystem::is_directory(dir, ec))
       log->warn("plugin directory {} does not exist; nothing loaded from it", dir);
   }
-  plugin_results_ =
-      loader.LoadDirectories(dirs, section.value("config", nlohmann::json::object()));
+  plugin_results_ = loader.LoadDirectories(dirs, section.value("config", nlohmann::json::object()));
   std::size_t loaded = 0;
   for (const auto& r : plugin_results_) loaded += r.loaded;
   log->info("{} plugin(s) loaded, {} refused", loaded, plugin_results_.size() - loaded);

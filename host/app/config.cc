@@ -65,8 +65,7 @@ StatusOr<LoadedConfig> LoadConfig(const std::string& path, const base::EnvLookup
                              " must hold a JSON object");
   }
 
-  SF_RETURN_IF_ERROR(
-      base::ApplyEnvOverrides(ConfigEnvBindings(), env, out.value, &out.env_used));
+  SF_RETURN_IF_ERROR(base::ApplyEnvOverrides(ConfigEnvBindings(), env, out.value, &out.env_used));
   ConfigSchema().ApplyDefaults(out.value);
 
   auto errors = ConfigSchema().Validate(out.value);
@@ -75,8 +74,8 @@ StatusOr<LoadedConfig> LoadConfig(const std::string& path, const base::EnvLookup
   std::string message;
   for (const auto& e : errors) {
     if (!message.empty()) message += "\n";
-    message += "config error at " + (e.pointer.empty() ? std::string("/") : e.pointer) + ": " +
-               e.message;
+    message +=
+        "config error at " + (e.pointer.empty() ? std::string("/") : e.pointer) + ": " + e.message;
     // Name the variable when the offending value came from the environment.
     for (const auto& b : ConfigEnvBindings()) {
       if (std::find(out.env_used.begin(), out.env_used.end(), b.variable) == out.env_used.end())

@@ -7,10 +7,9 @@
 #ifndef SF_APP_CONFIG_H_
 #define SF_APP_CONFIG_H_
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/env_overrides.h"
 #include "base/json_schema.h"

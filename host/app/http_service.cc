@@ -1,10 +1,5 @@
 #include "app/http_service.h"
 
-#include <algorithm>
-#include <atomic>
-#include <iostream>
-#include <memory>
-
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
@@ -12,6 +7,11 @@
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
+
+#include <algorithm>
+#include <atomic>
+#include <iostream>
+#include <memory>
 
 #include "app/app_context.h"
 #include "app/service.h"
@@ -89,8 +89,7 @@ class Router final : public Poco::Net::HTTPRequestHandlerFactory {
       return Error(HTTPResponse::HTTP_BAD_REQUEST, "invalid_argument",
                    "request target is not a valid URI");
     }
-    if (req.hasContentLength() &&
-        req.getContentLength64() > static_cast<Poco::Int64>(max_body_)) {
+    if (req.hasContentLength() && req.getContentLength64() > static_cast<Poco::Int64>(max_body_)) {
       return Error(HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
                    "request body is " + std::to_string(req.getContentLength64()) +
                        " bytes; the limit is " + std::to_string(max_body_) +
@@ -102,10 +101,9 @@ class Router final : public Poco::Net::HTTPRequestHandlerFactory {
                      path + " answers GET only");
       }
       const bool ready_only = path == "/readyz";
-      return new FunctionHandler(
-          [this, ready_only](HTTPServerRequest&, HTTPServerResponse& resp) {
-            Probe(resp, ready_only);
-          });
+      return new FunctionHandler([this, ready_only](HTTPServerRequest&, HTTPServerResponse& resp) {
+        Probe(resp, ready_only);
+      });
     }
     for (const auto& m : mounts_) {
       if (path.rfind(m.prefix, 0) != 0) continue;
@@ -141,8 +139,8 @@ class Router final : public Poco::Net::HTTPRequestHandlerFactory {
                {{"ready", ready}, {"services", services}});
       return;
     }
-    json body = {{"status", "ok"},       {"ready", ready},         {"version", Version()},
-                 {"abi", AbiVersion()},  {"plugins", plugins_},    {"services", services}};
+    json body = {{"status", "ok"},      {"ready", ready},      {"version", Version()},
+                 {"abi", AbiVersion()}, {"plugins", plugins_}, {"services", services}};
     if (*GitHash()) body["git"] = GitHash();
     SendJson(resp, HTTPResponse::HTTP_OK, body);
   }
@@ -213,8 +211,9 @@ class HttpService final : public Service {
   std::string address_;
 };
 
-const ServiceRegistrar kHttpService(
-    {kOrderHttp, "http", []() -> std::unique_ptr<Service> { return std::make_unique<HttpService>(); }});
+const ServiceRegistrar kHttpService({kOrderHttp, "http", []() -> std::unique_ptr<Service> {
+                                       return std::make_unique<HttpService>();
+                                     }});
 
 }  // namespace
 }  // namespace sf::app

@@ -18,14 +18,14 @@
 #ifndef SF_APP_HTTP_SERVICE_H_
 #define SF_APP_HTTP_SERVICE_H_
 
-#include <functional>
-#include <string>
-#include <vector>
-
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 namespace sf::app {
 
@@ -34,8 +34,7 @@ class Context;
 struct HttpMount {
   std::string name;    // "api", "ws"... for logs
   std::string prefix;  // "/v1/"
-  std::function<Poco::Net::HTTPRequestHandler*(Context&, const Poco::Net::HTTPServerRequest&)>
-      make;
+  std::function<Poco::Net::HTTPRequestHandler*(Context&, const Poco::Net::HTTPServerRequest&)> make;
 };
 
 std::vector<HttpMount>& HttpMounts();

@@ -5,14 +5,14 @@
 // Command line: signalforge [GLOBAL OPTIONS] COMMAND [ARGS] — global options
 // may also follow the command (`signalforge serve --config x.json`). Exit
 // codes: 0 success, 1 failure (including a refused config), 2 usage error.
+#include <Poco/Util/OptionSet.h>
+#include <Poco/Util/ServerApplication.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <optional>
 #include <sstream>
-
-#include <Poco/Util/OptionSet.h>
-#include <Poco/Util/ServerApplication.h>
 
 #include "app/app_context.h"
 #include "app/command.h"
@@ -101,8 +101,7 @@ std::string ProgramHelp() {
   for (const auto& c : SortedCommands()) line(c.name, c.summary);
   line("help", "Show this text, or `help COMMAND` for one command");
   out << "\nGlobal options (before or after the command):\n"
-      << "  --config FILE        Config file (default: " << kDefaultConfigPath
-      << ", relative to\n"
+      << "  --config FILE        Config file (default: " << kDefaultConfigPath << ", relative to\n"
       << "                       the current directory). Relative paths inside the config\n"
       << "                       also resolve against the current directory.\n"
       << "  --log-format FORMAT  text (default) or json (one JSON object per line on stderr)\n"
@@ -234,9 +233,9 @@ class SignalforgeApp final : public Poco::Util::ServerApplication {
       return 1;
     }
     const auto& cfg = loaded->value;
-    Status logging =
-        base::ConfigureLogging(g.log_format.value_or(cfg.at("/log/format"_json_pointer).get<std::string>()),
-                               g.log_level.value_or(cfg.at("/log/level"_json_pointer).get<std::string>()));
+    Status logging = base::ConfigureLogging(
+        g.log_format.value_or(cfg.at("/log/format"_json_pointer).get<std::string>()),
+        g.log_level.value_or(cfg.at("/log/level"_json_pointer).get<std::string>()));
     if (!logging.ok()) {
       std::cerr << "signalforge: " << logging.message() << "\n";
       return 1;
@@ -248,8 +247,7 @@ class SignalforgeApp final : public Poco::Util::ServerApplication {
 
     std::error_code ec;
     std::string base_dir = std::filesystem::current_path(ec).string();
-    AppContext ctx(cfg, path.empty() ? "" : std::filesystem::absolute(path, ec).string(),
-                   base_dir);
+    AppContext ctx(cfg, path.empty() ? "" : std::filesystem::absolute(path, ec).string(), base_dir);
     ctx.set_wait_for_termination([this] { waitForTerminationRequest(); });
     return cmd->run(ctx, args);
   }

@@ -1,7 +1,6 @@
 // `signalforge plugins` (what the configured directories load) and
 // `signalforge plugin check FILE.so` (load one library and report).
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "app/app_context.h"
@@ -16,10 +15,14 @@ using nlohmann::json;
 
 const char* KindName(sf_component_kind kind) {
   switch (kind) {
-    case SF_KIND_PROVIDER: return "provider";
-    case SF_KIND_INDICATOR: return "indicator";
-    case SF_KIND_MODEL: return "model";
-    case SF_KIND_NOTIFIER: return "notifier";
+    case SF_KIND_PROVIDER:
+      return "provider";
+    case SF_KIND_INDICATOR:
+      return "indicator";
+    case SF_KIND_MODEL:
+      return "model";
+    case SF_KIND_NOTIFIER:
+      return "notifier";
   }
   return "unknown";
 }
@@ -55,9 +58,9 @@ json PluginJson(const plugins::Registry& reg, const plugins::PluginInfo& p) {
 void PrintPlugin(const json& p) {
   std::cout << p["id"].get<std::string>() << " " << p["version"].get<std::string>();
   if (!p["name"].get<std::string>().empty()) std::cout << "  " << p["name"].get<std::string>();
-  std::cout << "\n  file: " << p["path"].get<std::string>() << "\n  abi: "
-            << p["abi"].get<std::string>() << " (runs on host minor >= "
-            << p["min_host_minor"] << ")\n";
+  std::cout << "\n  file: " << p["path"].get<std::string>()
+            << "\n  abi: " << p["abi"].get<std::string>()
+            << " (runs on host minor >= " << p["min_host_minor"] << ")\n";
   if (!p["description"].get<std::string>().empty())
     std::cout << "  description: " << p["description"].get<std::string>() << "\n";
   std::cout << "  components:";

@@ -13,7 +13,8 @@
 namespace sf::app {
 namespace {
 
-constexpr const char* kUsage = R"(Usage: signalforge serve [--config FILE] [--log-format text|json] [--log-level LEVEL]
+constexpr const char* kUsage =
+    R"(Usage: signalforge serve [--config FILE] [--log-format text|json] [--log-level LEVEL]
 
 Runs the server until SIGINT or SIGTERM:
   1. reads the config (default config/signalforge.json, SIGNALFORGE_* overrides),
@@ -78,8 +79,8 @@ int Serve(Context& base_ctx, const std::vector<std::string>& args) {
     }
     if (!status.ok()) {
       log->critical("service {} failed to start: {}", spec.name, status.ToString());
-      std::cerr << "signalforge: service " << spec.name
-                << " failed to start: " << status.ToString() << "\n";
+      std::cerr << "signalforge: service " << spec.name << " failed to start: " << status.ToString()
+                << "\n";
       if (service) {
         try {
           service->Stop();  // Stop() is promised even after a partial start.

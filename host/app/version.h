@@ -7,8 +7,8 @@
 
 namespace sf::app {
 
-const char* Version();   // "0.1.0"
-const char* GitHash();   // "43574a8" or "" when unknown
+const char* Version();     // "0.1.0"
+const char* GitHash();     // "43574a8" or "" when unknown
 std::string AbiVersion();  // "1.0" (SF_ABI_MAJOR.SF_ABI_MINOR)
 
 }  // namespace sf::app

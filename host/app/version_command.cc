@@ -1,6 +1,5 @@
 // `signalforge version`: product version, SDK ABI version, git commit.
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "app/command.h"

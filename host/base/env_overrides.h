@@ -19,20 +19,19 @@
 #define SF_BASE_ENV_OVERRIDES_H_
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/status.h"
 
 namespace sf::base {
 
 struct EnvBinding {
-  std::string variable;          // SIGNALFORGE_HTTP_PORT
-  std::string pointer;           // /http/port
+  std::string variable;            // SIGNALFORGE_HTTP_PORT
+  std::string pointer;             // /http/port
   std::vector<std::string> types;  // schema "type" names; empty = any
 };
 

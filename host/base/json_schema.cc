@@ -42,35 +42,51 @@ bool IsIntegral(const json& x) {
 
 unsigned InstanceBits(const json& x) {
   switch (x.type()) {
-    case json::value_t::null: return kNull;
-    case json::value_t::boolean: return kBoolean;
-    case json::value_t::object: return kObject;
-    case json::value_t::array: return kArray;
-    case json::value_t::string: return kString;
+    case json::value_t::null:
+      return kNull;
+    case json::value_t::boolean:
+      return kBoolean;
+    case json::value_t::object:
+      return kObject;
+    case json::value_t::array:
+      return kArray;
+    case json::value_t::string:
+      return kString;
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return kNumber | kInteger;
-    case json::value_t::number_float: return IsIntegral(x) ? (kNumber | kInteger) : kNumber;
-    default: return 0;
+    case json::value_t::number_unsigned:
+      return kNumber | kInteger;
+    case json::value_t::number_float:
+      return IsIntegral(x) ? (kNumber | kInteger) : kNumber;
+    default:
+      return 0;
   }
 }
 
 const char* InstanceTypeName(const json& x) {
   switch (x.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "boolean";
-    case json::value_t::object: return "object";
-    case json::value_t::array: return "array";
-    case json::value_t::string: return "string";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return "boolean";
+    case json::value_t::object:
+      return "object";
+    case json::value_t::array:
+      return "array";
+    case json::value_t::string:
+      return "string";
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "integer";
-    case json::value_t::number_float: return "number";
-    default: return "unknown";
+    case json::value_t::number_unsigned:
+      return "integer";
+    case json::value_t::number_float:
+      return "number";
+    default:
+      return "unknown";
   }
 }
 
 std::string TypeNames(unsigned mask) {
   static const std::pair<unsigned, const char*> kNames[] = {
-      {kNull, "null"},     {kBoolean, "boolean"}, {kObject, "object"}, {kArray, "array"},
+      {kNull, "null"},     {kBoolean, "boolean"}, {kObject, "object"},  {kArray, "array"},
       {kNumber, "number"}, {kString, "string"},   {kInteger, "integer"}};
   std::string out;
   for (const auto& [bit, name] : kNames) {
@@ -97,12 +113,23 @@ std::size_t CodePoints(const std::string& s) {
 // Keywords whose absence of support would make a schema silently accept
 // more than its author meant.
 const std::set<std::string, std::less<>>& UnsupportedKeywords() {
-  static const std::set<std::string, std::less<>> k = {
-      "patternProperties", "prefixItems",  "dependentRequired", "dependentSchemas",
-      "propertyNames",     "if",           "then",              "else",
-      "contains",          "minContains",  "maxContains",       "unevaluatedItems",
-      "unevaluatedProperties", "$dynamicRef", "$recursiveRef",   "dependencies",
-      "additionalItems"};
+  static const std::set<std::string, std::less<>> k = {"patternProperties",
+                                                       "prefixItems",
+                                                       "dependentRequired",
+                                                       "dependentSchemas",
+                                                       "propertyNames",
+                                                       "if",
+                                                       "then",
+                                                       "else",
+                                                       "contains",
+                                                       "minContains",
+                                                       "maxContains",
+                                                       "unevaluatedItems",
+                                                       "unevaluatedProperties",
+                                                       "$dynamicRef",
+                                                       "$recursiveRef",
+                                                       "dependencies",
+                                                       "additionalItems"};
   return k;
 }
 
@@ -126,9 +153,12 @@ std::string EscapePointerToken(const std::string& token) {
   std::string out;
   out.reserve(token.size());
   for (char c : token) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }
@@ -203,7 +233,8 @@ class Compiler {
 
   StatusOr<const Node*> Resolve(const std::string& ref, const std::string& from) {
     if (ref.empty() || ref[0] != '#')
-      return Bad(from, "$ref \"" + ref + "\" is not local (only \"#/...\" references are supported)");
+      return Bad(from,
+                 "$ref \"" + ref + "\" is not local (only \"#/...\" references are supported)");
     std::string pointer = PercentDecode(ref.substr(1));
     if (!pointer.empty() && pointer[0] != '/')
       return Bad(from, "$ref \"" + ref + "\" names an anchor; only JSON pointers are supported");
@@ -324,7 +355,8 @@ class Compiler {
         try {
           n.pattern = std::regex(v.get<std::string>(), std::regex::ECMAScript);
         } catch (const std::regex_error& e) {
-          return Bad(kat, "pattern " + Brief(v) + " is not a valid regular expression: " + e.what());
+          return Bad(kat,
+                     "pattern " + Brief(v) + " is not a valid regular expression: " + e.what());
         }
         n.pattern_source = v.get<std::string>();
       } else if (key == "$ref") {
@@ -362,8 +394,8 @@ class Validator {
 
   bool Validate(const Node* n, const json& x, std::string& ptr, int depth) {
     if (depth > kMaxDepth) {
-      return Fail(ptr, "$ref", "schema recursion deeper than " + std::to_string(kMaxDepth) +
-                                   " levels");
+      return Fail(ptr, "$ref",
+                  "schema recursion deeper than " + std::to_string(kMaxDepth) + " levels");
     }
     if (n->boolean == 1) return true;
     if (n->boolean == 0) return Fail(ptr, "false", "no value is allowed here");
@@ -493,9 +525,11 @@ class Validator {
                                           : x.get<int64_t>() % m == 0;
       } else {
         const double q = d / n->multiple_of->get<double>();
-        multiple = std::isfinite(q) && std::fabs(q - std::round(q)) < 1e-9 * std::max(1.0, std::fabs(q));
+        multiple =
+            std::isfinite(q) && std::fabs(q - std::round(q)) < 1e-9 * std::max(1.0, std::fabs(q));
       }
-      if (!multiple && fail("multipleOf", Brief(x) + " is not a multiple of " + Brief(*n->multiple_of)))
+      if (!multiple &&
+          fail("multipleOf", Brief(x) + " is not a multiple of " + Brief(*n->multiple_of)))
         return false;
     }
     return true;
@@ -507,12 +541,12 @@ class Validator {
     if (n->min_length || n->max_length) {
       const std::size_t len = CodePoints(s);
       if (n->min_length && len < *n->min_length)
-        if (fail("minLength", Brief(x) + " is shorter than minLength " +
-                                  std::to_string(*n->min_length)))
+        if (fail("minLength",
+                 Brief(x) + " is shorter than minLength " + std::to_string(*n->min_length)))
           return false;
       if (n->max_length && len > *n->max_length)
-        if (fail("maxLength", Brief(x) + " is longer than maxLength " +
-                                  std::to_string(*n->max_length)))
+        if (fail("maxLength",
+                 Brief(x) + " is longer than maxLength " + std::to_string(*n->max_length)))
           return false;
     }
     if (n->pattern_source && !std::regex_search(s, n->pattern))
@@ -674,8 +708,8 @@ Status JsonSchema::Check(const json& instance, const std::string& what) const {
   const auto& e = errors.front();
   std::string msg = what + " at " + (e.pointer.empty() ? "/" : e.pointer) + ": " + e.message;
   if (errors.size() > 1) {
-    msg += " (and " + std::to_string(errors.size() - 1) + (errors.size() >= 16 ? "+" : "") +
-           " more: ";
+    msg +=
+        " (and " + std::to_string(errors.size() - 1) + (errors.size() >= 16 ? "+" : "") + " more: ";
     for (std::size_t i = 1; i < errors.size() && i < 4; ++i)
       msg += (i > 1 ? "; " : "") + errors[i].ToString();
     msg += errors.size() > 4 ? "; ...)" : ")";

@@ -12,11 +12,11 @@
 #ifndef SF_BASE_LOGGING_H_
 #define SF_BASE_LOGGING_H_
 
+#include <spdlog/spdlog.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <spdlog/spdlog.h>
 
 #include "base/status.h"
 

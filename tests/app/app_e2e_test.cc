@@ -2,24 +2,22 @@
 // contract (exit codes, help for every command), config validation and
 // environment overrides, `serve` answering over real HTTP on loopback, clean
 // shutdown on signals, and the plugin commands against real .so files.
-#include <gtest/gtest.h>
-
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <filesystem>
-#include <fstream>
-#include <regex>
-#include <sstream>
-
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/StreamCopier.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
 
 #include "process.h"
 
@@ -44,6 +42,11 @@ class TempDir {
     chmod(path_.c_str(), 0755);
   }
   ~TempDir() {
+    // A server killed by the harness after a failure leaves its embedded
+    // PostgreSQL behind: stop it (immediate shutdown) before deleting.
+    std::ifstream pid_file(path_ + "/pg/postmaster.pid");
+    long pid = 0;
+    if (pid_file >> pid && pid > 1) kill(static_cast<pid_t>(pid), SIGQUIT);
     std::error_code ec;
     fs::remove_all(path_, ec);
   }
@@ -231,7 +234,8 @@ TEST_F(AppTest, InvalidConfigIsRefusedWithKeyPathAndReason) {
   for (const auto& c : std::vector<Case>{
            {R"({"http": {"port": 70000}})",
             "config error at /http/port: 70000 is greater than maximum 65535"},
-           {R"({"http": {"port": "80"}})", "config error at /http/port: expected integer, got string"},
+           {R"({"http": {"port": "80"}})",
+            "config error at /http/port: expected integer, got string"},
            {R"({"http": {"prot": 80}})", "config error at /http/prot: unknown property \"prot\""},
            {R"({"databse": {}})", "config error at /databse: unknown property \"databse\""},
            {R"({"log": {"format": "xml"}})",
@@ -240,7 +244,8 @@ TEST_F(AppTest, InvalidConfigIsRefusedWithKeyPathAndReason) {
             "config error at /plugins/directories: expected array, got string"},
            {R"({"plugins": {"config": {"org.x": 5}}})",
             "config error at /plugins/config/org.x: expected object, got integer 5"},
-           {R"({"http": {"threads": 0}})", "config error at /http/threads: 0 is less than minimum 1"},
+           {R"({"http": {"threads": 0}})",
+            "config error at /http/threads: 0 is less than minimum 1"},
            {R"([1, 2])", "must hold a JSON object"},
            {R"({"http": {"port": 80,}})", "is not valid JSON"},
        }) {
@@ -329,16 +334,15 @@ TEST_F(AppTest, EnvironmentOverridesTheFileBeforeValidation) {
 TEST_F(AppTest, UnknownSignalforgeVariableIsWarnedAbout) {
   auto r = Sf({"plugins", "--config", ServeConfig()}, {{"SIGNALFORGE_HTTP_PROT", "1"}});
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
-  EXPECT_NE(r.err.find("SIGNALFORGE_HTTP_PROT matches no config key"), std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find("SIGNALFORGE_HTTP_PROT matches no config key"), std::string::npos) << r.err;
 }
 
 // ---- serve ------------------------------------------------------------------
 
 TEST_F(AppTest, ServeAnswersHealthAndReadinessAndStopsCleanlyOnSigterm) {
-  sf::test::Server server(kBinary,
-                          {"serve", "--config", ServeConfig({{"http", {{"max_body_bytes", 2048}}}})},
-                          Options());
+  sf::test::Server server(
+      kBinary, {"serve", "--config", ServeConfig({{"http", {{"max_body_bytes", 2048}}}})},
+      Options());
   ASSERT_TRUE(server.WaitListening(std::chrono::seconds(90))) << server.err();
 
   auto health = Get(server.port(), "/healthz");
@@ -394,8 +398,7 @@ TEST_F(AppTest, ServeAnswersHealthAndReadinessAndStopsCleanlyOnSigterm) {
 }
 
 TEST_F(AppTest, ServeStopsCleanlyOnSigint) {
-  sf::test::Server server(kBinary, {"serve", "--config", ServeConfig()},
-                          Options());
+  sf::test::Server server(kBinary, {"serve", "--config", ServeConfig()}, Options());
   ASSERT_TRUE(server.WaitListening(std::chrono::seconds(90))) << server.err();
   EXPECT_EQ(Get(server.port(), "/readyz").body.is_object(), true);
   auto r = server.Stop(SIGINT);
@@ -481,10 +484,8 @@ TEST_F(AppTest, ABadLibraryInThePluginFolderDoesNotStopServe) {
 #ifdef SF_HELLO_PLUGIN
   fs::copy_file(SF_HELLO_PLUGIN, dir_.path() + "/plugins/hello.so");
 #endif
-  const std::string cfg =
-      ServeConfig({{"plugins", {{"directories", {dir_.path() + "/plugins"}}}}});
-  sf::test::Server server(kBinary, {"serve", "--config", cfg},
-                          Options());
+  const std::string cfg = ServeConfig({{"plugins", {{"directories", {dir_.path() + "/plugins"}}}}});
+  sf::test::Server server(kBinary, {"serve", "--config", cfg}, Options());
   ASSERT_TRUE(server.WaitListening(std::chrono::seconds(90))) << server.err();
   auto health = Get(server.port(), "/healthz");
   EXPECT_EQ(health.status, 200);

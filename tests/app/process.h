@@ -20,8 +20,8 @@ struct RunResult {
 };
 
 struct ProcessOptions {
-  std::string cwd;                           // "" = inherit
-  std::map<std::string, std::string> env;    // added to the environment
+  std::string cwd;                         // "" = inherit
+  std::map<std::string, std::string> env;  // added to the environment
   std::chrono::seconds timeout{60};
 };
 

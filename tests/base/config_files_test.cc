@@ -5,9 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "base/env_overrides.h"
 #include "base/json_schema.h"

@@ -11,9 +11,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "base/json_schema.h"
 
@@ -26,13 +25,33 @@ const std::string kDir = std::string(SF_JSON_SCHEMA_SUITE_DIR) + "/draft7/";
 
 // The keyword files we run.
 const char* const kSupportedFiles[] = {
-    "additionalProperties.json", "allOf.json",       "anyOf.json",         "boolean_schema.json",
-    "const.json",                "default.json",     "enum.json",          "exclusiveMaximum.json",
-    "exclusiveMinimum.json",     "items.json",       "maxItems.json",      "maxLength.json",
-    "maxProperties.json",        "maximum.json",     "minItems.json",      "minLength.json",
-    "minProperties.json",        "minimum.json",     "multipleOf.json",    "not.json",
-    "oneOf.json",                "pattern.json",     "properties.json",    "ref.json",
-    "required.json",             "type.json",        "uniqueItems.json",
+    "additionalProperties.json",
+    "allOf.json",
+    "anyOf.json",
+    "boolean_schema.json",
+    "const.json",
+    "default.json",
+    "enum.json",
+    "exclusiveMaximum.json",
+    "exclusiveMinimum.json",
+    "items.json",
+    "maxItems.json",
+    "maxLength.json",
+    "maxProperties.json",
+    "maximum.json",
+    "minItems.json",
+    "minLength.json",
+    "minProperties.json",
+    "minimum.json",
+    "multipleOf.json",
+    "not.json",
+    "oneOf.json",
+    "pattern.json",
+    "properties.json",
+    "ref.json",
+    "required.json",
+    "type.json",
+    "uniqueItems.json",
 };
 
 // Keyword files skipped entirely, and why.

@@ -2,11 +2,10 @@
 #include "base/logging.h"
 
 #include <gtest/gtest.h>
-
-#include <sstream>
+#include <spdlog/sinks/ostream_sink.h>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/sinks/ostream_sink.h>
+#include <sstream>
 
 namespace {
 
