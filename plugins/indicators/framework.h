@@ -116,36 +116,44 @@ class Window {
   uint64_t pos_ = 0;
 };
 
-// Sliding-window maximum (kMax) or minimum over the last `period` values,
-// O(1) amortised. On ties the most recent index wins (TA-Lib's AROON rule).
+// Sliding-window maximum (kMax) or minimum over the last `period` values.
+// Tracks the extreme and its bar index and rescans the window only when the
+// extreme leaves it (TA-Lib's MAX/MIN/STOCH/WILLR/AROON approach): O(1)
+// amortised on market data, O(period) worst case on a steady trend against
+// the extreme. On ties the most recent index wins (TA-Lib's AROON rule).
 template <bool kMax>
 class ExtremeDeque {
  public:
-  explicit ExtremeDeque(int64_t period)
-      : period_(period),
-        mask_(NextPow2(static_cast<uint64_t>(period) + 1) - 1),
-        idx_(new int64_t[mask_ + 1]),
-        val_(new double[mask_ + 1]) {}
+  explicit ExtremeDeque(int64_t period) : period_(period), w_(period) {}
   // Adds the value of bar `index` (indices increase by one per call).
   void Push(int64_t index, double v) {
-    while (tail_ != head_) {
-      double back = val_[(tail_ - 1) & mask_];
-      if (kMax ? (back <= v) : (back >= v)) --tail_; else break;
+    w_.Push(v);
+    if (idx_ <= index - period_) {
+      const int64_t avail = index + 1 < period_ ? index + 1 : period_;
+      int64_t best_age = avail - 1;
+      double best = w_.Ago(best_age);
+      for (int64_t age = avail - 2; age >= 0; --age) {
+        const double x = w_.Ago(age);
+        if (kMax ? (x >= best) : (x <= best)) {
+          best = x;
+          best_age = age;
+        }
+      }
+      val_ = best;
+      idx_ = index - best_age;
+    } else if (kMax ? (v >= val_) : (v <= val_)) {
+      val_ = v;
+      idx_ = index;
     }
-    idx_[tail_ & mask_] = index;
-    val_[tail_ & mask_] = v;
-    ++tail_;
-    while (idx_[head_ & mask_] <= index - period_) ++head_;
   }
-  double value() const { return val_[head_ & mask_]; }
-  int64_t index() const { return idx_[head_ & mask_]; }
+  double value() const { return val_; }
+  int64_t index() const { return idx_; }
 
  private:
   int64_t period_;
-  uint64_t mask_;
-  std::unique_ptr<int64_t[]> idx_;
-  std::unique_ptr<double[]> val_;
-  uint64_t head_ = 0, tail_ = 0;
+  Window w_;
+  double val_ = 0;
+  int64_t idx_ = std::numeric_limits<int64_t>::min() / 2;
 };
 
 // TA-Lib TA_INT_SMA arithmetic: add the new value, take the mean, then
@@ -297,12 +305,13 @@ inline Bar LoadBar(const sf_bar_series& s, int64_t i) {
   return b;
 }
 
-// First index whose declared inputs hold a NaN (count when none).
+// First index in [begin, end) whose declared inputs hold a NaN (end when
+// none).
 template <uint32_t kMask>
-int64_t FirstNaN(const sf_bar_series& s) {
-  int64_t first = s.count;
+int64_t FirstNaN(const sf_bar_series& s, int64_t begin, int64_t end) {
+  int64_t first = end;
   auto scan = [&](const double* a) {
-    for (int64_t i = 0; i < first; ++i) {
+    for (int64_t i = begin; i < first; ++i) {
       if (std::isnan(a[i])) { first = i; break; }
     }
   };
@@ -356,19 +365,31 @@ struct Adapter {
       constexpr int kOut = I::kOutputs;
       I ind(p);
       const int64_t n = s.count;
-      const int64_t clean = FirstNaN<kMask>(s);
+      int64_t clean = n;
       if constexpr (requires(I& x, const sf_bar_series& ss, int64_t c, double* const* o) {
                       x.Batch(ss, c, o);
                     }) {
         // A hand-written loop over the arrays for the hottest indicators; it
         // performs exactly Update()'s arithmetic (the streaming == batch test
         // compares bits).
+        clean = FirstNaN<kMask>(s, 0, n);
         ind.Batch(s, clean, outputs);
       } else {
+        // Blocks small enough to stay in cache: the NaN scan of a block
+        // brings it in, the update loop then reads it from cache.
+        constexpr int64_t kBlock = 2048;
         double tmp[kOut];
-        for (int64_t i = 0; i < clean; ++i) {
-          ind.Update(LoadBar<kMask>(s, i), tmp);
-          for (int k = 0; k < kOut; ++k) outputs[k][i] = tmp[k];
+        for (int64_t b = 0; b < n; b += kBlock) {
+          const int64_t e = b + kBlock < n ? b + kBlock : n;
+          const int64_t stop = FirstNaN<kMask>(s, b, e);
+          for (int64_t i = b; i < stop; ++i) {
+            ind.Update(LoadBar<kMask>(s, i), tmp);
+            for (int k = 0; k < kOut; ++k) outputs[k][i] = tmp[k];
+          }
+          if (stop < e) {
+            clean = stop;
+            break;
+          }
         }
       }
       for (int k = 0; k < kOut; ++k) {
