@@ -15,8 +15,9 @@
 // Shared() starts one cluster per test process (in /tmp/sfpg-XXXXXX, about
 // 1-2 s) the first time it is called, and stops (pg_ctl stop -m immediate:
 // the data is discarded) and deletes it when the process exits. Each
-// CreateDatabase() call gives a new empty database, so tests stay isolated without paying for a cluster each. Register the test
-// binary with add_test() (one process for all its tests) rather than
+// CreateDatabase() call gives a new empty database, so tests stay isolated
+// without paying for a cluster each. Register the test binary with
+// add_test() (one process for all its tests) rather than
 // gtest_discover_tests() to really share the cluster.
 //
 // Test clusters run with fsync off (no machine crash happens in a test; a
