@@ -318,7 +318,8 @@ void SyntheticMarket::ExtendTo(int64_t index) {
   }
 }
 
-void SyntheticMarket::MinutePath(int sym, int64_t k, Bars* out, int64_t from, int64_t to) {
+template <typename Emit>
+void SyntheticMarket::WalkMinutes(int sym, int64_t k, Emit&& emit) {
   const size_t u = static_cast<size_t>(sym);
   const DayState& st = days_[static_cast<size_t>(k)];
   const int64_t day = DayOfIndex(k);
@@ -374,8 +375,13 @@ void SyntheticMarket::MinutePath(int sym, int64_t k, Bars* out, int64_t from, in
     const double l = std::min(o, c) * (1.0 - u2 * sd * 0.6);
     const double v = std::floor(st.volume_base[u] * w[j] / sum_w * (0.7 + 0.6 * u3));
     p = c;
-    const int64_t start = open_us + j * kUsPerMin;
-    if (start < from || start >= to) continue;
+    emit(open_us + j * kUsPerMin, o, h, l, c, v);
+  }
+}
+
+void SyntheticMarket::MinutePath(int sym, int64_t k, Bars* out, int64_t from, int64_t to) {
+  WalkMinutes(sym, k, [&](int64_t start, double o, double h, double l, double c, double v) {
+    if (start < from || start >= to) return;
     out->ts_start.push_back(start);
     out->ts_end.push_back(start + kUsPerMin);
     out->open.push_back(o);
@@ -383,19 +389,25 @@ void SyntheticMarket::MinutePath(int sym, int64_t k, Bars* out, int64_t from, in
     out->low.push_back(l);
     out->close.push_back(c);
     out->volume.push_back(v);
-  }
+  });
 }
 
 void SyntheticMarket::DailyBar(int sym, int64_t k, double* o, double* h, double* l, double* c, double* v) {
-  Bars tmp;
-  tmp.ts_start.reserve(kMinutesPerSession);
-  MinutePath(sym, k, &tmp, INT64_MIN, INT64_MAX);
-  *o = tmp.open.front();
-  *c = tmp.close.back();
-  *h = *std::max_element(tmp.high.begin(), tmp.high.end());
-  *l = *std::min_element(tmp.low.begin(), tmp.low.end());
+  // The session's aggregate, without materialising its minutes.
+  bool first = true;
   double vol = 0;
-  for (double x : tmp.volume) vol += x;
+  WalkMinutes(sym, k, [&](int64_t, double mo, double mh, double ml, double mc, double mv) {
+    if (first) {
+      *o = mo;
+      *h = mh;
+      *l = ml;
+      first = false;
+    }
+    *h = std::max(*h, mh);
+    *l = std::min(*l, ml);
+    *c = mc;
+    vol += mv;
+  });
   *v = vol;
 }
 

@@ -80,6 +80,10 @@ class SyntheticMarket {
     std::vector<double> prev_close, gap, ret, sigma, volume_base;
   };
   void ExtendTo(int64_t day_index);
+  // Calls emit(start_us, open, high, low, close, volume) for every minute of
+  // the session, in order; the same draws whatever the caller keeps.
+  template <typename Emit>
+  void WalkMinutes(int sym, int64_t day_index, Emit&& emit);
   void MinutePath(int sym, int64_t day_index, Bars* out, int64_t from_us, int64_t to_us);
   void DailyBar(int sym, int64_t day_index, double* o, double* h, double* l, double* c, double* v);
   int64_t DayIndex(int64_t day) const;  // trading-day index since epoch, -1 on weekend/before
