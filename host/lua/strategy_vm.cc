@@ -407,10 +407,16 @@ int StrategyVm::Compute(lua_State* L, char* err, size_t errcap) {
     std::vector<double*> outputs(outs);
     for (size_t k = 0; k < outs; ++k) outputs[k] = ind_base_ + off + k * n;
     if (n > 0) {
-      Status s = opt_.indicators->Compute(*info, params, in, outputs.data());
-      if (!s.ok()) {
-        snprintf(err, errcap, "%s", s.message().c_str());
-        return -1;
+      const bool streaming = info->vt->stream_create && info->vt->stream_update &&
+                             info->vt->stream_destroy && outs <= 16;
+      if (streaming) {
+        if (ComputeStreaming(*info, slot, params, in, outputs.data(), err, errcap) < 0) return -1;
+      } else {
+        Status s = opt_.indicators->Compute(*info, params, in, outputs.data());
+        if (!s.ok()) {
+          snprintf(err, errcap, "%s", s.message().c_str());
+          return -1;
+        }
       }
     }
     ind_used_ = need;
@@ -426,6 +432,76 @@ int StrategyVm::Compute(lua_State* L, char* err, size_t errcap) {
     snprintf(err, errcap, "indicator '%s': %s", name, e.what());
     return -1;
   }
+}
+
+int StrategyVm::ComputeStreaming(const IndicatorInfo& info, int slot,
+                                 const std::vector<double>& params, const sf_bar_series& in,
+                                 double* const* outputs, char* err, size_t errcap) {
+  const int64_t n = in.count;
+  const size_t outs = info.outputs.size();
+  std::string key = std::to_string(slot) + "|" + info.id;
+  for (double p : params) key += "|" + NumText(p);
+  // Bounded: a strategy sweeping thousands of parameter sets starts over.
+  if (streams_.size() > 100000) streams_.clear();
+  std::unique_ptr<Stream>& st = streams_[key];
+  if (!st) {
+    st = std::make_unique<Stream>();
+    st->info = &info;
+  }
+  // Resume after the newest bar the state has seen, when it is still in view.
+  int64_t from = -1;
+  if (st->state != nullptr) {
+    if (in.ts[n - 1] == st->last_ts) {
+      from = n;
+    } else {
+      for (int64_t i = n - 2; i >= 0; --i) {
+        if (in.ts[i] == st->last_ts) { from = i + 1; break; }
+        if (in.ts[i] < st->last_ts) break;
+      }
+    }
+  }
+  if (from < 0) {  // new, or the series was rewritten: start over on the bars in view
+    if (st->state != nullptr) info.vt->stream_destroy(st->state);
+    st->state = nullptr;
+    st->out.assign(outs, {});
+    plugins::ClearPluginError();
+    sf_status s = info.vt->stream_create(params.data(), static_cast<uint32_t>(params.size()), &st->state);
+    if (s < 0) {
+      st->state = nullptr;
+      std::string msg = plugins::TakePluginError(sf_status_name(s));
+      snprintf(err, errcap, "indicator '%s': %s", info.id.c_str(), msg.c_str());
+      streams_.erase(key);
+      return -1;
+    }
+    from = 0;
+  }
+  double tmp[16];
+  sf_bar b{};
+  b.struct_size = sizeof(b);
+  for (int64_t i = from; i < n; ++i) {
+    b.ts = in.ts[i];
+    b.open = in.open[i];
+    b.high = in.high[i];
+    b.low = in.low[i];
+    b.close = in.close[i];
+    b.volume = in.volume[i];
+    sf_status s = info.vt->stream_update(st->state, &b, tmp, static_cast<uint32_t>(outs));
+    if (s < 0) {
+      std::string msg = plugins::TakePluginError(sf_status_name(s));
+      snprintf(err, errcap, "indicator '%s': %s", info.id.c_str(), msg.c_str());
+      streams_.erase(key);
+      return -1;
+    }
+    for (size_t k = 0; k < outs; ++k) st->out[k].push_back(tmp[k]);
+  }
+  st->last_ts = in.ts[n - 1];
+  const size_t keep = static_cast<size_t>(std::max<int64_t>(n, opt_.arena->header().history_bars));
+  for (size_t k = 0; k < outs; ++k) {
+    std::vector<double>& v = st->out[k];
+    if (v.size() > 2 * keep) v.erase(v.begin(), v.end() - static_cast<std::ptrdiff_t>(keep));
+    std::memcpy(outputs[k], v.data() + (v.size() - static_cast<size_t>(n)), static_cast<size_t>(n) * sizeof(double));
+  }
+  return 0;
 }
 
 int StrategyVm::PredictL(lua_State* L) {

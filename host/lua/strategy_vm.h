@@ -110,7 +110,22 @@ class StrategyVm {
   void CollectIntents(const std::string& symbol, int slot, nlohmann::json* intents,
                       nlohmann::json* rejected);
 
+  // A streaming indicator state per (slot, indicator, params): a new bar
+  // costs one stream_update instead of a recompute over the whole window.
+  struct Stream {
+    const IndicatorInfo* info = nullptr;
+    void* state = nullptr;
+    int64_t last_ts = INT64_MIN;
+    std::vector<std::vector<double>> out;  // per output, aligned with the bars fed
+    ~Stream() {
+      if (state != nullptr) info->vt->stream_destroy(state);
+    }
+  };
+  int ComputeStreaming(const IndicatorInfo& info, int slot, const std::vector<double>& params,
+                       const sf_bar_series& in, double* const* outputs, char* err, size_t errcap);
+
   VmOptions opt_;
+  std::map<std::string, std::unique_ptr<Stream>> streams_;
   lua_State* L_ = nullptr;
   size_t mem_used_ = 0;
   bool mem_refused_ = false;

@@ -241,7 +241,9 @@ TEST(SeedStrategies, SignalsMatchAnIndependentRecomputationOnSp500) {
         ASSERT_TRUE(g != got.end()) << "missing signal";
         const Intent& i = *g->second;
         EXPECT_EQ(i.side, e->side);
-        EXPECT_NEAR(i.confidence, e->confidence, 1e-9);
+        // Indicators run as streaming states in the host (running sums), the
+        // recomputation as plain window loops: rounding differs near 1e-9.
+        EXPECT_NEAR(i.confidence, e->confidence, 1e-7);
         EXPECT_NEAR(i.entry, e->entry, 1e-9 * e->entry);
         EXPECT_NEAR(i.target, e->target, 1e-7 * e->entry);
         EXPECT_NEAR(i.stop, e->stop, 1e-7 * e->entry);

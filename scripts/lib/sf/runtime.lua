@@ -467,7 +467,10 @@ function R.restore_state(t)
   ctx.state = S.state
 end
 
-ctx.indicator = function(name, params) return indicator_for(cur_slot, name, params) end
+ctx.indicator = function(name, params)
+  local r = indicator_for(cur_slot, name, params)  -- not a tail call: error levels count this frame
+  return r
+end
 ctx.predict = function(model, features)
   local ok, r = pcall(predict, model, features)
   if not ok then error(r, 2) end
