@@ -372,7 +372,9 @@ struct Adapter {
         // A hand-written loop over the arrays for the hottest indicators; it
         // performs exactly Update()'s arithmetic (the streaming == batch test
         // compares bits).
-        clean = FirstNaN<kMask>(s, 0, n);
+        // Indicators whose arithmetic carries a NaN forward by itself (a
+        // running sum or an EMA) need no scan: the result is the same.
+        if constexpr (!I::kCarriesNaN) clean = FirstNaN<kMask>(s, 0, n);
         ind.Batch(s, clean, outputs);
       } else {
         // Blocks small enough to stay in cache: the NaN scan of a block

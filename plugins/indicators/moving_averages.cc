@@ -12,6 +12,7 @@ class Sma {
  public:
   static constexpr uint32_t kInputs = kClose;
   static constexpr int kOutputs = 1;
+  static constexpr bool kCarriesNaN = true;
   static IndicatorSpec MakeSpec() {
     return {"sma", "Simple Moving Average", "overlap", kInputs,
             {PeriodParam("period", 30, 2, "bars in the window")},
@@ -48,6 +49,7 @@ class Ema {
  public:
   static constexpr uint32_t kInputs = kClose;
   static constexpr int kOutputs = 1;
+  static constexpr bool kCarriesNaN = true;
   static IndicatorSpec MakeSpec() {
     return {"ema", "Exponential Moving Average", "overlap", kInputs,
             {PeriodParam("period", 30, 2, "smoothing period, k = 2/(period+1)")},
@@ -58,6 +60,26 @@ class Ema {
   explicit Ema(const Params& p) : n_(p.i(0)), core_(n_) {}
   int64_t lookback() const { return n_ - 1; }
   void Update(const Bar& b, double* out) { out[0] = core_.Update(b.close); }
+  void Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
+    const double* x = s.close;
+    double* o = out[0];
+    const int64_t n = n_;
+    const double k = 2.0 / (static_cast<double>(n) + 1.0);
+    const int64_t warm = count < n - 1 ? count : n - 1;
+    double seed = 0;
+    for (int64_t i = 0; i < warm; ++i) {
+      seed += x[i];
+      o[i] = kNaN;
+    }
+    if (count < n) return;
+    seed += x[n - 1];
+    double prev = seed / static_cast<double>(n);
+    o[n - 1] = prev;
+    for (int64_t i = n; i < count; ++i) {
+      prev = ((x[i] - prev) * k) + prev;
+      o[i] = prev;
+    }
+  }
 
  private:
   int64_t n_;
