@@ -176,7 +176,10 @@ QualityReport CheckBars(ProviderBars* bars, const TradingCalendar& cal,
           const double r2 = std::log(bars->close[i + 1] * bars->Factor(i + 1) /
                                      (bars->close[i] * bars->Factor(i)));
           const double z2 = (r2 - med) / sigma;
-          spike = std::fabs(z2) > o.outlier_z && (z2 > 0) != (z > 0);
+          // A bad print comes back to where it was; a crash that rebounds
+          // only part of the way (March 2020) is a real move.
+          spike = std::fabs(z2) > o.outlier_z && (z2 > 0) != (z > 0) &&
+                  std::fabs(r + r2) < 0.2 * std::fabs(r);
         }
         if (spike) {
           keep[i] = false;

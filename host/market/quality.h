@@ -6,7 +6,8 @@
 //     negative_volume, timestamp_out_of_range, duplicate (the first copy is
 //     kept), off_calendar (not a session of the instrument's calendar),
 //     outlier_spike (a log return beyond the z threshold that the next bar
-//     reverses beyond the threshold: a bad print)
+//     reverses beyond the threshold, back to within 20% of the move: a bad
+//     print)
 //   flagged (kept, logged, counted, listed in the report):
 //     outlier_jump (a move beyond the z threshold that persists: real crashes
 //     and gap-ups look like this, so removing them would falsify history),
