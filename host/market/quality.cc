@@ -178,8 +178,11 @@ QualityReport CheckBars(ProviderBars* bars, const TradingCalendar& cal,
           const double z2 = (r2 - med) / sigma;
           // A bad print comes back to where it was; a crash that rebounds
           // only part of the way (March 2020) is a real move.
-          spike = std::fabs(z2) > o.outlier_z && (z2 > 0) != (z > 0) &&
-                  std::fabs(r + r2) < 0.2 * std::fabs(r);
+          // Crisis days can move 12-15 sigma against a calm history and
+          // rebound the next day (AEE 2020-03-16/17), so only a there-and-
+          // back move of twice the threshold counts as a print error.
+          spike = std::fabs(z) > 2 * o.outlier_z && std::fabs(z2) > 2 * o.outlier_z &&
+                  (z2 > 0) != (z > 0) && std::fabs(r + r2) < 0.2 * std::fabs(r);
         }
         if (spike) {
           keep[i] = false;

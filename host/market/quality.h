@@ -5,8 +5,8 @@
 //     not_finite, non_positive_price, high_below_low, open_close_outside_range,
 //     negative_volume, timestamp_out_of_range, duplicate (the first copy is
 //     kept), off_calendar (not a session of the instrument's calendar),
-//     outlier_spike (a log return beyond the z threshold that the next bar
-//     reverses beyond the threshold, back to within 20% of the move: a bad
+//     outlier_spike (a log return beyond twice the z threshold that the
+//     next bar reverses just as hard, back to within 20% of the move: a bad
 //     print)
 //   flagged (kept, logged, counted, listed in the report):
 //     outlier_jump (a move beyond the z threshold that persists: real crashes
