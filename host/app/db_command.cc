@@ -12,6 +12,7 @@
 #include "app/context.h"
 #include "store/migrator.h"
 #include "store/store.h"
+#include "store/table_stats.h"
 
 namespace sf::app {
 namespace {
@@ -101,16 +102,9 @@ int RunStatus(Context& ctx, const std::vector<std::string>& args) {
   }
   auto conn = s.pool().Acquire();
   if (!conn.ok()) return Fail("db status", conn.status());
-  // Table names are code constants; counts only for tables that exist yet.
-  for (const char* table : {"instruments", "bars", "strategies", "signals", "deliveries", "users",
-                            "backtest_runs"}) {
-    auto exists = (*conn)->Exec("SELECT to_regclass($1) IS NOT NULL", store::Params().Add(table));
-    if (!exists.ok()) return Fail("db status", exists.status());
-    if (!exists->GetBool(0, 0)) continue;
-    auto n = (*conn)->Exec(std::string("SELECT count(*) FROM ") + table);
-    if (!n.ok()) return Fail("db status", n.status());
-    out["rows"][table] = n->GetInt64(0, 0);
-  }
+  auto counts = store::CountMainTables(**conn);
+  if (!counts.ok()) return Fail("db status", counts.status());
+  for (const auto& [table, rows] : *counts) out["rows"][table] = rows;
   if (parsed->Has("--json")) {
     std::cout << out.dump(2) << "\n";
     return rc;
