@@ -196,6 +196,30 @@ StatusOr<Result> Connection::Exec(std::string_view sql, const Params& params) {
   return s;
 }
 
+StatusOr<Result> Connection::ExecPrepared(const std::string& name, std::string_view sql,
+                                          const Params& params) {
+  if (!prepared_.contains(name)) {
+    std::string text(sql);
+    PGresult* res = PQprepare(conn_, name.c_str(), text.c_str(), params.size(), nullptr);
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st != PGRES_COMMAND_OK) {
+      Status s = ErrorFromResult(res, sql);
+      if (res) PQclear(res);
+      return s;
+    }
+    PQclear(res);
+    prepared_.insert(name);
+  }
+  auto ptrs = params.Pointers();
+  PGresult* res = PQexecPrepared(conn_, name.c_str(), params.size(),
+                                 ptrs.empty() ? nullptr : ptrs.data(), nullptr, nullptr, 0);
+  ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return Result(res);
+  Status s = ErrorFromResult(res, sql);
+  if (res) PQclear(res);
+  return s;
+}
+
 Status Connection::Run(std::string_view sql, const Params& params) {
   auto r = Exec(sql, params);
   return r.ok() ? Status::Ok() : r.status();

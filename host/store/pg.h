@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "base/status.h"
@@ -104,6 +105,11 @@ class Connection {
   // / data errors, SF_ERR_INTERNAL otherwise; the message includes the
   // server's text and SQLSTATE.
   StatusOr<Result> Exec(std::string_view sql, const Params& params = Params());
+  // Exec through a server-side prepared statement named `name`, prepared on
+  // this connection the first time it is used (hot read paths: no parse or
+  // plan per call). `name` must identify `sql` for the process's lifetime.
+  StatusOr<Result> ExecPrepared(const std::string& name, std::string_view sql,
+                                const Params& params = Params());
   // Same, ignoring the result.
   Status Run(std::string_view sql, const Params& params = Params());
   // Statement text without parameters, may hold several statements
@@ -128,6 +134,7 @@ class Connection {
   Status ErrorFromResult(PGresult* res, std::string_view sql);
   PGconn* conn_ = nullptr;
   bool broken_ = false;
+  std::unordered_set<std::string> prepared_;  // statement names prepared here
 };
 
 }  // namespace sf::store
