@@ -1,0 +1,88 @@
+#include "store/claims_repository.h"
+
+#include <nlohmann/json.hpp>
+
+#include "store/bars_repository.h"
+
+namespace sf::store {
+
+Claim::~Claim() {
+  if (open_) (void)conn_->Run("ROLLBACK");
+}
+
+Status Claim::Complete() {
+  if (!open_) return Conflict("claim already completed");
+  nlohmann::json keys = nlohmann::json::array();
+  for (const auto& k : keys_) keys.push_back({k.strategy_id, k.symbol});
+  auto r = conn_->Run(
+      "UPDATE evaluation_claims c SET claimed_by = $4, claimed_at = now(), done_at = now()"
+      " FROM jsonb_array_elements($1::jsonb) e, instruments i"
+      " WHERE i.symbol = e->>1 AND c.strategy_id = (e->>0)::bigint AND c.instrument_id = i.id"
+      " AND c.timeframe = $2 AND c.bar_ts = $3",
+      Params().Add(keys.dump()).Add(TimeframeSqlName(tf_)).AddTimestamp(bar_ts_).Add(instance_));
+  if (!r.ok()) return r;
+  open_ = false;
+  return conn_->Run("COMMIT");
+}
+
+Status ClaimsRepository::Offer(const std::vector<int64_t>& strategy_ids,
+                               const std::vector<std::string>& symbols, market::Timeframe tf,
+                               int64_t bar_ts, const std::string& instance) {
+  if (strategy_ids.empty() || symbols.empty()) return Status::Ok();
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  return (*conn)->Run(
+      "INSERT INTO evaluation_claims (strategy_id, instrument_id, timeframe, bar_ts, claimed_by)"
+      " SELECT s::bigint, i.id, $3, $4, $5"
+      " FROM jsonb_array_elements_text($1::jsonb) s"
+      " CROSS JOIN instruments i WHERE i.symbol IN (SELECT jsonb_array_elements_text($2::jsonb))"
+      " ON CONFLICT DO NOTHING",
+      Params().Add(nlohmann::json(strategy_ids).dump()).Add(nlohmann::json(symbols).dump())
+          .Add(TimeframeSqlName(tf)).AddTimestamp(bar_ts).Add(instance));
+}
+
+StatusOr<std::unique_ptr<Claim>> ClaimsRepository::ClaimPending(market::Timeframe tf, int64_t bar_ts,
+                                                                const std::string& instance) {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  SF_RETURN_IF_ERROR((*conn)->Run("BEGIN"));
+  auto r = (*conn)->Exec(
+      "SELECT c.strategy_id, i.symbol FROM evaluation_claims c"
+      " JOIN instruments i ON i.id = c.instrument_id"
+      " WHERE c.timeframe = $1 AND c.bar_ts = $2 AND c.done_at IS NULL"
+      " ORDER BY c.strategy_id, c.instrument_id FOR UPDATE OF c SKIP LOCKED",
+      Params().Add(TimeframeSqlName(tf)).AddTimestamp(bar_ts));
+  if (!r.ok()) {
+    (void)(*conn)->Run("ROLLBACK");
+    return r.status();
+  }
+  std::vector<ClaimKey> keys;
+  keys.reserve(r->rows());
+  for (int i = 0; i < r->rows(); ++i) keys.push_back({r->GetInt64(i, 0), r->GetString(i, 1)});
+  return std::make_unique<Claim>(std::move(*conn), std::move(keys), tf, bar_ts, instance);
+}
+
+StatusOr<std::optional<std::string>> ClaimsRepository::DoneBy(int64_t strategy_id, const std::string& symbol,
+                                                              market::Timeframe tf, int64_t bar_ts) {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  auto r = (*conn)->Exec(
+      "SELECT c.claimed_by FROM evaluation_claims c JOIN instruments i ON i.id = c.instrument_id"
+      " WHERE c.strategy_id = $1 AND i.symbol = $2 AND c.timeframe = $3 AND c.bar_ts = $4"
+      " AND c.done_at IS NOT NULL",
+      Params().Add(strategy_id).Add(symbol).Add(TimeframeSqlName(tf)).AddTimestamp(bar_ts));
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return std::optional<std::string>();
+  return std::optional<std::string>(r->GetString(0, 0));
+}
+
+StatusOr<int64_t> ClaimsRepository::Prune(int64_t before_us) {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  auto r = (*conn)->Exec("DELETE FROM evaluation_claims WHERE done_at IS NOT NULL AND bar_ts < $1",
+                         Params().AddTimestamp(before_us));
+  if (!r.ok()) return r.status();
+  return r->AffectedRows();
+}
+
+}  // namespace sf::store

@@ -1,0 +1,86 @@
+// Evaluation claims (table evaluation_claims): how several `serve`
+// instances on one PostgreSQL make sure no (strategy, symbol, bar) is
+// evaluated twice.
+//
+// A bar's work is first offered: one row per (strategy, instrument,
+// timeframe, bar) is inserted if missing (committed at once, so every
+// instance sees the same work list). Then an instance claims what is not
+// done yet with SELECT ... FOR UPDATE SKIP LOCKED inside a transaction it
+// keeps open while it evaluates: rows another live instance is evaluating
+// are locked and skipped, rows a dead instance held are unlocked again the
+// moment its session ends (its transaction rolls back), and Complete()
+// stamps claimed_by/done_at and commits, after which nobody claims them
+// again.
+//
+// Thread-safety: the repository is thread-safe; a Claim belongs to one
+// thread (it holds one pooled connection until Complete() or destruction).
+#ifndef SF_STORE_CLAIMS_REPOSITORY_H_
+#define SF_STORE_CLAIMS_REPOSITORY_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "market/bar_series.h"
+#include "store/pool.h"
+
+namespace sf::store {
+
+struct ClaimKey {
+  int64_t strategy_id = 0;
+  std::string symbol;
+  bool operator==(const ClaimKey&) const = default;
+};
+
+// Work claimed by this instance, locked until Complete() or destruction
+// (which rolls back: the work becomes claimable again).
+class Claim {
+ public:
+  Claim(PooledConnection conn, std::vector<ClaimKey> keys, market::Timeframe tf, int64_t bar_ts,
+        std::string instance)
+      : conn_(std::move(conn)), keys_(std::move(keys)), tf_(tf), bar_ts_(bar_ts),
+        instance_(std::move(instance)) {}
+  ~Claim();
+  Claim(const Claim&) = delete;
+  Claim& operator=(const Claim&) = delete;
+
+  const std::vector<ClaimKey>& keys() const { return keys_; }
+  // Marks every claimed row done by this instance and commits.
+  Status Complete();
+
+ private:
+  PooledConnection conn_;
+  std::vector<ClaimKey> keys_;
+  market::Timeframe tf_;
+  int64_t bar_ts_;
+  std::string instance_;
+  bool open_ = true;
+};
+
+class ClaimsRepository {
+ public:
+  explicit ClaimsRepository(Pool* pool) : pool_(pool) {}
+
+  // Inserts the missing work rows of one bar (every strategy id × every
+  // known symbol). Symbols without an instrument row are skipped.
+  Status Offer(const std::vector<int64_t>& strategy_ids, const std::vector<std::string>& symbols,
+               market::Timeframe tf, int64_t bar_ts, const std::string& instance);
+  // Claims every not-done row of the bar that no other session holds.
+  StatusOr<std::unique_ptr<Claim>> ClaimPending(market::Timeframe tf, int64_t bar_ts,
+                                                const std::string& instance);
+  // Who completed (strategy, symbol, bar), or nullopt when nobody did.
+  StatusOr<std::optional<std::string>> DoneBy(int64_t strategy_id, const std::string& symbol,
+                                              market::Timeframe tf, int64_t bar_ts);
+  // Deletes done rows of bars older than `before_us`; returns the count.
+  StatusOr<int64_t> Prune(int64_t before_us);
+
+ private:
+  Pool* pool_;
+};
+
+}  // namespace sf::store
+
+#endif  // SF_STORE_CLAIMS_REPOSITORY_H_
