@@ -16,12 +16,14 @@
 #ifndef SF_PLUGINS_INDICATORS_FRAMEWORK_H_
 #define SF_PLUGINS_INDICATORS_FRAMEWORK_H_
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "signalforge/signalforge.hpp"
@@ -266,6 +268,13 @@ class VarCore {
   int64_t count_ = 0;
 };
 
+// Wilder smoothing s = s * (n-1)/n + x / n as two constants: the factor kept
+// and the factor taken from the new value.
+inline double WilderKeep(int64_t n) {
+  return static_cast<double>(n - 1) / static_cast<double>(n);
+}
+inline double WilderTake(int64_t n) { return 1.0 / static_cast<double>(n); }
+
 // TA-Lib TRUE_RANGE macro.
 inline double TrueRange(double high, double low, double prev_close) {
   double out = high - low;
@@ -306,25 +315,131 @@ inline Bar LoadBar(const sf_bar_series& s, int64_t i) {
 }
 
 // First index in [begin, end) whose declared inputs hold a NaN (end when
-// none).
+// none). Each chunk is first tested branch-free: x - x is +0 for a finite x
+// and NaN for NaN (or an infinity), so two lane sums of it stay 0 unless the
+// chunk needs the exact search (the compiler vectorises the test).
 template <uint32_t kMask>
 int64_t FirstNaN(const sf_bar_series& s, int64_t begin, int64_t end) {
-  int64_t first = end;
-  auto scan = [&](const double* a) {
-    for (int64_t i = begin; i < first; ++i) {
-      if (std::isnan(a[i])) { first = i; break; }
-    }
+  constexpr int64_t kChunk = 512;
+  auto probe = [&](int64_t i) {
+    double z = 0;
+    if constexpr ((kMask & SF_INPUT_OPEN) != 0) z += s.open[i] - s.open[i];
+    if constexpr ((kMask & SF_INPUT_HIGH) != 0) z += s.high[i] - s.high[i];
+    if constexpr ((kMask & SF_INPUT_LOW) != 0) z += s.low[i] - s.low[i];
+    if constexpr ((kMask & SF_INPUT_CLOSE) != 0) z += s.close[i] - s.close[i];
+    if constexpr ((kMask & SF_INPUT_VOLUME) != 0) z += s.volume[i] - s.volume[i];
+    return z;
   };
-  if constexpr ((kMask & SF_INPUT_OPEN) != 0) scan(s.open);
-  if constexpr ((kMask & SF_INPUT_HIGH) != 0) scan(s.high);
-  if constexpr ((kMask & SF_INPUT_LOW) != 0) scan(s.low);
-  if constexpr ((kMask & SF_INPUT_CLOSE) != 0) scan(s.close);
-  if constexpr ((kMask & SF_INPUT_VOLUME) != 0) scan(s.volume);
-  return first;
+  for (int64_t b = begin; b < end; b += kChunk) {
+    const int64_t e = b + kChunk < end ? b + kChunk : end;
+    double lane0 = 0, lane1 = 0;
+    int64_t i = b;
+    for (; i + 2 <= e; i += 2) {
+      lane0 += probe(i);
+      lane1 += probe(i + 1);
+    }
+    if (i < e) lane0 += probe(i);
+    if (lane0 + lane1 == 0.0) continue;
+    for (i = b; i < e; ++i) {
+      if (AnyNaN<kMask>(LoadBar<kMask>(s, i))) return i;
+    }
+  }
+  return end;
+}
+
+// Branch-free choice between two doubles, for scalar loops where the choice
+// follows the market's random up/down moves (the compiler may otherwise
+// emit a jump that mispredicts half the time). Vectorisable loops use plain
+// value ternaries over safely computed operands instead: the vectoriser
+// turns those into masks, it does not see through this bit-cast.
+inline double Select(bool c, double a, double b) {
+  const uint64_t m = 0 - static_cast<uint64_t>(c);
+  return std::bit_cast<double>((std::bit_cast<uint64_t>(a) & m) |
+                               (std::bit_cast<uint64_t>(b) & ~m));
+}
+
+// Longest window the block kernels below handle with stack scratch; longer
+// periods take the indicator's generic per-bar path (same numbers).
+inline constexpr int64_t kBlockMaxPeriod = 512;
+
+// Highest high and lowest low of the last `w` bars (w <= kBlockMaxPeriod),
+// handed to emit(i, highest, lowest) for every bar i in [w-1, count) in
+// increasing order. van Herk / Gil-Werman: per block of w bars one forward
+// (prefix) and one backward (suffix) running extreme; a window is the suffix
+// of the previous block joined with the prefix of the current one. Three
+// comparisons per bar whatever the data, no data-dependent branches. The
+// values are exact (a max is a max), so they equal ExtremeDeque's.
+template <class Emit>
+inline void RollingHighLow(const double* hi, const double* lo, int64_t count, int64_t w,
+                           Emit&& emit) {
+  constexpr int64_t kCap = kBlockMaxPeriod + 1;
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  double scratch[6 * kCap];
+  double* prev_h = scratch;
+  double* prev_l = prev_h + kCap;
+  double* suf_h = prev_l + kCap;
+  double* suf_l = suf_h + kCap;
+  double* pre_h = suf_l + kCap;
+  double* pre_l = pre_h + kCap;
+  for (int64_t j = 0; j <= w; ++j) {
+    prev_h[j] = -kInf;
+    prev_l[j] = kInf;
+  }
+  for (int64_t b = 0; b < count; b += w) {
+    const int64_t len = w < count - b ? w : count - b;
+    const double* h = hi + b;
+    const double* l = lo + b;
+    double ph = -kInf, pl = kInf, sh = -kInf, sl = kInf;
+    suf_h[len] = -kInf;
+    suf_l[len] = kInf;
+    for (int64_t j = 0, k = len - 1; j < len; ++j, --k) {
+      ph = h[j] > ph ? h[j] : ph;
+      pl = l[j] < pl ? l[j] : pl;
+      sh = h[k] > sh ? h[k] : sh;
+      sl = l[k] < sl ? l[k] : sl;
+      pre_h[j] = ph;
+      pre_l[j] = pl;
+      suf_h[k] = sh;
+      suf_l[k] = sl;
+    }
+    for (int64_t j = b >= w - 1 ? 0 : w - 1 - b; j < len; ++j) {
+      const double hh = prev_h[j + 1] > pre_h[j] ? prev_h[j + 1] : pre_h[j];
+      const double ll = prev_l[j + 1] < pre_l[j] ? prev_l[j + 1] : pre_l[j];
+      emit(b + j, hh, ll);
+    }
+    std::swap(prev_h, suf_h);
+    std::swap(prev_l, suf_l);
+  }
 }
 
 void CheckSeries(const IndicatorSpec& spec, const sf_bar_series* in, uint32_t output_count,
                  double* const* outputs);
+
+// True when no output buffer overlaps another or an input column the
+// indicator reads. The batch kernels use their outputs as scratch and read
+// inputs behind the bar they write, so they need separate buffers; a caller
+// computing in place (TA-Lib allows out == in) gets the per-bar path, which
+// reads each bar before writing it.
+template <uint32_t kMask>
+bool SeparateBuffers(const sf_bar_series& s, double* const* out, int outputs) {
+  const auto bytes = static_cast<uintptr_t>(s.count) * sizeof(double);
+  auto overlap = [&](const void* a, const void* b) {
+    const auto x = reinterpret_cast<uintptr_t>(a), y = reinterpret_cast<uintptr_t>(b);
+    return x < y + bytes && y < x + bytes;
+  };
+  const uint32_t bits[] = {SF_INPUT_OPEN, SF_INPUT_HIGH, SF_INPUT_LOW, SF_INPUT_CLOSE,
+                           SF_INPUT_VOLUME};
+  const double* cols[] = {s.open, s.high, s.low, s.close, s.volume};
+  for (int k = 0; k < outputs; ++k) {
+    for (int j = 0; j < k; ++j) {
+      if (overlap(out[k], out[j])) return false;
+    }
+    for (int c = 0; c < 5; ++c) {
+      if ((kMask & bits[c]) != 0 && overlap(out[k], cols[c])) return false;
+    }
+  }
+  return true;
+}
 
 // A streaming state: the indicator plus the NaN-poison flag.
 template <class I>
@@ -366,17 +481,23 @@ struct Adapter {
       I ind(p);
       const int64_t n = s.count;
       int64_t clean = n;
+      bool done = false;
       if constexpr (requires(I& x, const sf_bar_series& ss, int64_t c, double* const* o) {
                       x.Batch(ss, c, o);
                     }) {
         // A hand-written loop over the arrays for the hottest indicators; it
         // performs exactly Update()'s arithmetic (the streaming == batch test
-        // compares bits).
+        // compares bits). It may decline (false) for parameters its kernel
+        // does not cover, e.g. windows longer than kBlockMaxPeriod.
         // Indicators whose arithmetic carries a NaN forward by itself (a
         // running sum or an EMA) need no scan: the result is the same.
-        if constexpr (!I::kCarriesNaN) clean = FirstNaN<kMask>(s, 0, n);
-        ind.Batch(s, clean, outputs);
-      } else {
+        if (n > 0 && SeparateBuffers<kMask>(s, outputs, kOut)) {
+          if constexpr (!I::kCarriesNaN) clean = FirstNaN<kMask>(s, 0, n);
+          done = ind.Batch(s, clean, outputs);
+          if (!done) clean = n;
+        }
+      }
+      if (!done) {
         // Blocks small enough to stay in cache: the NaN scan of a block
         // brings it in, the update loop then reads it from cache.
         constexpr int64_t kBlock = 2048;

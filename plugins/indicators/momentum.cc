@@ -72,13 +72,74 @@ class Rsi {
             "TA-Lib TA_RSI (J. Welles Wilder, 1978)"};
   }
   static void Check(const Params&) {}
-  explicit Rsi(const Params& p) : n_(p.i(0)), core_(n_) {}
+  explicit Rsi(const Params& p)
+      : n_(p.i(0)), nd_(static_cast<double>(n_)), keep_(WilderKeep(n_)), take_(WilderTake(n_)) {}
   int64_t lookback() const { return n_; }
-  void Update(const Bar& b, double* out) { out[0] = core_.Update(b.close); }
+  void Update(const Bar& b, double* out) {
+    const int64_t t = count_++;
+    out[0] = kNaN;
+    if (t > 0) {
+      const double diff = b.close - prev_;
+      if (t < n_) {
+        gain_ += Gain(diff);
+        loss_ += Loss(diff);
+      } else if (t == n_) {
+        gain_ = (gain_ + Gain(diff)) / nd_;
+        loss_ = (loss_ + Loss(diff)) / nd_;
+        out[0] = Value(gain_, loss_);
+      } else {
+        gain_ = (gain_ * keep_) + (Gain(diff) * take_);
+        loss_ = (loss_ * keep_) + (Loss(diff) * take_);
+        out[0] = Value(gain_, loss_);
+      }
+    }
+    prev_ = b.close;
+  }
+  static constexpr bool kCarriesNaN = false;
+  bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
+    const double* x = s.close;
+    double* o = out[0];
+    const int64_t warm = n_ < count ? n_ : count;
+    double gain = 0, loss = 0;
+    for (int64_t i = 0; i < warm; ++i) o[i] = kNaN;
+    for (int64_t i = 1; i < warm; ++i) {
+      const double diff = x[i] - x[i - 1];
+      gain += Gain(diff);
+      loss += Loss(diff);
+    }
+    if (count <= n_) return true;
+    const double diff = x[n_] - x[n_ - 1];
+    gain = (gain + Gain(diff)) / nd_;
+    loss = (loss + Loss(diff)) / nd_;
+    o[n_] = Value(gain, loss);
+    for (int64_t i = n_ + 1; i < count; ++i) {
+      const double d = x[i] - x[i - 1];
+      gain = (gain * keep_) + (Gain(d) * take_);
+      loss = (loss * keep_) + (Loss(d) * take_);
+      o[i] = Value(gain, loss);
+    }
+    return true;
+  }
 
  private:
+  // Wilder's RSI with TA-Lib's seeding, smoothed with constants instead of
+  // TA-Lib's division (see AtrCore); within a few ulps of TA-Lib. CMO and
+  // StochRSI keep RsiCore's exact TA-Lib arithmetic: they take differences
+  // of near-equal numbers, where ulps would show.
+  // The max patterns compile to maxsd (no branch on the sign of the move).
+  static double Gain(double diff) { return diff > 0.0 ? diff : 0.0; }
+  static double Loss(double diff) { return -diff > 0.0 ? -diff : 0.0; }
+  static double Value(double gain, double loss) {
+    const double sum = gain + loss;
+    const bool ok = !IsZero(sum);
+    const double q = 100.0 * (gain / (ok ? sum : 1.0));
+    return ok ? q : 0.0;
+  }
+
   int64_t n_;
-  RsiCore core_;
+  double nd_, keep_, take_;
+  int64_t count_ = 0;
+  double prev_ = 0, gain_ = 0, loss_ = 0;
 };
 
 class Cmo {
@@ -105,15 +166,21 @@ class Cmo {
   RsiCore core_;
 };
 
-// TA-Lib's fast %K: (close - lowest) / ((highest - lowest) / 100).
+// TA-Lib's fast %K: (close - lowest) / ((highest - lowest) / 100), 0 when
+// the range is flat.
+inline double FastKValue(double hi, double lo, double close) {
+  const double diff = (hi - lo) / 100.0;
+  const double q = (close - lo) / (diff != 0.0 ? diff : 1.0);
+  return diff != 0.0 ? q : 0.0;
+}
+
 class FastK {
  public:
   explicit FastK(int64_t n) : max_(n), min_(n) {}
   double Update(double high, double low, double close, int64_t index) {
     max_.Push(index, high);
     min_.Push(index, low);
-    const double diff = (max_.value() - min_.value()) / 100.0;
-    return diff != 0.0 ? (close - min_.value()) / diff : 0.0;
+    return FastKValue(max_.value(), min_.value(), close);
   }
 
  private:
@@ -148,6 +215,41 @@ class Stoch {
     if (std::isnan(slowd)) return;
     out[0] = slowk;
     out[1] = slowd;
+  }
+  // Fast %K into out[1] (block highest/lowest), then both SMAs in one pass:
+  // slow %K into out[0] and, sk_ bars behind it (once the fast %K it
+  // overwrites is no longer read), slow %D into out[1]. SmaCore's arithmetic.
+  static constexpr bool kCarriesNaN = false;
+  bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
+    if (fk_ > kBlockMaxPeriod) return false;
+    double* slowk = out[0];
+    double* fastk = out[1];
+    const double* c = s.close;
+    RollingHighLow(s.high, s.low, count, fk_, [&](int64_t i, double hh, double ll) {
+      fastk[i] = FastKValue(hh, ll, c[i]);
+    });
+    const int64_t lb = lookback();
+    const int64_t first_k = (fk_ - 1) + (sk_ - 1);  // first slow %K
+    const double skd = static_cast<double>(sk_), sdd = static_cast<double>(sd_);
+    double sum_k = 0, sum_d = 0;
+    for (int64_t i = fk_ - 1; i < first_k && i < count; ++i) sum_k += fastk[i];
+    const int64_t lag = sk_;
+    for (int64_t i = first_k; i < count + lag; ++i) {
+      if (i < count) {
+        sum_k += fastk[i];
+        slowk[i] = sum_k / skd;
+        sum_k -= fastk[i - sk_ + 1];
+      }
+      const int64_t j = i - lag;
+      if (j < first_k) continue;
+      sum_d += slowk[j];
+      if (j < lb) continue;
+      fastk[j] = sum_d / sdd;
+      sum_d -= slowk[j - sd_ + 1];
+    }
+    const int64_t warm = lb < count ? lb : count;
+    for (int64_t i = 0; i < warm; ++i) slowk[i] = fastk[i] = kNaN;
+    return true;
   }
 
  private:
@@ -399,29 +501,83 @@ class Cci {
             "TA-Lib TA_CCI (Donald Lambert, 1980)"};
   }
   static void Check(const Params&) {}
-  explicit Cci(const Params& p) : n_(p.i(0)), buf_(static_cast<size_t>(n_), 0.0) {}
+  explicit Cci(const Params& p)
+      : n_(p.i(0)), buf_(new double[2 * static_cast<size_t>(n_)]()) {}
   int64_t lookback() const { return n_ - 1; }
   void Update(const Bar& b, double* out) {
     const double tp = (b.high + b.low + b.close) / 3;
-    // Same slot layout and summation order as TA-Lib's circular buffer.
+    // A mirrored ring: the window is always buf_[slot+1 .. slot+n] in time
+    // order, the same contiguous view batch has of its typical prices.
     buf_[slot_] = tp;
-    slot_ = slot_ + 1 == buf_.size() ? 0 : slot_ + 1;
+    buf_[slot_ + n_] = tp;
+    cycle_sum_ = slot_ == 0 ? 0.0 + tp : cycle_sum_ + tp;
+    const int64_t m = slot_;
+    slot_ = slot_ + 1 == n_ ? 0 : slot_ + 1;
     if (++count_ < n_) { out[0] = kNaN; return; }
-    const double* v = buf_.data();
-    const size_t n = buf_.size();
-    double avg = 0;
-    for (size_t j = 0; j < n; ++j) avg += v[j];
-    avg /= static_cast<double>(n_);
-    double md = 0;
-    for (size_t j = 0; j < n; ++j) md += std::fabs(v[j] - avg);
-    const double dev = tp - avg;
-    out[0] = (dev != 0.0 && md != 0.0) ? dev / (0.015 * (md / static_cast<double>(n_))) : 0.0;
+    out[0] = Value(buf_.get() + slot_, n_, m, cycle_sum_);
+  }
+  // Typical prices of a block (plus the n-1 before it) in stack scratch; per
+  // bar the same Value() as Update().
+  static constexpr bool kCarriesNaN = false;
+  bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
+    if (n_ > kBlockMaxPeriod) return false;
+    constexpr int64_t kChunk = 1024;
+    double tp[kBlockMaxPeriod + kChunk];
+    double* o = out[0];
+    const int64_t n = n_;
+    double cycle_sum = 0;
+    int64_t m = 0;  // slot of the bar in TA-Lib's ring (bar index mod n)
+    int64_t have = 0;  // valid history in tp[] before the chunk
+    for (int64_t c = 0; c < count; c += kChunk) {
+      const int64_t len = kChunk < count - c ? kChunk : count - c;
+      double* t = tp + have;
+      for (int64_t j = 0; j < len; ++j) {
+        t[j] = (s.high[c + j] + s.low[c + j] + s.close[c + j]) / 3;
+      }
+      for (int64_t j = 0; j < len; ++j) {
+        const int64_t i = c + j;
+        cycle_sum = m == 0 ? 0.0 + t[j] : cycle_sum + t[j];
+        o[i] = i < n - 1 ? kNaN : Value(t + j - (n - 1), n, m, cycle_sum);
+        m = m + 1 == n ? 0 : m + 1;
+      }
+      // Keep the last n-1 typical prices as the next chunk's history.
+      const int64_t keep = (have + len) < n - 1 ? have + len : n - 1;
+      std::memmove(tp, tp + have + len - keep, static_cast<size_t>(keep) * sizeof(double));
+      have = keep;
+    }
+    return true;
   }
 
  private:
+  // w: the window in time order (w[n-1] is the bar), m: the bar's slot in
+  // TA-Lib's circular buffer, cycle_sum: 0 + the slots 0..m (this cycle's
+  // bars). TA-Lib sums its buffer in slot order, so the mean continues with
+  // the older bars w[0 .. n-2-m]: the same additions in the same order,
+  // hence TA-Lib's mean to the bit (TP - mean is a difference of
+  // near-equal numbers). The mean deviation only scales the result, so it
+  // is summed in four lanes (vectorisable).
+  static double Value(const double* w, int64_t n, int64_t m, double cycle_sum) {
+    double avg = cycle_sum;
+    for (int64_t j = 0; j < n - 1 - m; ++j) avg += w[j];
+    avg /= static_cast<double>(n);
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    int64_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+      a0 += std::fabs(w[j] - avg);
+      a1 += std::fabs(w[j + 1] - avg);
+      a2 += std::fabs(w[j + 2] - avg);
+      a3 += std::fabs(w[j + 3] - avg);
+    }
+    for (; j < n; ++j) a0 += std::fabs(w[j] - avg);
+    const double md = (a0 + a1) + (a2 + a3);
+    const double dev = w[n - 1] - avg;
+    return (dev != 0.0 && md != 0.0) ? dev / (0.015 * (md / static_cast<double>(n))) : 0.0;
+  }
+
   int64_t n_;
-  std::vector<double> buf_;
-  size_t slot_ = 0;
+  std::unique_ptr<double[]> buf_;
+  int64_t slot_ = 0;
+  double cycle_sum_ = 0;
   int64_t count_ = 0;
 };
 
@@ -443,12 +599,29 @@ class Willr {
     max_.Push(t, b.high);
     min_.Push(t, b.low);
     if (t < n_ - 1) { out[0] = kNaN; return; }
-    const double hi = max_.value();
-    const double diff = (hi - min_.value()) / (-100.0);
-    out[0] = diff != 0.0 ? (hi - b.close) / diff : 0.0;
+    out[0] = Value(max_.value(), min_.value(), b.close);
+  }
+  static constexpr bool kCarriesNaN = false;
+  bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
+    if (n_ > kBlockMaxPeriod) return false;
+    double* o = out[0];
+    const double* c = s.close;
+    RollingHighLow(s.high, s.low, count, n_,
+                   [&](int64_t i, double hh, double ll) { o[i] = Value(hh, ll, c[i]); });
+    for (int64_t i = 0; i < n_ - 1 && i < count; ++i) o[i] = kNaN;
+    return true;
   }
 
  private:
+  // TA-Lib: diff = (highest - lowest) / -100; 0 when the range is flat.
+  // Branch-free (the division by a placeholder is discarded), so the batch
+  // loop vectorises.
+  static double Value(double hi, double lo, double close) {
+    const double diff = (hi - lo) / (-100.0);
+    const double q = (hi - close) / (diff != 0.0 ? diff : 1.0);
+    return diff != 0.0 ? q : 0.0;
+  }
+
   int64_t n_;
   ExtremeDeque<true> max_;
   ExtremeDeque<false> min_;
@@ -719,29 +892,135 @@ class DmIndicator {
   double prev_ = 0;
 };
 
-// ADX core: mean of the first n DX values, then Wilder smoothing.
+// ADX core: Wilder's +DM, -DM and TR (raw sums of the first n-1 moves, then
+// s = s*(n-1)/n + x), DX from them, ADX = mean of the first n DX values, then
+// Wilder smoothing; TA-Lib's seeding and zero rules. Unlike DirMove (kept in
+// TA-Lib's exact arithmetic for DX and the DIs, whose |+DI - -DI| shows
+// every ulp), the smoothing uses constants instead of TA-Lib's division, so
+// no division sits on the bar-to-bar chain; ADX averages DX and stays within
+// a few ulps of TA-Lib. The DM choice is branch-free.
 class AdxCore {
  public:
-  explicit AdxCore(int64_t n) : n_(n), nd_(static_cast<double>(n)), nm1_(static_cast<double>(n - 1)), dm_(n) {}
+  explicit AdxCore(int64_t n)
+      : n_(n), nd_(static_cast<double>(n)), keep_(WilderKeep(n)), take_(WilderTake(n)) {}
   // Returns NaN during the warm-up (2n - 1 bars).
   double Update(const Bar& b) {
-    const int64_t t = dm_.Step(b);
-    if (t < n_) return kNaN;
-    double dx;
-    if (t < 2 * n_) {
-      if (dm_.Dx(&dx)) sum_dx_ += dx;
-      if (t < 2 * n_ - 1) return kNaN;
-      adx_ = sum_dx_ / nd_;
-      return adx_;
+    const int64_t t = count_++;
+    if (t == 0) {
+      ph_ = b.high; pl_ = b.low; pc_ = b.close;
+      return kNaN;
     }
-    if (dm_.Dx(&dx)) adx_ = ((adx_ * nm1_) + dx) / nd_;
-    return adx_;
+    Step(b.high, b.low, b.close, t);
+    return t < 2 * n_ - 1 ? kNaN : adx_;
+  }
+  // The same arithmetic over arrays (out[i] for every bar).
+  void Batch(const double* h, const double* l, const double* c, int64_t count,
+             double* out) {
+    if (count == 0) return;
+    ph_ = h[0]; pl_ = l[0]; pc_ = c[0];
+    count_ = count;
+    const int64_t lb = 2 * n_ - 1;
+    out[0] = kNaN;
+    int64_t i = 1;
+    for (; i < count && i < lb; ++i) {
+      Step(h[i], l[i], c[i], i);
+      out[i] = kNaN;
+    }
+    // From here on every step is a steady Wilder step: no index tests.
+    if (i < count) {
+      Step(h[i], l[i], c[i], i);
+      out[i] = adx_;
+      ++i;
+    }
+    // The steady state in blocks, four passes each: the moves (no chain,
+    // vectorised), the three Wilder sums (the chain), DX (no chain,
+    // vectorised; NaN where TA-Lib has none), then the ADX chain.
+    constexpr int64_t kBlock = 512;
+    double dm[kBlock], dp[kBlock], tr[kBlock];
+    double pdm = pdm_, mdm = mdm_, trs = tr_, adx = adx_;
+    const double keep = keep_, take = take_;
+    for (int64_t b = i; b < count; b += kBlock) {
+      const int64_t len = kBlock < count - b ? kBlock : count - b;
+      const double* hb = h + b;
+      const double* lo_b = l + b;
+      const double* cb = c + b;
+      for (int64_t j = 0; j < len; ++j) {
+        const double diff_p = hb[j] - hb[j - 1];
+        const double diff_m = lo_b[j - 1] - lo_b[j];
+        dm[j] = (diff_m > 0) & (diff_p < diff_m) ? diff_m : 0.0;
+        dp[j] = (diff_p > 0) & (diff_p > diff_m) ? diff_p : 0.0;
+        tr[j] = TrueRange(hb[j], lo_b[j], cb[j - 1]);
+      }
+      for (int64_t j = 0; j < len; ++j) {
+        mdm = (mdm * keep) + dm[j];
+        pdm = (pdm * keep) + dp[j];
+        trs = (trs * keep) + tr[j];
+        dm[j] = mdm;
+        dp[j] = pdm;
+        tr[j] = trs;
+      }
+      for (int64_t j = 0; j < len; ++j) {
+        double dx;
+        const bool ok = Dx(dp[j], dm[j], tr[j], &dx);
+        tr[j] = ok ? dx : kNaN;
+      }
+      double* ob = out + b;
+      for (int64_t j = 0; j < len; ++j) {
+        const double dx = tr[j];
+        adx = dx == dx ? (adx * keep) + (dx * take) : adx;
+        ob[j] = adx;
+      }
+    }
   }
 
  private:
+  // The bar's +DM and -DM (TA-Lib: -DM when the low falls more than the
+  // high rises, +DM when the high rises more; else none) and true range,
+  // folded into the smoothed sums.
+  void Smooth(double hi, double lo, double pc, double ph, double pl, double* pdm, double* mdm,
+              double* tr) const {
+    const double diff_p = hi - ph;
+    const double diff_m = pl - lo;
+    const double dm = Select((diff_m > 0) & (diff_p < diff_m), diff_m, 0.0);
+    const double dp = Select((diff_p > 0) & (diff_p > diff_m), diff_p, 0.0);
+    *mdm = (*mdm * keep_) + dm;
+    *pdm = (*pdm * keep_) + dp;
+    *tr = (*tr * keep_) + TrueRange(hi, lo, pc);
+  }
+  // TA-Lib: no DX while TR or the DI sum is (near) zero.
+  static bool Dx(double pdm, double mdm, double tr, double* dx) {
+    const double safe_tr = !IsZero(tr) ? tr : 1.0;
+    const double minus_di = 100.0 * (mdm / safe_tr);
+    const double plus_di = 100.0 * (pdm / safe_tr);
+    const double sum = minus_di + plus_di;
+    *dx = 100.0 * (std::fabs(minus_di - plus_di) / (!IsZero(sum) ? sum : 1.0));
+    return !IsZero(tr) & !IsZero(sum);
+  }
+  void Step(double hi, double lo, double cl, int64_t t) {
+    if (t < n_) {
+      const double diff_p = hi - ph_;
+      const double diff_m = pl_ - lo;
+      mdm_ += (diff_m > 0) && (diff_p < diff_m) ? diff_m : 0.0;
+      pdm_ += (diff_p > 0) && (diff_p > diff_m) ? diff_p : 0.0;
+      tr_ += TrueRange(hi, lo, pc_);
+    } else {
+      Smooth(hi, lo, pc_, ph_, pl_, &pdm_, &mdm_, &tr_);
+      double dx;
+      const bool ok = Dx(pdm_, mdm_, tr_, &dx);
+      if (t < 2 * n_) {
+        if (ok) sum_dx_ += dx;
+        if (t == 2 * n_ - 1) adx_ = sum_dx_ / nd_;
+      } else if (ok) {
+        adx_ = (adx_ * keep_) + (dx * take_);
+      }
+    }
+    ph_ = hi; pl_ = lo; pc_ = cl;
+  }
+
   int64_t n_;
-  double nd_, nm1_;
-  DirMove dm_;
+  double nd_, keep_, take_;
+  int64_t count_ = 0;
+  double ph_ = 0, pl_ = 0, pc_ = 0, pdm_ = 0, mdm_ = 0, tr_ = 0;
   double sum_dx_ = 0, adx_ = 0;
 };
 
@@ -759,6 +1038,12 @@ class Adx {
   explicit Adx(const Params& p) : n_(p.i(0)), core_(n_) {}
   int64_t lookback() const { return 2 * n_ - 1; }
   void Update(const Bar& b, double* out) { out[0] = core_.Update(b); }
+  static constexpr bool kCarriesNaN = false;
+  bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
+    AdxCore core(n_);
+    core.Batch(s.high, s.low, s.close, count, out[0]);
+    return true;
+  }
 
  private:
   int64_t n_;

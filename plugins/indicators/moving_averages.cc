@@ -23,7 +23,7 @@ class Sma {
   explicit Sma(const Params& p) : core_(p.i(0)) {}
   int64_t lookback() const { return core_.period() - 1; }
   void Update(const Bar& b, double* out) { out[0] = core_.Update(b.close); }
-  void Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
+  bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
     const double* x = s.close;
     double* o = out[0];
     const int64_t n = core_.period();
@@ -39,6 +39,7 @@ class Sma {
       o[i] = sum / nd;
       sum -= x[i - n + 1];
     }
+    return true;
   }
 
  private:
@@ -60,7 +61,7 @@ class Ema {
   explicit Ema(const Params& p) : n_(p.i(0)), core_(n_) {}
   int64_t lookback() const { return n_ - 1; }
   void Update(const Bar& b, double* out) { out[0] = core_.Update(b.close); }
-  void Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
+  bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
     const double* x = s.close;
     double* o = out[0];
     const int64_t n = n_;
@@ -71,7 +72,7 @@ class Ema {
       seed += x[i];
       o[i] = kNaN;
     }
-    if (count < n) return;
+    if (count < n) return true;
     seed += x[n - 1];
     double prev = seed / static_cast<double>(n);
     o[n - 1] = prev;
@@ -79,6 +80,7 @@ class Ema {
       prev = ((x[i] - prev) * k) + prev;
       o[i] = prev;
     }
+    return true;
   }
 
  private:

@@ -12,11 +12,15 @@ constexpr uint32_t kClose = SF_INPUT_CLOSE;
 constexpr uint32_t kHlc = SF_INPUT_HIGH | SF_INPUT_LOW | SF_INPUT_CLOSE;
 constexpr uint32_t kHl = SF_INPUT_HIGH | SF_INPUT_LOW;
 
-// Wilder's ATR in TA-Lib's arithmetic: SMA of the first n true ranges, then
-// atr = (atr * (n-1) + tr) / n.
+// Wilder's ATR with TA-Lib's seeding: SMA of the first n true ranges, then
+// atr = atr * ((n-1)/n) + tr * (1/n). TA-Lib writes (atr*(n-1) + tr) / n,
+// which puts a division on the bar-to-bar dependency chain; the constants
+// give the same value to a few ulps (the smoothing damps rounding, the test
+// against TA-Lib holds 1e-9) at a third of the latency.
 class AtrCore {
  public:
-  explicit AtrCore(int64_t n) : n_(n), nd_(static_cast<double>(n)), nm1_(static_cast<double>(n - 1)) {}
+  explicit AtrCore(int64_t n)
+      : n_(n), nd_(static_cast<double>(n)), keep_(WilderKeep(n)), take_(WilderTake(n)) {}
   double Update(const Bar& b) {
     const int64_t t = count_++;
     if (t == 0) { pc_ = b.close; return kNaN; }
@@ -28,15 +32,32 @@ class AtrCore {
       atr_ = sum_ / nd_;
       return atr_;
     }
-    atr_ *= nm1_;
-    atr_ += tr;
-    atr_ /= nd_;
+    atr_ = (atr_ * keep_) + (tr * take_);
     return atr_;
+  }
+  // The same arithmetic over arrays; out[i] for every bar (NaN in warm-up).
+  void Batch(const double* h, const double* l, const double* c, int64_t count,
+             double* out) const {
+    const int64_t warm = n_ < count ? n_ : count;
+    double sum = 0;
+    if (count > 0) out[0] = kNaN;
+    for (int64_t i = 1; i < warm; ++i) {
+      sum += TrueRange(h[i], l[i], c[i - 1]);
+      out[i] = kNaN;
+    }
+    if (count <= n_) return;
+    sum += TrueRange(h[n_], l[n_], c[n_ - 1]);
+    double atr = sum / nd_;
+    out[n_] = atr;
+    for (int64_t i = n_ + 1; i < count; ++i) {
+      atr = (atr * keep_) + (TrueRange(h[i], l[i], c[i - 1]) * take_);
+      out[i] = atr;
+    }
   }
 
  private:
   int64_t n_;
-  double nd_, nm1_;
+  double nd_, keep_, take_;
   int64_t count_ = 0;
   double pc_ = 0, sum_ = 0, atr_ = 0;
 };
@@ -66,10 +87,26 @@ class Atr {
   void Update(const Bar& b, double* out) {
     const double a = core_.Update(b);
     if (!kNormalized || std::isnan(a)) { out[0] = a; return; }
-    out[0] = !IsZero(b.close) ? (a / b.close) * 100.0 : 0.0;
+    out[0] = Normalize(a, b.close);
+  }
+  static constexpr bool kCarriesNaN = false;
+  bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
+    double* o = out[0];
+    core_.Batch(s.high, s.low, s.close, count, o);
+    if constexpr (kNormalized) {
+      for (int64_t i = n_; i < count; ++i) o[i] = Normalize(o[i], s.close[i]);
+    }
+    return true;
   }
 
  private:
+  // TA-Lib: ATR / close * 100, 0 when close is (near) zero; branch-free.
+  static double Normalize(double atr, double close) {
+    const bool ok = !IsZero(close);
+    const double q = (atr / (ok ? close : 1.0)) * 100.0;
+    return ok ? q : 0.0;
+  }
+
   int64_t n_;
   AtrCore core_;
 };
@@ -119,19 +156,71 @@ class BBands {
   int64_t lookback() const { return n_ - 1; }
   void Update(const Bar& b, double* out) {
     if (!v_.Update(b.close)) { FillNaN(out, kOutputs); return; }
-    const double mid = v_.mean();
-    const double sd = v_.stddev();
-    const double upper = mid + (sd * up_);
-    const double lower = mid - (sd * dn_);
-    const double width = upper - lower;
-    out[0] = upper;
-    out[1] = mid;
-    out[2] = lower;
-    out[3] = width != 0.0 ? (b.close - lower) / width : 0.5;
-    out[4] = mid != 0.0 ? width / mid : 0.0;
+    Bands(v_.mean(), v_.var(), b.close, &out[0], &out[1], &out[2], &out[3], &out[4]);
+  }
+  // Two passes: the running sums (the only bar-to-bar chain) leave
+  // sum(x) and sum(x^2) of each window in the middle and upper buffers; the
+  // second pass (no chain: the divisions and the square root vectorise)
+  // turns them into VarCore's mean and variance and the five outputs.
+  static constexpr bool kCarriesNaN = false;
+  bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
+    const double* x = s.close;
+    double* s2 = out[0];
+    double* s1 = out[1];
+    const int64_t warm = n_ - 1 < count ? n_ - 1 : count;
+    double a = 0, q = 0;
+    for (int64_t i = 0; i < warm; ++i) {
+      a += x[i];
+      q += x[i] * x[i];
+    }
+    for (int64_t i = n_ - 1; i < count; ++i) {
+      a += x[i];
+      q += x[i] * x[i];
+      s1[i] = a;
+      s2[i] = q;
+      const double old = x[i - n_ + 1];
+      a -= old;
+      q -= old * old;
+    }
+    const double nd = static_cast<double>(n_);
+    // Separate buffers (checked by the adapter), so restrict is true.
+    const double* __restrict xr = x;
+    double* __restrict upper = out[0];
+    double* __restrict middle = out[1];
+    double* __restrict lower = out[2];
+    double* __restrict percent_b = out[3];
+    double* __restrict bandwidth = out[4];
+    for (int64_t i = n_ - 1; i < count; ++i) {
+      const double mean = middle[i] / nd;
+      const double var = (upper[i] / nd) - (mean * mean);
+      Bands(mean, var, xr[i], &upper[i], &middle[i], &lower[i], &percent_b[i], &bandwidth[i]);
+    }
+    for (int k = 0; k < kOutputs; ++k) {
+      for (int64_t i = 0; i < warm; ++i) out[k][i] = kNaN;
+    }
+    return true;
   }
 
  private:
+  // TA-Lib's bands from VarCore's mean and variance (stddev 0 below 1e-14),
+  // %B (0.5 when the bands touch) and bandwidth (0 when the middle is 0);
+  // every operand is computed, then chosen, so the batch loop vectorises.
+  void Bands(double mid, double var, double close, double* upper, double* middle, double* lower,
+             double* percent_b, double* bandwidth) const {
+    const double sd = std::sqrt(IsZeroOrNeg(var) ? 0.0 : var);
+    const double up = mid + (sd * up_);
+    const double lo = mid - (sd * dn_);
+    const double width = up - lo;
+    const bool wide = width != 0.0, priced = mid != 0.0;
+    const double pb = (close - lo) / (wide ? width : 1.0);
+    const double bw = width / (priced ? mid : 1.0);
+    *upper = up;
+    *middle = mid;
+    *lower = lo;
+    *percent_b = wide ? pb : 0.5;
+    *bandwidth = priced ? bw : 0.0;
+  }
+
   int64_t n_;
   double up_, dn_;
   VarCore v_;

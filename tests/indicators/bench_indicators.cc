@@ -264,7 +264,11 @@ class RatioReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const auto& r : runs) {
       if (r.error_occurred || r.iterations == 0) continue;
-      ns_[r.benchmark_name()] = r.GetAdjustedCPUTime() * Scale(r.time_unit);
+      // Names carry Google Benchmark's "/min_time:..." suffix; key on the bare name.
+      std::string name = r.benchmark_name();
+      const size_t cut = name.find("/min_time:");
+      if (cut != std::string::npos) name.erase(cut);
+      ns_[name] = r.GetAdjustedCPUTime() * Scale(r.time_unit);
     }
     ConsoleReporter::ReportRuns(runs);
   }
