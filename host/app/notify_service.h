@@ -40,6 +40,7 @@ class DeliveryWorker;
 
 namespace sf::store {
 class Listener;
+class Pool;
 }  // namespace sf::store
 
 namespace sf::app {
@@ -88,11 +89,11 @@ class NotifyService final : public Service {
   std::vector<std::string> ChannelsFor(const std::string& tier) const;
 
  private:
+  store::Pool* pool_ = nullptr;  // the store service's
   std::unique_ptr<notify::ChannelSet> channels_;
   std::unique_ptr<notify::AlertRouter> router_;
   std::unique_ptr<notify::DeliveryWorker> worker_;
   std::unique_ptr<store::Listener> listener_;
-  std::string error_;
 };
 
 }  // namespace sf::app

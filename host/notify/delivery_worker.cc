@@ -1,0 +1,297 @@
+#include "notify/delivery_worker.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "base/logging.h"
+#include "store/alerts_repository.h"
+#include "store/outbox_repository.h"
+
+namespace sf::notify {
+namespace {
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string DefaultWorkerId() {
+  static std::atomic<int> next{1};
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host[0] ? host : "host") + ":" + std::to_string(getpid()) + ":" +
+         std::to_string(next++);
+}
+
+// A send must not die of a peer that closed its socket.
+void BlockSigpipeOnThisThread() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+// Failures the remote will not change its mind about.
+bool Permanent(sf_status code) {
+  return code == SF_ERR_INVALID_ARGUMENT || code == SF_ERR_PERMISSION ||
+         code == SF_ERR_NOT_FOUND || code == SF_ERR_BAD_DATA || code == SF_ERR_TOO_LARGE ||
+         code == SF_ERR_UNSUPPORTED;
+}
+
+}  // namespace
+
+nlohmann::json WorkerStats::ToJson() const {
+  return {{"claimed", claimed}, {"sent", sent},         {"failed", failed},
+          {"dead", dead},       {"disabled", disabled}, {"lost_leases", lost_leases},
+          {"in_flight", in_flight}};
+}
+
+DeliveryWorker::DeliveryWorker(store::Pool* pool, const ChannelSet* channels,
+                               NotifySettings settings, std::string worker_id)
+    : pool_(pool),
+      channels_(channels),
+      settings_(std::move(settings)),
+      worker_id_(worker_id.empty() ? DefaultWorkerId() : std::move(worker_id)) {
+  if (settings_.schedule.empty()) settings_.schedule = DefaultRetrySchedule();
+}
+
+DeliveryWorker::~DeliveryWorker() { Stop(); }
+
+void DeliveryWorker::Start() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stop_) return;
+    stop_ = false;
+    wake_ = true;
+  }
+  dispatcher_ = std::thread([this] { DispatchLoop(); });
+  for (int i = 0; i < settings_.threads; ++i) senders_.emplace_back([this] { SendLoop(); });
+}
+
+void DeliveryWorker::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  dispatch_cv_.notify_all();
+  send_cv_.notify_all();
+  if (dispatcher_.joinable()) dispatcher_.join();
+  for (auto& t : senders_) t.join();
+  senders_.clear();
+  std::lock_guard<std::mutex> lock(mu_);
+  queued_.clear();  // their leases run out; another worker takes them
+  queued_count_ = 0;
+}
+
+void DeliveryWorker::Wake() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake_ = true;
+  }
+  dispatch_cv_.notify_one();
+}
+
+WorkerStats DeliveryWorker::stats() const {
+  WorkerStats s;
+  s.claimed = claimed_;
+  s.sent = sent_;
+  s.failed = failed_;
+  s.dead = dead_;
+  s.disabled = disabled_;
+  s.lost_leases = lost_leases_;
+  std::lock_guard<std::mutex> lock(mu_);
+  s.in_flight = running_count_ + queued_count_;
+  return s;
+}
+
+void DeliveryWorker::DispatchLoop() {
+  BlockSigpipeOnThisThread();
+  auto log = base::Logger("notify");
+  store::DeliveriesRepository repo(pool_);
+  store::OutboxRepository outbox(pool_);
+  const int capacity_max = settings_.threads * 2;
+  auto last_error_log = std::chrono::steady_clock::time_point{};
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    wake_ = false;
+    int capacity = capacity_max - queued_count_ - running_count_;
+    bool full_batch = false;
+    bool db_error = false;
+    if (capacity > 0) {
+      std::vector<std::string> busy;
+      for (const auto& [key, n] : running_) {
+        auto q = queued_.find(key);
+        int total = n + (q == queued_.end() ? 0 : static_cast<int>(q->second.size()));
+        if (total >= settings_.max_per_destination) busy.push_back(key);
+      }
+      for (const auto& [key, q] : queued_) {
+        if (!running_.count(key) && static_cast<int>(q.size()) >= settings_.max_per_destination)
+          busy.push_back(key);
+      }
+      int limit = std::min(settings_.batch, capacity);
+      lock.unlock();
+      auto claimed = repo.Claim(worker_id_, limit, settings_.lease, busy);
+      lock.lock();
+      if (!claimed.ok()) {
+        db_error = true;
+        if (std::chrono::steady_clock::now() - last_error_log > std::chrono::seconds(10)) {
+          log->warn("delivery worker {}: claim failed: {}", worker_id_,
+                    claimed.status().ToString());
+          last_error_log = std::chrono::steady_clock::now();
+        }
+      } else {
+        full_batch = static_cast<int>(claimed->size()) == limit;
+        for (auto& c : *claimed) {
+          std::string key = store::DestinationKey(c.delivery.channel, c.delivery.destination);
+          queued_[key].push_back(Job{std::move(c), key});
+          ++queued_count_;
+        }
+        claimed_ += static_cast<int64_t>(claimed->size());
+        if (!claimed->empty()) send_cv_.notify_all();
+      }
+    }
+    if (stop_) break;
+    if (full_batch && queued_count_ + running_count_ < capacity_max) continue;
+    // Sleep until woken, the next row is due, or the poll interval passes.
+    auto wait = settings_.poll;
+    if (!db_error && !full_batch) {
+      lock.unlock();
+      auto next = outbox.NextDueAt();
+      lock.lock();
+      if (next.ok() && next->has_value()) {
+        int64_t ms = (**next - NowUs()) / 1000 + 1;
+        if (ms < wait.count()) wait = std::chrono::milliseconds(std::max<int64_t>(ms, 1));
+      }
+    }
+    if (!wake_ && !stop_) dispatch_cv_.wait_for(lock, wait, [&] { return stop_ || wake_; });
+  }
+}
+
+bool DeliveryWorker::TakeJob(Job* job) {
+  // Caller holds mu_. The oldest-claimed job of a destination below its cap.
+  for (auto it = queued_.begin(); it != queued_.end(); ++it) {
+    if (it->second.empty()) continue;
+    auto r = running_.find(it->first);
+    if (r != running_.end() && r->second >= settings_.max_per_destination) continue;
+    *job = std::move(it->second.front());
+    it->second.pop_front();
+    if (it->second.empty()) queued_.erase(it);
+    --queued_count_;
+    ++running_[job->key];
+    ++running_count_;
+    return true;
+  }
+  return false;
+}
+
+void DeliveryWorker::SendLoop() {
+  BlockSigpipeOnThisThread();
+  const int capacity_max = settings_.threads * 2;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    Job job;
+    send_cv_.wait(lock, [&] { return stop_ || TakeJob(&job); });
+    if (stop_ && job.key.empty()) return;
+    lock.unlock();
+    if (job.claimed.delivery.lease_until / 1000 <= NowUs() / 1000) {
+      // Waited past its lease: another worker may own it now.
+      ++lost_leases_;
+    } else {
+      (void)Process(job.claimed);
+    }
+    lock.lock();
+    if (--running_[job.key] == 0) running_.erase(job.key);
+    --running_count_;
+    // A destination freed a slot: queued jobs for it may go now.
+    send_cv_.notify_all();
+    if (queued_count_ + running_count_ <= capacity_max / 2) {
+      wake_ = true;
+      dispatch_cv_.notify_one();
+    }
+    if (stop_) return;
+  }
+}
+
+std::chrono::milliseconds DeliveryWorker::NextWait(int attempts_done, int64_t retry_after_ms) {
+  int64_t base = settings_.schedule[std::min<size_t>(attempts_done, settings_.schedule.size() - 1)]
+                     .count();
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  if (settings_.jitter > 0 && base > 0) {
+    std::uniform_real_distribution<double> u(-settings_.jitter, settings_.jitter);
+    base = static_cast<int64_t>(static_cast<double>(base) * (1.0 + u(rng)));
+  }
+  return std::chrono::milliseconds(std::max(base, retry_after_ms));
+}
+
+Status DeliveryWorker::Process(const store::ClaimedDelivery& c) {
+  const store::Delivery& d = c.delivery;
+  store::OutboxRepository outbox(pool_);
+  store::DeliveryAttempt attempt;
+  auto finish = [&](Status mark, std::atomic<int64_t>& counter) {
+    if (mark.ok()) {
+      ++counter;
+    } else if (mark.code() == SF_ERR_CONFLICT) {
+      ++lost_leases_;
+    } else {
+      base::Logger("notify")->warn("delivery {}: recording the outcome failed: {}", d.id,
+                                   mark.ToString());
+    }
+  };
+  if (!c.subscription_active) {
+    attempt.error = "not sent: the alert rule was disabled (" +
+                    c.disabled_reason.value_or("switched off by its owner") + ")";
+    finish(outbox.MarkDead(d.id, worker_id_, attempt), dead_);
+    return PermissionDenied(attempt.error);
+  }
+  Outgoing o;
+  o.delivery_id = d.idempotency_key;
+  o.event_type = d.event_type;
+  o.destination = d.destination;
+  o.secret = c.secret;
+  o.payload_json = d.payload.dump();
+  o.timestamp_us = NowUs();
+  o.attempt = d.attempts;
+  SendOutcome out = channels_->Send(d.channel, o);
+  if (out.remote_status > 0) attempt.http_status = out.remote_status;
+  attempt.latency_ms = out.latency_ms;
+  if (out.status.ok()) {
+    finish(outbox.MarkSent(d.id, worker_id_, attempt), sent_);
+    return out.status;
+  }
+  attempt.error = out.status.ToString();
+  if (out.disable) {
+    if (d.subscription_id) {
+      store::AlertsRepository alerts(pool_);
+      std::string reason = "disabled after delivery " + std::to_string(d.id) + ": " + attempt.error;
+      if (alerts.Disable(*d.subscription_id, reason).ok()) ++disabled_;
+    }
+    finish(outbox.MarkDead(d.id, worker_id_, attempt), dead_);
+    return out.status;
+  }
+  if (Permanent(out.status.code())) {
+    finish(outbox.MarkDead(d.id, worker_id_, attempt), dead_);
+    return out.status;
+  }
+  if (d.attempts >= static_cast<int>(settings_.schedule.size())) {
+    attempt.error += " (gave up after " + std::to_string(d.attempts) + " attempts)";
+    finish(outbox.MarkDead(d.id, worker_id_, attempt), dead_);
+    return out.status;
+  }
+  auto wait = NextWait(d.attempts, out.retry_after_ms);
+  finish(outbox.MarkFailed(d.id, worker_id_, NowUs() + wait.count() * 1000, attempt), failed_);
+  return out.status;
+}
+
+Status DeliveryWorker::DeliverNow(int64_t delivery_id) {
+  store::DeliveriesRepository repo(pool_);
+  auto claimed = repo.ClaimOne(delivery_id, worker_id_, settings_.lease);
+  if (!claimed.ok()) return claimed.status();
+  ++claimed_;
+  return Process(*claimed);
+}
+
+}  // namespace sf::notify
