@@ -33,7 +33,8 @@ Status WriteTrade(Connection& c, int64_t portfolio_id, int64_t instrument_id,
       " VALUES ($1, $2, $3::uuid, $4, $5, $6, $7, $8)",
       Params().Add(portfolio_id).Add(instrument_id).Add(signal_id).Add(quantity > 0 ? "buy" : "sell")
           .Add(std::fabs(quantity)).Add(price).Add(fees).AddTimestamp(ts)));
-  return c.Run("UPDATE portfolios SET cash = cash - $2 * $3 - $4, updated_at = now() WHERE id = $1",
+  return c.Run("UPDATE portfolios SET cash = cash - $2::float8 * $3::float8 - $4::float8, updated_at = now()"
+               " WHERE id = $1",
                Params().Add(portfolio_id).Add(quantity).Add(price).Add(fees));
 }
 

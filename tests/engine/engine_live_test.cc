@@ -1,0 +1,401 @@
+// The live engine against a real PostgreSQL (throwaway cluster), real Lua
+// strategies in real worker processes and the real indicator plugin: a bar
+// becomes a signal with its outbox row, re-runs never duplicate, refusals
+// are recorded with their rule, open signals close on the bar that hits
+// their level (gaps at the open), expire, close on an opposite signal,
+// survive a restart, and paper portfolios follow them.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "engine/leader.h"
+#include "engine/live_engine.h"
+#include "engine/scheduler.h"
+#include "engine_test_util.h"
+#include "store/claims_repository.h"
+#include "store/paper_repository.h"
+#include "store/performance_queries_repository.h"
+#include "store/rejections_repository.h"
+#include "store/signals_repository.h"
+
+namespace sf::engine::test {
+namespace {
+
+// Volume markers on the closing bar decide what the strategy asks for, so
+// every test controls its intents through the bars alone.
+constexpr const char* kMarkerStrategy = R"(
+return {
+  name = "marker",
+  timeframe = "1d",
+  universe = { type = "equity" },
+  evaluate = function(ctx, symbol)
+    local b = ctx.bars
+    local v, c = b.volume[-1], b.close[-1]
+    if v == 777 or v == 778 then
+      return { side = "buy", confidence = (v == 777) and 0.9 or 0.8, entry = c, target = c * 1.10,
+               stop = c * 0.95, expiry = 3, summary = "marker buy " .. symbol }
+    elseif v == 555 then
+      return { side = "buy", confidence = 0.5, entry = c, target = c * 1.10, stop = c * 0.95,
+               expiry = 3, summary = "weak" }
+    elseif v == 888 then
+      return { side = "sell", confidence = 0.9, entry = c, target = c * 0.88, stop = c * 1.05,
+               expiry = 3, summary = "marker sell " .. symbol }
+    elseif v == 999 then
+      return { side = "hold", confidence = 0.9, entry = c, target = c, stop = c, expiry = 3, summary = "bad" }
+    end
+  end,
+}
+)";
+
+class EngineLiveTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    conninfo_ = sf::testing::PgCluster::Shared().CreateMigratedDatabase("eng");
+    pool_ = MakePool(conninfo_);
+    ASSERT_NE(pool_, nullptr);
+    SeedStore(pool_.get(), {{"SYMA", "Technology"}, {"SYMB", "Health Care"}, {"SYMC", "Energy"}}, 40);
+    marker_path_ = dir_.Write("scripts/marker.lua", kMarkerStrategy);
+    auto rt = lua::StrategyRuntime::Create(RuntimeFor(dir_));
+    ASSERT_TRUE(rt.ok()) << rt.status().ToString();
+    rt_ = std::move(*rt);
+    rt_->LoadAll();
+    auto st = rt_->FindStatus(marker_path_);
+    ASSERT_TRUE(st && st->state == "running") << (st ? st->last_error : "no status");
+  }
+
+  std::unique_ptr<LiveEngine> Engine(const std::string& instance = "test-a", RiskLimits risk = {}) {
+    LiveEngineOptions o;
+    o.pool = pool_.get();
+    o.runtime = rt_.get();
+    o.instance = instance;
+    o.risk = risk;
+    auto e = LiveEngine::Create(o);
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    return e.ok() ? std::move(*e) : nullptr;
+  }
+
+  // One day's bars for all three symbols; `special` overrides SYMA's.
+  CycleReport Day(LiveEngine& e, int day, std::vector<market::CompletedBar> bars) {
+    for (const auto& sym : {"SYMA", "SYMB", "SYMC"}) {
+      bool given = false;
+      for (const auto& b : bars) given = given || b.symbol == sym;
+      if (!given) bars.push_back(Bar(sym, day, 100, 100.5, 99.5, 100.2));
+    }
+    for (const auto& b : bars) e.OnBar(b);
+    auto reports = e.ProcessPending(true);
+    EXPECT_EQ(reports.size(), 1u);
+    return reports.empty() ? CycleReport{} : reports[0];
+  }
+
+  int64_t Count(const std::string& sql) { return QueryInt(*pool_, sql); }
+  std::string Text(const std::string& sql) { return QueryText(*pool_, sql); }
+
+  ScratchDir dir_;
+  std::string conninfo_, marker_path_;
+  std::unique_ptr<store::Pool> pool_;
+  std::unique_ptr<lua::StrategyRuntime> rt_;
+};
+
+TEST_F(EngineLiveTest, BarClosePersistsSignalWithOutboxRowAndStrategyVersion) {
+  auto e = Engine();
+  CycleReport r = Day(*e, 40, {Bar("SYMA", 40, 99, 101, 98, 100, 777)});
+  EXPECT_TRUE(r.leader);
+  EXPECT_FALSE(r.complete) << "the first bar has no known universe yet";
+  EXPECT_EQ(r.evaluated, 3);
+  EXPECT_EQ(r.intents, 1);
+  EXPECT_EQ(r.signals_created, 1);
+  EXPECT_EQ(r.errors, 0);
+  ASSERT_EQ(Count("SELECT count(*) FROM signals"), 1);
+  EXPECT_EQ(Text("SELECT i.symbol || ' ' || s.side || ' ' || s.status FROM signals s"
+                 " JOIN instruments i ON i.id = s.instrument_id"),
+            "SYMA buy active");
+  // The signal is stamped with the bar that produced it, and sized by risk.
+  EXPECT_EQ(Count("SELECT (extract(epoch FROM bar_ts) * 1000000)::bigint FROM signals"), BarEnd(40));
+  EXPECT_EQ(Count("SELECT (extract(epoch FROM expires_at) * 1000000)::bigint FROM signals"), BarEnd(40) + 3 * kDayUs);
+  EXPECT_EQ(Text("SELECT entry_price::text || '/' || target_price::text || '/' || stop_price::text FROM signals"),
+            "100/110.00000000000001/95");
+  EXPECT_EQ(Text("SELECT position_size_pct::text FROM signals"), "20") << "2% risk / 5% stop = 40%, capped at 20%";
+  // Outbox row in the same transaction, pointing at the signal.
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries d JOIN signals s ON s.id = d.signal_id"
+                  " WHERE d.channel = 'log' AND d.payload->>'signal_id' = s.id::text"),
+            1);
+  // The version that produced it is the file's content hash.
+  auto src = rt_->FindStatus(marker_path_);
+  EXPECT_EQ(Text("SELECT v.content_hash FROM signals s JOIN strategy_versions v ON v.id = s.strategy_version_id"),
+            src->version);
+  EXPECT_EQ(Text("SELECT name FROM strategies"), "marker");
+  // Claims: every (strategy, symbol) of the bar done by this instance.
+  EXPECT_EQ(Count("SELECT count(*) FROM evaluation_claims WHERE done_at IS NOT NULL AND claimed_by = 'test-a'"), 3);
+  // The next bar closes as soon as the known universe delivered it.
+  EXPECT_TRUE(Day(*e, 41, {}).complete);
+}
+
+TEST_F(EngineLiveTest, RerunningABarNeverDuplicatesSignalsOrOutboxRows) {
+  {
+    auto e = Engine();
+    ASSERT_EQ(Day(*e, 40, {Bar("SYMA", 40, 99, 101, 98, 100, 777)}).signals_created, 1);
+  }
+  // A restarted engine sees the bar again: the claims say it is done.
+  {
+    auto e = Engine("test-b");
+    CycleReport r = Day(*e, 40, {Bar("SYMA", 40, 99, 101, 98, 100, 777)});
+    EXPECT_EQ(r.evaluated, 0);
+    EXPECT_EQ(r.signals_created, 0);
+  }
+  // Even when the claims are lost (a crash between the signal's commit and
+  // the claim's), the store's unique key stops a second signal.
+  ASSERT_GE(Count("WITH d AS (DELETE FROM evaluation_claims RETURNING 1) SELECT count(*) FROM d"), 3);
+  {
+    auto e = Engine("test-c");
+    CycleReport r = Day(*e, 40, {Bar("SYMA", 40, 99, 101, 98, 100, 777)});
+    EXPECT_EQ(r.evaluated, 3);
+    EXPECT_EQ(r.intents, 1);
+    EXPECT_EQ(r.signals_created, 0);
+    EXPECT_EQ(r.duplicates + r.rejected, 1) << "either the existing signal or the open position answers";
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM signals"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries"), 1);
+}
+
+TEST_F(EngineLiveTest, RiskRefusalsAndInvalidIntentsAreRecordedWithTheirRule) {
+  RiskLimits limits;
+  limits.max_positions = 1;
+  auto e = Engine("test-a", limits);
+  CycleReport r = Day(*e, 40,
+                      {Bar("SYMA", 40, 99, 101, 98, 100, 777), Bar("SYMB", 40, 99, 101, 98, 100, 778),
+                       Bar("SYMC", 40, 99, 101, 98, 100, 555)});
+  EXPECT_EQ(r.signals_created, 1);
+  EXPECT_EQ(r.rejected, 2);
+  EXPECT_EQ(Text("SELECT i.symbol FROM signals s JOIN instruments i ON i.id = s.instrument_id"), "SYMA")
+      << "the most confident intent takes the only slot";
+  auto rej = store::RejectionsRepository(pool_.get()).ListRecent(10, "marker");
+  ASSERT_TRUE(rej.ok()) << rej.status().ToString();
+  ASSERT_EQ(rej->size(), 2u);
+  std::map<std::string, std::string> rule_of;
+  for (const auto& x : *rej) rule_of[x.symbol] = x.rule;
+  EXPECT_EQ(rule_of["SYMB"], "max_positions");
+  EXPECT_EQ(rule_of["SYMC"], "min_confidence");
+  for (const auto& x : *rej) {
+    EXPECT_EQ(x.bar_ts, BarEnd(40));
+    EXPECT_FALSE(x.detail.value("reason", std::string()).empty()) << x.detail.dump();
+  }
+  // A malformed intent is refused by validation and recorded too.
+  CycleReport r2 = Day(*e, 41, {Bar("SYMB", 41, 99, 101, 98, 100, 999)});
+  EXPECT_EQ(r2.rejected, 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM signal_rejections WHERE rule = 'invalid_intent'"), 1);
+}
+
+TEST_F(EngineLiveTest, TargetHitClosesAtTargetWithTheBarsTimeAndSnapshots) {
+  auto e = Engine();
+  ASSERT_EQ(Day(*e, 40, {Bar("SYMA", 40, 99, 101, 98, 100, 777)}).signals_created, 1);
+  CycleReport quiet = Day(*e, 41, {Bar("SYMA", 41, 100, 104, 99, 103)});
+  EXPECT_EQ(quiet.closed, 0);
+  CycleReport hit = Day(*e, 42, {Bar("SYMA", 42, 103, 111, 102, 108)});
+  EXPECT_EQ(hit.closed, 1);
+  EXPECT_EQ(Text("SELECT status || ' ' || exit_reason FROM signals"), "target_reached target");
+  EXPECT_NEAR(std::stod(Text("SELECT exit_price::text FROM signals")), 110.0, 1e-9);
+  EXPECT_EQ(Count("SELECT (extract(epoch FROM exit_at) * 1000000)::bigint FROM signals"), BarEnd(42));
+  EXPECT_NEAR(std::stod(Text("SELECT realized_pnl_pct::text FROM signals")), 10.0, 1e-9);
+  EXPECT_NEAR(std::stod(Text("SELECT max_adverse_excursion_pct::text FROM signals")), -1.0, 1e-9)
+      << "day 41's low of 99";
+  // A snapshot per bar while open, plus the closing bar's.
+  EXPECT_EQ(Count("SELECT count(*) FROM signal_performance"), 2);
+  EXPECT_EQ(Count("SELECT (price * 100)::bigint FROM signal_performance ORDER BY bar_ts LIMIT 1"), 10300);
+  // Statistics of the strategy were persisted for the API.
+  auto perf = store::PerformanceQueriesRepository(pool_.get()).StrategyPerformanceJson("marker", "all");
+  ASSERT_TRUE(perf.ok()) << perf.status().ToString();
+  ASSERT_TRUE((*perf)["stats"].is_object()) << perf->dump();
+  EXPECT_EQ((*perf)["stats"]["count"], 1);
+  EXPECT_EQ((*perf)["stats"]["wins"], 1);
+  EXPECT_NEAR((*perf)["stats"]["avg_return_pct"].get<double>(), 10.0, 1e-9);
+  ASSERT_FALSE((*perf)["stats"]["daily"].empty());
+  EXPECT_EQ((*perf)["stats"]["daily"].back()["trades_closed"], 1);
+  EXPECT_EQ((*perf)["stats"]["daily"].back()["date"], "2020-03-21");
+  EXPECT_EQ(e->Health()["signals_closed"], 1);
+}
+
+TEST_F(EngineLiveTest, GapThroughTheStopFillsAtTheOpen) {
+  auto e = Engine();
+  ASSERT_EQ(Day(*e, 40, {Bar("SYMA", 40, 99, 101, 98, 100, 777)}).signals_created, 1);
+  CycleReport gap = Day(*e, 41, {Bar("SYMA", 41, 90, 92, 89, 91)});
+  EXPECT_EQ(gap.closed, 1);
+  EXPECT_EQ(Text("SELECT status || ' ' || exit_reason FROM signals"), "stopped_out stop_gap");
+  EXPECT_NEAR(std::stod(Text("SELECT exit_price::text FROM signals")), 90.0, 1e-9) << "the open, not the stop (95)";
+  EXPECT_NEAR(std::stod(Text("SELECT realized_pnl_pct::text FROM signals")), -10.0, 1e-9);
+  EXPECT_EQ(Count("SELECT (extract(epoch FROM exit_at) * 1000000)::bigint FROM signals"), BarEnd(41));
+}
+
+TEST_F(EngineLiveTest, ExpiryClosesAtTheCloseOfTheBarReachingIt) {
+  auto e = Engine();
+  ASSERT_EQ(Day(*e, 40, {Bar("SYMA", 40, 99, 101, 98, 100, 777)}).signals_created, 1);
+  EXPECT_EQ(Day(*e, 41, {}).closed, 0);
+  EXPECT_EQ(Day(*e, 42, {}).closed, 0);
+  EXPECT_EQ(Day(*e, 43, {Bar("SYMA", 43, 100, 101, 99, 100.7)}).closed, 1);
+  EXPECT_EQ(Text("SELECT status FROM signals"), "expired");
+  EXPECT_NEAR(std::stod(Text("SELECT exit_price::text FROM signals")), 100.7, 1e-9);
+  EXPECT_EQ(Count("SELECT (extract(epoch FROM exit_at) * 1000000)::bigint FROM signals"), BarEnd(43));
+}
+
+TEST_F(EngineLiveTest, OppositeSignalClosesTheOpenOne) {
+  auto e = Engine();
+  ASSERT_EQ(Day(*e, 40, {Bar("SYMA", 40, 99, 101, 98, 100, 777)}).signals_created, 1);
+  CycleReport r = Day(*e, 41, {Bar("SYMA", 41, 100, 102.5, 99.5, 102, 888)});
+  EXPECT_EQ(r.closed, 1);
+  EXPECT_EQ(r.signals_created, 1);
+  EXPECT_EQ(Text("SELECT status || ' ' || exit_reason FROM signals WHERE side = 'buy'"),
+            "manually_closed opposite_signal");
+  EXPECT_NEAR(std::stod(Text("SELECT exit_price::text FROM signals WHERE side = 'buy'")), 102.0, 1e-9);
+  EXPECT_EQ(Count("SELECT (extract(epoch FROM exit_at) * 1000000)::bigint FROM signals WHERE side = 'buy'"),
+            BarEnd(41));
+  EXPECT_EQ(Text("SELECT status FROM signals WHERE side = 'sell'"), "active");
+}
+
+TEST_F(EngineLiveTest, RestartRecoveryStampsOutcomesWithTheBarThatCausedThem) {
+  {
+    auto e = Engine();
+    ASSERT_EQ(Day(*e, 40, {Bar("SYMA", 40, 99, 101, 98, 100, 777)}).signals_created, 1);
+  }  // the host goes away; bars keep arriving in the store meanwhile
+  store::BarBatch b;
+  b.symbol = "SYMA";
+  b.source = "test";
+  for (int d : {40, 41, 42, 43}) {
+    const bool stop_day = d == 42;
+    b.ts_end.push_back(BarEnd(d));
+    b.ts_start.push_back(BarEnd(d) - 23400LL * 1000000);
+    b.open.push_back(stop_day ? 99 : 100);
+    b.high.push_back(stop_day ? 99.5 : 101);
+    b.low.push_back(stop_day ? 94 : 99);
+    b.close.push_back(stop_day ? 94.5 : 100);
+    b.volume.push_back(1000);
+  }
+  ASSERT_TRUE(store::BarsRepository(pool_.get()).Ingest(b).ok());
+  auto e = Engine("restarted");
+  ASSERT_TRUE(e->Recover().ok());
+  EXPECT_EQ(Text("SELECT status || ' ' || exit_reason FROM signals"), "stopped_out stop");
+  EXPECT_NEAR(std::stod(Text("SELECT exit_price::text FROM signals")), 95.0, 1e-9);
+  EXPECT_EQ(Count("SELECT (extract(epoch FROM exit_at) * 1000000)::bigint FROM signals"), BarEnd(42))
+      << "stamped with the stop bar, not the restart";
+  EXPECT_EQ(Count("SELECT count(*) FROM signal_performance"), 2) << "day 41 open, day 42 close";
+  EXPECT_TRUE(e->monitor().active().empty());
+}
+
+TEST_F(EngineLiveTest, PaperPortfolioFollowsSignalsWithFillsFeesAndSnapshots) {
+  store::PaperRepository paper(pool_.get());
+  auto pid = paper.CreatePortfolio("follow-all", 100000, {{"slippage_bps", 10}, {"fee_per_trade", 1}});
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  auto none = paper.CreatePortfolio("only-momentum", 50000, {{"strategies", {"momentum_swing"}}});
+  ASSERT_TRUE(none.ok());
+  auto e = Engine();
+  ASSERT_EQ(Day(*e, 40, {Bar("SYMA", 40, 99, 101, 98, 100, 777)}).signals_created, 1);
+  auto pos = paper.Positions(*pid);
+  ASSERT_TRUE(pos.ok());
+  ASSERT_EQ(pos->size(), 1u);
+  const double fill = 100 * 1.001;
+  const double qty = 100000 * 0.20 / fill;
+  EXPECT_NEAR((*pos)[0].quantity, qty, 1e-9);
+  EXPECT_NEAR((*pos)[0].avg_price, fill, 1e-9);
+  EXPECT_TRUE(paper.Positions(*none)->empty()) << "its filter names another strategy";
+  auto p = paper.Find(*pid);
+  EXPECT_NEAR(p->cash, 100000 - qty * fill - 1, 1e-6);
+
+  ASSERT_EQ(Day(*e, 41, {Bar("SYMA", 41, 103, 111, 102, 108)}).closed, 1);
+  EXPECT_TRUE(paper.Positions(*pid)->empty());
+  auto trades = paper.Trades(*pid);
+  ASSERT_EQ(trades->size(), 2u);
+  EXPECT_EQ((*trades)[1].side, "sell");
+  const double exit_fill = 110.00000000000001 * 0.999;
+  EXPECT_NEAR((*trades)[1].price, exit_fill, 1e-9);
+  EXPECT_EQ((*trades)[1].executed_at, BarEnd(41));
+  const double cash = 100000 - qty * fill - 1 + qty * exit_fill - 1;
+  EXPECT_NEAR(paper.Find(*pid)->cash, cash, 1e-6);
+  auto snaps = paper.Snapshots(*pid);
+  ASSERT_EQ(snaps->size(), 2u);
+  EXPECT_NEAR((*snaps)[0].equity, 100000 - qty * fill - 1 + qty * 100, 1e-6) << "marked at the close";
+  EXPECT_EQ((*snaps)[0].positions, 1);
+  EXPECT_NEAR((*snaps)[1].equity, cash, 1e-6);
+  EXPECT_NEAR(*paper.Find(*pid)->peak_equity, std::max(100000.0, cash), 1e-6);
+}
+
+TEST(EngineClaims, SkipLockedKeepsTwoInstancesOffTheSameWork) {
+  auto pool = MakePool(sf::testing::PgCluster::Shared().CreateMigratedDatabase("claims"));
+  SeedStore(pool.get(), {{"AAA", "X"}, {"BBB", "Y"}}, 2);
+  auto v = store::StrategiesRepository(pool.get()).EnsureVersion("s1", "0123456789abcdef", "src");
+  ASSERT_TRUE(v.ok());
+  store::ClaimsRepository claims(pool.get());
+  const int64_t bar = BarEnd(5);
+  ASSERT_TRUE(claims.Offer({v->strategy_id}, {"AAA", "BBB", "UNKNOWN"}, market::Timeframe::k1d, bar, "a").ok());
+  auto a = claims.ClaimPending(market::Timeframe::k1d, bar, "a");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ((*a)->keys().size(), 2u) << "the unknown symbol has no instrument row";
+  // While `a` evaluates, `b` finds nothing to do.
+  auto b = claims.ClaimPending(market::Timeframe::k1d, bar, "b");
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE((*b)->keys().empty());
+  b->reset();
+  // `a` dies mid-way: its rows are claimable again.
+  a->reset();
+  auto c = claims.ClaimPending(market::Timeframe::k1d, bar, "c");
+  ASSERT_TRUE(c.ok());
+  ASSERT_EQ((*c)->keys().size(), 2u);
+  ASSERT_TRUE((*c)->Complete().ok());
+  auto d = claims.ClaimPending(market::Timeframe::k1d, bar, "d");
+  EXPECT_TRUE((*d)->keys().empty()) << "done work is never claimed again";
+  auto who = claims.DoneBy(v->strategy_id, "AAA", market::Timeframe::k1d, bar);
+  ASSERT_TRUE(who.ok());
+  EXPECT_EQ(who->value_or(""), "c");
+}
+
+TEST(EngineLeader, OneLeaderAtATimeAndTakeoverWhenItGoes) {
+  const std::string conninfo = sf::testing::PgCluster::Shared().CreateMigratedDatabase("leader");
+  std::atomic<int> changes{0};
+  LeaderElector a({conninfo, 4242, std::chrono::milliseconds(100), "a"}, [&](bool) { changes++; });
+  LeaderElector b({conninfo, 4242, std::chrono::milliseconds(100), "b"}, nullptr);
+  a.Start();
+  auto wait = [](const std::function<bool()>& f) {
+    for (int i = 0; i < 100 && !f(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return f();
+  };
+  ASSERT_TRUE(wait([&] { return a.is_leader(); }));
+  b.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_FALSE(b.is_leader()) << "the lock is held by a";
+  const auto t0 = std::chrono::steady_clock::now();
+  a.Stop();
+  ASSERT_TRUE(wait([&] { return b.is_leader(); }));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  EXPECT_FALSE(a.is_leader());
+  EXPECT_EQ(changes.load(), 2);  // became leader, then stepped down
+  EXPECT_EQ(b.Health()["terms"], 1);
+}
+
+TEST(EngineScheduler, BarClosesWhenUniverseCompleteGraceOrSuperseded) {
+  using Clock = BarCloseTracker::Clock;
+  BarCloseTracker t(std::chrono::milliseconds(1000));
+  const auto t0 = Clock::now();
+  const auto tf = market::Timeframe::k1d;
+  t.Add("A", tf, 100, t0);
+  t.Add("B", tf, 100, t0);
+  EXPECT_TRUE(t.TakeDue(t0).empty()) << "first bar: universe unknown, waits for grace";
+  auto due = t.TakeDue(t0 + std::chrono::milliseconds(1000));
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].symbols, (std::vector<std::string>{"A", "B"}));
+  EXPECT_EQ(t.UniverseSize(tf), 2u);
+  // Next bar: complete as soon as both delivered, no waiting.
+  t.Add("B", tf, 200, t0);
+  EXPECT_TRUE(t.TakeDue(t0).empty());
+  t.Add("A", tf, 200, t0);
+  due = t.TakeDue(t0);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_TRUE(due[0].complete);
+  // A straggler-less bar closes when the next one starts arriving.
+  t.Add("A", tf, 300, t0);
+  t.Add("A", tf, 400, t0);
+  due = t.TakeDue(t0);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].bar_ts, 300);
+  EXPECT_FALSE(due[0].complete);
+  ASSERT_TRUE(t.NextDeadline().has_value());
+}
+
+}  // namespace
+}  // namespace sf::engine::test
