@@ -516,34 +516,48 @@ class Cci {
     if (++count_ < n_) { out[0] = kNaN; return; }
     out[0] = Value(buf_.get() + slot_, n_, m, cycle_sum_);
   }
-  // Typical prices of a block (plus the n-1 before it) in stack scratch; per
-  // bar the same Value() as Update().
+  // One cycle of TA-Lib's ring (n bars, bar i in slot i mod n) at a time,
+  // typical prices of the previous and the current cycle side by side in
+  // stack scratch. Bar m of a cycle sums 0 + the cycle's bars 0..m, then the
+  // previous cycle's bars m+1..n-1 in order: instead of one variable-length
+  // loop per bar (its exit mispredicts every bar), each older value is added
+  // to every bar that takes it, in the same order, so each bar's sum is
+  // bit for bit Update()'s.
   static constexpr bool kCarriesNaN = false;
   bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
     if (n_ > kBlockMaxPeriod) return false;
-    constexpr int64_t kChunk = 1024;
-    double tp[kBlockMaxPeriod + kChunk];
-    double* o = out[0];
     const int64_t n = n_;
-    double cycle_sum = 0;
-    int64_t m = 0;  // slot of the bar in TA-Lib's ring (bar index mod n)
-    int64_t have = 0;  // valid history in tp[] before the chunk
-    for (int64_t c = 0; c < count; c += kChunk) {
-      const int64_t len = kChunk < count - c ? kChunk : count - c;
-      double* t = tp + have;
-      for (int64_t j = 0; j < len; ++j) {
-        t[j] = (s.high[c + j] + s.low[c + j] + s.close[c + j]) / 3;
+    const double nd = static_cast<double>(n);
+    double tp[2 * kBlockMaxPeriod];
+    double acc[kBlockMaxPeriod];
+    double* o = out[0];
+    for (int64_t base = 0; base < count; base += n) {
+      const int64_t len = n < count - base ? n : count - base;
+      double* cur = tp + n;
+      for (int64_t m = 0; m < len; ++m) {
+        const int64_t i = base + m;
+        cur[m] = (s.high[i] + s.low[i] + s.close[i]) / 3;
       }
-      for (int64_t j = 0; j < len; ++j) {
-        const int64_t i = c + j;
-        cycle_sum = m == 0 ? 0.0 + t[j] : cycle_sum + t[j];
-        o[i] = i < n - 1 ? kNaN : Value(t + j - (n - 1), n, m, cycle_sum);
-        m = m + 1 == n ? 0 : m + 1;
+      double f = 0.0;
+      for (int64_t m = 0; m < len; ++m) {
+        f += cur[m];
+        acc[m] = f;
       }
-      // Keep the last n-1 typical prices as the next chunk's history.
-      const int64_t keep = (have + len) < n - 1 ? have + len : n - 1;
-      std::memmove(tp, tp + have + len - keep, static_cast<size_t>(keep) * sizeof(double));
-      have = keep;
+      if (base == 0) {
+        for (int64_t m = 0; m < len && m < n - 1; ++m) o[m] = kNaN;
+        if (len == n) o[n - 1] = FromMean(cur, n, acc[n - 1] / nd);
+      } else {
+        // Previous-cycle bar k (slot k) goes to the cycle's bars 0..k-1.
+        for (int64_t k = 1; k < n; ++k) {
+          const double e = tp[k];
+          const int64_t lim = k < len ? k : len;
+          for (int64_t m = 0; m < lim; ++m) acc[m] += e;
+        }
+        for (int64_t m = 0; m < len; ++m) {
+          o[base + m] = FromMean(tp + m + 1, n, acc[m] / nd);
+        }
+      }
+      std::memcpy(tp, cur, static_cast<size_t>(len) * sizeof(double));
     }
     return true;
   }
@@ -554,12 +568,15 @@ class Cci {
   // bars). TA-Lib sums its buffer in slot order, so the mean continues with
   // the older bars w[0 .. n-2-m]: the same additions in the same order,
   // hence TA-Lib's mean to the bit (TP - mean is a difference of
-  // near-equal numbers). The mean deviation only scales the result, so it
-  // is summed in four lanes (vectorisable).
+  // near-equal numbers).
   static double Value(const double* w, int64_t n, int64_t m, double cycle_sum) {
     double avg = cycle_sum;
     for (int64_t j = 0; j < n - 1 - m; ++j) avg += w[j];
-    avg /= static_cast<double>(n);
+    return FromMean(w, n, avg / static_cast<double>(n));
+  }
+  // The mean deviation only scales the result, so it is summed in four
+  // lanes (vectorised).
+  static double FromMean(const double* w, int64_t n, double avg) {
     double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     int64_t j = 0;
     for (; j + 4 <= n; j += 4) {

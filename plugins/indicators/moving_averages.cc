@@ -20,30 +20,49 @@ class Sma {
             "TA-Lib TA_SMA"};
   }
   static void Check(const Params&) {}
-  explicit Sma(const Params& p) : core_(p.i(0)) {}
-  int64_t lookback() const { return core_.period() - 1; }
-  void Update(const Bar& b, double* out) { out[0] = core_.Update(b.close); }
+  explicit Sma(const Params& p) : n_(p.i(0)), nd_(static_cast<double>(n_)), w_(n_) {}
+  int64_t lookback() const { return n_ - 1; }
+  void Update(const Bar& b, double* out) {
+    w_.Push(b.close);
+    const int64_t t = count_++;
+    out[0] = kNaN;
+    if (t < n_) {
+      sum_ += b.close;
+      if (t == n_ - 1) out[0] = sum_ / nd_;
+      return;
+    }
+    sum_ += b.close - w_.Ago(n_);
+    out[0] = sum_ / nd_;
+  }
   bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
     const double* x = s.close;
     double* o = out[0];
-    const int64_t n = core_.period();
-    const double nd = static_cast<double>(n);
-    const int64_t warm = count < n - 1 ? count : n - 1;
+    const int64_t n = n_;
+    const int64_t warm = count < n ? count : n;
     double sum = 0;
     for (int64_t i = 0; i < warm; ++i) {
       sum += x[i];
       o[i] = kNaN;
     }
-    for (int64_t i = n - 1; i < count; ++i) {
-      sum += x[i];
-      o[i] = sum / nd;
-      sum -= x[i - n + 1];
+    if (count < n) return true;
+    o[n - 1] = sum / nd_;
+    for (int64_t i = n; i < count; ++i) {
+      sum += x[i] - x[i - n];
+      o[i] = sum / nd_;
     }
     return true;
   }
 
  private:
-  SmaCore core_;
+  // The window sum moves by (new - leaving) in one addition: one add on
+  // the bar-to-bar chain where TA-Lib (and SmaCore, which APO/PPO/STOCH
+  // keep for their differences of near-equal means) has two; the mean is
+  // within an ulp or two of TA-Lib's.
+  int64_t n_;
+  double nd_;
+  Window w_;
+  double sum_ = 0;
+  int64_t count_ = 0;
 };
 
 class Ema {
@@ -58,14 +77,25 @@ class Ema {
             "TA-Lib TA_EMA"};
   }
   static void Check(const Params&) {}
-  explicit Ema(const Params& p) : n_(p.i(0)), core_(n_) {}
+  explicit Ema(const Params& p)
+      : n_(p.i(0)), take_(2.0 / (static_cast<double>(n_) + 1.0)), keep_(1.0 - take_) {}
   int64_t lookback() const { return n_ - 1; }
-  void Update(const Bar& b, double* out) { out[0] = core_.Update(b.close); }
+  void Update(const Bar& b, double* out) {
+    const int64_t t = count_++;
+    out[0] = kNaN;
+    if (t < n_) {
+      seed_ += b.close;
+      if (t == n_ - 1) out[0] = prev_ = seed_ / static_cast<double>(n_);
+      return;
+    }
+    prev_ = (prev_ * keep_) + (b.close * take_);
+    out[0] = prev_;
+  }
   bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
     const double* x = s.close;
     double* o = out[0];
     const int64_t n = n_;
-    const double k = 2.0 / (static_cast<double>(n) + 1.0);
+    const double keep = keep_, take = take_;
     const int64_t warm = count < n - 1 ? count : n - 1;
     double seed = 0;
     for (int64_t i = 0; i < warm; ++i) {
@@ -77,15 +107,22 @@ class Ema {
     double prev = seed / static_cast<double>(n);
     o[n - 1] = prev;
     for (int64_t i = n; i < count; ++i) {
-      prev = ((x[i] - prev) * k) + prev;
+      prev = (prev * keep) + (x[i] * take);
       o[i] = prev;
     }
     return true;
   }
 
  private:
+  // TA-Lib's seed, then prev * (1-k) + x * k: the product x * k is off the
+  // bar-to-bar chain, which is one multiply and one add instead of TA-Lib's
+  // subtract, multiply and add; within an ulp or two of TA-Lib's EMA. MACD,
+  // DEMA, TEMA and TRIX keep EmaCore's exact TA-Lib arithmetic (MACD and
+  // TRIX are differences of near-equal values).
   int64_t n_;
-  EmaCore core_;
+  double take_, keep_;
+  double seed_ = 0, prev_ = 0;
+  int64_t count_ = 0;
 };
 
 class Wma {

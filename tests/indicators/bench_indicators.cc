@@ -3,6 +3,8 @@
 //   batch/<id>      ns per bar over 2^20 bars for every registered indicator
 //   talib/<id>      TA-Lib's batch function for the same indicator/params
 //   stream/<id>     ns per stream_update call (through the C ABI)
+//   universe1/...   each core indicator alone over the synthetic universe
+//                   (plugin and TA-Lib), to see where the universe time goes
 //   universe/...    the 11 core indicators over 500 synthetic symbols x 5,000
 //                   bars, and over every real S&P 500 file
 // After the runs a table prints plugin vs TA-Lib ns/bar (CPU time, robust on a
@@ -240,6 +242,35 @@ void UniversePlugin(benchmark::State& st, const Universe* u) {
   SetPerBar(st, u->bars * CoreSet().size());
 }
 
+// One core indicator over the synthetic universe: where the universe time
+// goes, with every series in cache as in the full pass.
+void UniverseOnePlugin(benchmark::State& st, size_t core_index) {
+  const Universe& u = SyntheticUniverse();
+  const Core& c = CoreSet()[core_index];
+  const sf::plugins::Indicator& ind = Find(c.id);
+  Buffers b(ind.vt.output_count, 5000);
+  for (auto _ : st) {
+    for (const auto& s : u.series) {
+      const sf_bar_series view = s.View();
+      ind.vt.compute(c.params.data(), static_cast<uint32_t>(c.params.size()), &view,
+                     b.ptrs.data(), ind.vt.output_count);
+    }
+    benchmark::DoNotOptimize(b.cols[0][0]);
+  }
+  SetPerBar(st, u.bars);
+}
+
+void UniverseOneTaLib(benchmark::State& st, size_t core_index) {
+  const Universe& u = SyntheticUniverse();
+  const TaFn fn = TaLibFns().at(CoreSet()[core_index].id);
+  std::vector<std::vector<double>> o(3, std::vector<double>(5000));
+  for (auto _ : st) {
+    for (const auto& s : u.series) fn(s, o);
+    benchmark::DoNotOptimize(o[0][0]);
+  }
+  SetPerBar(st, u.bars);
+}
+
 void UniverseTaLib(benchmark::State& st, const Universe* u) {
   if (u->series.empty()) {
     st.SkipWithError("no data");
@@ -292,6 +323,22 @@ class RatioReporter : public benchmark::ConsoleReporter {
       if (stream != ns_.end()) std::printf(" %16.2f", stream->second);
       std::printf("\n");
     }
+    std::printf("\n%-12s %16s %16s %8s   (one indicator over 500 x 5,000 bars)\n",
+                "universe", "plugin ms/pass", "TA-Lib ms/pass", "ratio");
+    double sum_p = 0, sum_t = 0;
+    for (const auto& c : CoreSet()) {
+      const auto p = ns_.find(std::string("universe1/plugin/") + c.id);
+      const auto t = ns_.find(std::string("universe1/talib/") + c.id);
+      if (p == ns_.end() || t == ns_.end()) continue;
+      sum_p += p->second;
+      sum_t += t->second;
+      std::printf("%-12s %16.2f %16.2f %8.2f\n", c.id, p->second / 1e6, t->second / 1e6,
+                  p->second / t->second);
+    }
+    if (sum_t > 0) {
+      std::printf("%-12s %16.2f %16.2f %8.2f\n\n", "sum", sum_p / 1e6, sum_t / 1e6,
+                  sum_p / sum_t);
+    }
     for (const char* u : {"synthetic_500x5000", "sp500_real"}) {
       const auto p = ns_.find(std::string("universe/plugin/") + u);
       const auto t = ns_.find(std::string("universe/talib/") + u);
@@ -336,6 +383,13 @@ int main(int argc, char** argv) {
   }
   for (const auto* ind : all) {
     benchmark::RegisterBenchmark(("stream/" + ind->id).c_str(), StreamPlugin, ind)->MinTime(0.05);
+  }
+  for (size_t k = 0; k < CoreSet().size(); ++k) {
+    const std::string id = CoreSet()[k].id;
+    benchmark::RegisterBenchmark(("universe1/plugin/" + id).c_str(), UniverseOnePlugin, k)
+        ->Unit(benchmark::kMillisecond)->MinTime(0.3);
+    benchmark::RegisterBenchmark(("universe1/talib/" + id).c_str(), UniverseOneTaLib, k)
+        ->Unit(benchmark::kMillisecond)->MinTime(0.3);
   }
   benchmark::RegisterBenchmark("universe/plugin/synthetic_500x5000", UniversePlugin,
                                &SyntheticUniverse())->Unit(benchmark::kMillisecond)->MinTime(1);
