@@ -7,12 +7,16 @@
 -- Confidence starts from the technical picture (depth of the z-score, the
 -- volume rank and the gap), moves with the news (severity x credibility) when
 -- there is news, and is averaged with the reversion probability of the
--- model when one is loaded. Absent news or model: that part is neutral.
+-- model when one is loaded (a model trained on price_v1 + regime_v1 with a
+-- triple-barrier label, `signalforge train`). Absent news or model: that
+-- part is neutral.
 -- Emits a buy when confidence >= min_confidence: target entry + 1.5 ATR
 -- (2 ATR when the model, or without a model the confidence, is above 0.8),
 -- stop entry - 1.5 ATR, expiry 5 bars.
 local util = require("util")
+local features = require("features")
 local clamp = util.clamp
+local MODEL_FEATURES = { "price_v1", "regime_v1" }
 
 return {
   name = "mean_reversion",
@@ -64,10 +68,9 @@ return {
     if news then confidence = clamp(confidence + 0.2 * (news - 0.5), 0, 1) end
 
     local atr = ctx.indicator("atr", { period = p.atr_period })[-1]
-    local prob = ctx.predict(p.model, {
-      z_score = z, volume_rank = vrank, gap = gap, atr_pct = atr / c,
-      news = news or 0,
-    })
+    -- The model sees the feature sets it was trained on (signalforge train
+    -- --feature-set price_v1@1+regime_v1@1), computed the same way here.
+    local prob = ctx.predict(p.model, features.row(ctx, MODEL_FEATURES))
     if prob then confidence = 0.5 * confidence + 0.5 * prob end
     if confidence < p.min_confidence then return nil end
 

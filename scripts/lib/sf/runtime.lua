@@ -480,6 +480,12 @@ ctx.news = function(symbol)
   local e = extras[symbol or ctx.symbol]
   return (e and e.news) or EMPTY
 end
+-- Host-computed feature set values at this bar (e.g. regime_v1), or nil.
+ctx.features = function(set, symbol)
+  local e = extras[symbol or ctx.symbol]
+  local f = e and e.features
+  return f and f[set] or nil
+end
 ctx.bars_of = function(tf, symbol)
   local m = tf_slots[symbol or ctx.symbol]
   local slot = m and m[tf]
