@@ -306,4 +306,48 @@ StatusOr<PerformanceReport> SignalQueriesRepository::Performance(const Performan
   return rep;
 }
 
+StatusOr<std::vector<StrategyRow>> SignalQueriesRepository::Strategies() {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  auto r = (*conn)->Exec(
+      "SELECT st.id, st.name, st.status, " SF_US("st.updated_at") ","
+      " (SELECT count(*) FROM strategy_versions WHERE strategy_id = st.id),"
+      " v.content_hash, v.status, v.load_errors, " SF_US("v.created_at") ","
+      " (SELECT count(*) FROM signals WHERE strategy_id = st.id),"
+      " (SELECT count(*) FROM signals WHERE strategy_id = st.id AND status = 'active')"
+      " FROM strategies st LEFT JOIN LATERAL (SELECT content_hash, status, load_errors, created_at"
+      " FROM strategy_versions WHERE strategy_id = st.id ORDER BY id DESC LIMIT 1) v ON true"
+      " ORDER BY st.name");
+  if (!r.ok()) return r.status();
+  std::vector<StrategyRow> out;
+  for (int i = 0; i < r->rows(); ++i) {
+    StrategyRow s;
+    s.id = r->GetInt64(i, 0);
+    s.name = r->GetString(i, 1);
+    s.status = r->GetString(i, 2);
+    s.updated_at = r->GetInt64(i, 3);
+    s.versions = r->GetInt64(i, 4);
+    s.version = r->GetOptionalString(i, 5);
+    s.version_status = r->GetOptionalString(i, 6);
+    s.load_errors = r->GetOptionalString(i, 7);
+    if (!r->IsNull(i, 8)) s.version_created_at = r->GetInt64(i, 8);
+    s.signals = r->GetInt64(i, 9);
+    s.active_signals = r->GetInt64(i, 10);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Status SignalQueriesRepository::SetStrategyStatus(const std::string& name, const std::string& status) {
+  if (status != "active" && status != "disabled") {
+    return InvalidArgument("status '" + status + "' must be active or disabled");
+  }
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  auto r = (*conn)->Exec("UPDATE strategies SET status = $2, updated_at = now() WHERE name = $1",
+                         Params().Add(name).Add(status));
+  if (!r.ok()) return r.status();
+  return r->AffectedRows() == 1 ? Status::Ok() : NotFound("strategy " + name + " not found");
+}
+
 }  // namespace sf::store

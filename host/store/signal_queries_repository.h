@@ -107,6 +107,20 @@ struct PerformanceReport {
   int64_t active = 0;                     // open signals now (same strategy filter)
 };
 
+// A strategy as the admin pages list it, with its newest version.
+struct StrategyRow {
+  int64_t id = 0;
+  std::string name;
+  std::string status;  // active | disabled | error
+  int64_t updated_at = 0;
+  int64_t versions = 0;
+  std::optional<std::string> version;         // newest content hash
+  std::optional<std::string> version_status;  // loaded | rejected | retired
+  std::optional<std::string> load_errors;     // file:line of a refused version
+  std::optional<int64_t> version_created_at;
+  int64_t signals = 0, active_signals = 0;
+};
+
 class SignalQueriesRepository {
  public:
   explicit SignalQueriesRepository(Pool* pool) : pool_(pool) {}
@@ -119,6 +133,11 @@ class SignalQueriesRepository {
   // Just the row (the API's visibility check before detail or feedback).
   StatusOr<SignalRow> Find(const std::string& id);
   StatusOr<PerformanceReport> Performance(const PerformanceQuery& query);
+
+  // Every strategy by name, with its newest version and signal counts.
+  StatusOr<std::vector<StrategyRow>> Strategies();
+  // Switches a strategy active/disabled; SF_ERR_NOT_FOUND for an unknown name.
+  Status SetStrategyStatus(const std::string& name, const std::string& status);
 
  private:
   Pool* pool_;
