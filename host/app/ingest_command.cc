@@ -23,6 +23,7 @@
 #include "plugins/plugin_call.h"
 #include "store/bars_repository.h"
 #include "store/instruments_repository.h"
+#include "store/news_repository.h"
 #include "store/store.h"
 
 namespace sf::app {
@@ -57,9 +58,22 @@ and malformed rows) and the files refused, by name and reason.
 Exit code 0 when the provider call and every store write succeeded (refused
 files and rejected bars are reported, not fatal), 1 otherwise, 2 on usage.
 
-Example:
+News providers (rss, reddit: metadata "news" without "bars") load news
+instead: items published in [--from, --to] (all the source serves without
+them), mentioning --symbols when given, are stored in news_events,
+de-duplicated by source and URL or id; bare tickers are matched against the
+instruments in the database. The summary counts items stored, skipped
+(already stored), rejected (by the provider or the store's rules, with
+reasons) and the mentions linked to instruments.
+
+Examples:
   signalforge ingest --provider csv --path ../shared/data/sp500/daily
+  signalforge ingest --provider rss --from 2024-03-01
 )";
+
+struct NewsRefusal {
+  std::string what, reason;
+};
 
 struct Summary {
   int64_t symbols = 0;
@@ -149,6 +163,102 @@ bool ParseDay(const std::string& text, int64_t* day) { return market::ParseDate(
 int Fail(const std::string& message) {
   std::cerr << "signalforge: ingest: " << message << "\n";
   return 1;
+}
+
+// A fetch request for `symbols` (none: everything) in [from_us, to_us);
+// `symbol_ptrs` keeps the C strings the request points at.
+sf_fetch_request FetchRequest(const std::vector<std::string>& symbols, int64_t from_us, int64_t to_us,
+                              std::vector<const char*>* symbol_ptrs) {
+  symbol_ptrs->clear();
+  for (const auto& s : symbols) symbol_ptrs->push_back(s.c_str());
+  sf_fetch_request req{};
+  req.struct_size = sizeof(req);
+  req.symbols = symbol_ptrs->empty() ? nullptr : symbol_ptrs->data();
+  req.symbol_count = static_cast<int64_t>(symbol_ptrs->size());
+  req.from_us = from_us;
+  req.to_us = to_us;
+  return req;
+}
+
+// The news half of `ingest`: fetch_news through the provider, store the items
+// (news_repository.h), print what happened.
+int IngestNews(plugins::ProviderInstance& instance, const std::string& name, store::Pool* pool,
+               const std::vector<std::string>& symbols, int64_t from_us, int64_t to_us, bool as_json) {
+  store::NewsRepository repo(pool);
+  // Bare tickers count only when they are instruments: hand the plugin the
+  // instruments the database knows.
+  json options = {{"instruments", json::array()}};
+  if (auto known = store::InstrumentsRepository(pool).List(/*active_only=*/true); known.ok()) {
+    for (const auto& i : *known) options["instruments"].push_back(i.symbol);
+  }
+  const std::string options_json = options.dump();
+  int64_t received = 0;
+  store::NewsInsertCounts total;
+  std::set<std::string> unknown;
+  Status store_error;
+  market::BarSink sink(name, nullptr, [&](std::vector<market::NewsItem>&& items) {
+    received += static_cast<int64_t>(items.size());
+    if (!store_error.ok()) return;
+    std::vector<store::NewsEvent> events;
+    events.reserve(items.size());
+    for (const auto& n : items) events.push_back(store::NewsEventFromItem(n));
+    auto r = repo.Insert(events);
+    if (!r.ok()) {
+      store_error = r.status();
+      return;
+    }
+    total.inserted += r->inserted;
+    total.duplicates += r->duplicates;
+    total.mentions += r->mentions;
+    unknown.insert(r->unknown_symbols.begin(), r->unknown_symbols.end());
+    for (auto& refusal : r->refused) total.refused.push_back(std::move(refusal));
+  });
+  std::vector<const char*> sym_ptrs;
+  sf_fetch_request req = FetchRequest(symbols, from_us, to_us, &sym_ptrs);
+  req.options_json = options_json.c_str();
+  Status fetched = instance.FetchNews(req, *sink.sink());
+  std::vector<NewsRefusal> refused;
+  for (const auto& r : sink.rejections()) refused.push_back({r.what, r.reason});
+  const size_t by_provider = refused.size();
+  for (auto& r : total.refused) refused.push_back({r.what, r.reason});
+  if (as_json) {
+    json out_refused = json::array();
+    for (const auto& r : refused) out_refused.push_back({{"item", r.what}, {"reason", r.reason}});
+    json out = {{"provider", name},
+                {"news_received", received},
+                {"news_stored", total.inserted},
+                {"news_skipped", total.duplicates},
+                {"news_rejected", refused.size()},
+                {"mentions", total.mentions},
+                {"unknown_symbols", unknown},
+                {"rejected", out_refused},
+                {"store_error", store_error.ok() ? json(nullptr) : json(store_error.ToString())},
+                {"error", fetched.ok() ? json(nullptr) : json(fetched.ToString())}};
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::cout << "ingest " << name << " news: " << received << " item(s)\n"
+              << "  news stored:   " << total.inserted << "\n"
+              << "  news skipped:  " << total.duplicates << " (already stored)\n"
+              << "  news rejected: " << refused.size() << " (provider " << by_provider << ", store rules "
+              << refused.size() - by_provider << ")\n"
+              << "  mentions:      " << total.mentions << " (item, instrument) links\n";
+    if (!unknown.empty()) {
+      std::cout << "  not instruments:";
+      for (const auto& u : unknown) std::cout << " " << u;
+      std::cout << "\n";
+    }
+    size_t shown = 0;
+    for (const auto& r : refused) {
+      if (shown++ == 20) {
+        std::cout << "    ... " << refused.size() - 20 << " more\n";
+        break;
+      }
+      std::cout << "    " << r.what << ": " << r.reason << "\n";
+    }
+  }
+  if (!store_error.ok()) return Fail("storing news: " + store_error.ToString());
+  if (!fetched.ok()) return Fail(fetched.ToString());
+  return 0;
 }
 
 int RunIngest(Context& ctx, const std::vector<std::string>& args) {
@@ -245,6 +355,9 @@ int RunIngest(Context& ctx, const std::vector<std::string>& args) {
   if (!st.ok()) return Fail("database: " + st.status().ToString());
   store::BarsRepository bars_repo(&(*st)->pool());
   store::InstrumentsRepository instruments_repo(&(*st)->pool());
+  if (provider->metadata.value("news", false) && !provider->metadata.value("bars", true)) {
+    return IngestNews(**instance, spec.name, &(*st)->pool(), symbols, from_us, to_us, parsed->Has("--json"));
+  }
 
   // Instruments first, so names, sectors and exchanges are known.
   {
@@ -323,19 +436,7 @@ int RunIngest(Context& ctx, const std::vector<std::string>& args) {
       }
     }
     if (bars.size() > 0) {
-      store::BarBatch batch;
-      batch.symbol = bars.symbol;
-      batch.timeframe = bars.timeframe;
-      batch.source = spec.name;
-      batch.ts_start = std::move(bars.ts_start);
-      batch.ts_end = std::move(bars.ts_end);
-      batch.open = std::move(bars.open);
-      batch.high = std::move(bars.high);
-      batch.low = std::move(bars.low);
-      batch.close = std::move(bars.close);
-      batch.volume = std::move(bars.volume);
-      batch.vwap = std::move(bars.vwap);
-      batch.adj_factor = std::move(bars.adj_factor);
+      store::BarBatch batch = store::BarBatchFromProvider(std::move(bars), spec.name);
       auto counts = bars_repo.Ingest(batch);
       if (!counts.ok()) {
         sum.store_errors.push_back(batch.symbol + ": " + counts.status().ToString());
@@ -352,15 +453,9 @@ int RunIngest(Context& ctx, const std::vector<std::string>& args) {
   sink.ExpectTimeframe(*tf);
 
   std::vector<const char*> sym_ptrs;
-  for (const auto& s : symbols) sym_ptrs.push_back(s.c_str());
-  sf_fetch_request req{};
-  req.struct_size = sizeof(req);
-  req.symbols = sym_ptrs.empty() ? nullptr : sym_ptrs.data();
-  req.symbol_count = static_cast<int64_t>(sym_ptrs.size());
+  sf_fetch_request req = FetchRequest(symbols, from_us, to_us, &sym_ptrs);
   const std::string tf_name(market::TimeframeName(*tf));
   req.timeframe = tf_name.c_str();
-  req.from_us = from_us;
-  req.to_us = to_us;
   Status fetched = (*instance)->FetchBars(req, *sink.sink());
   progress.Finish();
   if (!sink.callback_error().ok()) fetched = sink.callback_error();

@@ -11,6 +11,7 @@
 #include "market/time_zone.h"
 #include "store/bars_repository.h"
 #include "store/instruments_repository.h"
+#include "store/news_repository.h"
 
 namespace sf::app {
 
@@ -18,7 +19,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int64_t kUsPerDay = 86'400'000'000;
 constexpr int64_t kFlushEveryUs = 10'000'000;
 constexpr int64_t kFlushRows = 50'000;
 constexpr size_t kNewsKept = 1000;
@@ -30,19 +30,6 @@ int64_t WallNow() {
 }
 
 }  // namespace
-
-struct MarketService::Feed {
-  std::string asset_class;
-  std::shared_ptr<const market::TradingCalendar> calendar;
-  std::unique_ptr<market::ProviderChain> chain;
-  std::map<std::string, std::unique_ptr<plugins::ProviderInstance>> instances;
-  std::map<std::string, double> speed;  // simulated-clock speed per provider
-  std::unique_ptr<market::BarAggregator> aggregator;
-  std::vector<market::CompletedBar> held;  // provider bars not complete yet (1d...)
-  std::vector<market::BackfillRequest> backfills;
-  std::string active;
-  std::string last_state_logged;
-};
 
 MarketService::~MarketService() { Stop(); }
 
@@ -80,53 +67,86 @@ Status MarketService::Start(Context& ctx) {
     if (auto* store = dynamic_cast<StoreService*>(ctx.FindService("store"))) pool_ = &store->pool();
   }
   std::vector<std::string> problems;
+  // An instance of a named provider, or a problem saying why not.
+  auto create = [&](const std::string& where, const std::string& name, bool need_poll)
+      -> std::unique_ptr<plugins::ProviderInstance> {
+    market::ProviderSpec spec = settings_.Provider(name);
+    const plugins::Provider* p = ctx.plugins().FindProvider(spec.component);
+    if (p == nullptr) {
+      problems.push_back(where + "/" + name + ": provider component '" + spec.component +
+                         "' is not loaded (check plugins.directories)");
+      return nullptr;
+    }
+    if (need_poll && p->vt.poll == nullptr) {
+      problems.push_back(where + "/" + name + ": provider '" + spec.component + "' has no live poll");
+      return nullptr;
+    }
+    auto inst = plugins::ProviderInstance::Create(*p, spec.config.dump());
+    if (!inst.ok()) {
+      problems.push_back(where + "/" + name + ": " + inst.status().ToString());
+      return nullptr;
+    }
+    return std::move(*inst);
+  };
+  std::vector<market::Timeframe> targets;
+  for (auto tf : settings_.live.timeframes) {
+    if (tf != market::Timeframe::k1m && tf != market::Timeframe::k1d) targets.push_back(tf);
+  }
+  market::LiveFeedCallbacks callbacks;
+  callbacks.store = [this](const market::ProviderBars& bars) { StoreBars(bars); };
+  callbacks.release = [this](const market::CompletedBar& bar) {
+    Deliver(bar);
+    // Timeframes built here (5m..4h) are stored too; provider ones already are.
+    if (bar.timeframe == market::Timeframe::k1m || bar.timeframe == market::Timeframe::k1d) return;
+    market::ProviderBars one;
+    one.symbol = bar.symbol;
+    one.timeframe = bar.timeframe;
+    one.source = "resampled";
+    one.ts_start = {bar.ts_start};
+    one.ts_end = {bar.ts_end};
+    one.open = {bar.open};
+    one.high = {bar.high};
+    one.low = {bar.low};
+    one.close = {bar.close};
+    one.volume = {bar.volume};
+    StoreBars(one);
+  };
+  callbacks.news = [this](std::vector<market::NewsItem>&& items) { OnNews(std::move(items)); };
+  callbacks.log = [log](const std::string& level, const std::string& message) {
+    if (level == "warn") {
+      log->warn("market: {}", message);
+    } else if (level == "info") {
+      log->info("market: {}", message);
+    } else {
+      log->debug("market: {}", message);
+    }
+  };
   for (const auto& [asset_class, names] : settings_.failover) {
-    auto feed = std::make_unique<Feed>();
-    feed->asset_class = asset_class;
-    std::vector<std::string> usable;
+    std::vector<market::LiveProvider> usable;
+    std::shared_ptr<const market::TradingCalendar> calendar;
     for (const auto& name : names) {
-      market::ProviderSpec spec = settings_.Provider(name);
-      const plugins::Provider* p = ctx.plugins().FindProvider(spec.component);
-      if (p == nullptr) {
-        problems.push_back(asset_class + "/" + name + ": provider component '" + spec.component +
-                           "' is not loaded (check plugins.directories)");
-        continue;
-      }
-      if (p->vt.poll == nullptr) {
-        problems.push_back(asset_class + "/" + name + ": provider '" + spec.component + "' has no live poll");
-        continue;
-      }
-      auto inst = plugins::ProviderInstance::Create(*p, spec.config.dump());
-      if (!inst.ok()) {
-        problems.push_back(asset_class + "/" + name + ": " + inst.status().ToString());
-        continue;
-      }
+      auto inst = create(asset_class, name, /*need_poll=*/true);
+      if (!inst) continue;
       // Which calendar: the exchange of the first provider's instruments.
-      if (!feed->calendar) {
-        if (auto list = (*inst)->ListInstruments(); list.ok()) {
+      if (!calendar) {
+        if (auto list = inst->ListInstruments(); list.ok()) {
           json arr = json::parse(*list, nullptr, false);
           if (arr.is_array() && !arr.empty() && arr[0].contains("exchange") && arr[0]["exchange"].is_string()) {
-            feed->calendar = calendars_.ForExchange(arr[0]["exchange"].get<std::string>());
+            calendar = calendars_.ForExchange(arr[0]["exchange"].get<std::string>());
           }
         }
       }
-      feed->speed[name] = spec.config.value("speed", 1.0);
-      feed->instances[name] = std::move(*inst);
-      usable.push_back(name);
+      const double speed = settings_.Provider(name).config.value("speed", 1.0);
+      usable.push_back({name, std::move(inst), speed});
     }
     if (usable.empty()) continue;
-    if (!feed->calendar) {
-      feed->calendar = calendars_.Find(asset_class == "crypto" ? "crypto" : settings_.default_calendar);
-    }
-    if (!feed->calendar) return NotFound("market: no calendar for asset class " + asset_class);
-    feed->chain = std::make_unique<market::ProviderChain>(asset_class, usable, settings_.breaker,
-                                                          feed->calendar, market::Timeframe::k1m);
-    std::vector<market::Timeframe> targets;
-    for (auto tf : settings_.live.timeframes) {
-      if (tf != market::Timeframe::k1m && tf != market::Timeframe::k1d) targets.push_back(tf);
-    }
-    feed->aggregator = std::make_unique<market::BarAggregator>(feed->calendar, market::Timeframe::k1m, targets);
-    feeds_.push_back(std::move(feed));
+    if (!calendar) calendar = calendars_.Find(asset_class == "crypto" ? "crypto" : settings_.default_calendar);
+    if (!calendar) return NotFound("market: no calendar for asset class " + asset_class);
+    feeds_.push_back(std::make_unique<market::LiveFeed>(asset_class, calendar, std::move(usable), settings_.breaker,
+                                                        settings_.quality, targets, callbacks));
+  }
+  for (const auto& name : settings_.live.news) {
+    if (auto inst = create("live.news", name, /*need_poll=*/true)) news_sources_.push_back({name, std::move(inst), ""});
   }
   for (const auto& p : problems) log->warn("market: {}", p);
   if (feeds_.empty()) {
@@ -138,7 +158,7 @@ Status MarketService::Start(Context& ctx) {
     health_ = {{"ready", true}, {"live", !feeds_.empty()}};
     if (!error_.empty()) health_["error"] = error_;
   }
-  if (!feeds_.empty()) thread_ = std::thread([this] { Run(); });
+  if (!feeds_.empty() || !news_sources_.empty()) thread_ = std::thread([this] { Run(); });
   return Status::Ok();
 }
 
@@ -154,6 +174,8 @@ json MarketService::Health() const {
   h["bars_released"] = bars_released_.load();
   h["bars_stored"] = bars_stored_.load();
   h["store_errors"] = store_errors_.load();
+  h["news_stored"] = news_stored_.load();
+  h["news_duplicates"] = news_duplicates_.load();
   if (feed_clock_.load() > 0) h["feed_clock"] = market::FormatTimestampUs(feed_clock_.load());
   json q = json::object();
   for (int r = 0; r < market::kQualityRuleCount; ++r) {
@@ -169,9 +191,9 @@ void MarketService::Run() {
   // Instruments and history first.
   for (auto& feed : feeds_) {
     const int64_t now = WallNow();
-    auto name = feed->chain->Select(now);
+    auto name = feed->chain().Select(now);
     if (!name) continue;
-    auto& inst = *feed->instances[*name];
+    auto& inst = *feed->Instance(*name);
     if (pool_ != nullptr) {
       if (auto list = inst.ListInstruments(); list.ok()) {
         json arr = json::parse(*list, nullptr, false);
@@ -194,15 +216,26 @@ void MarketService::Run() {
         if (!s.ok()) log->warn("market: storing instruments of {}: {}", *name, s.ToString());
       }
     }
-    if (settings_.live.backfill_days > 0) {
-      Backfill(*feed, *name, "", now - settings_.live.backfill_days * kUsPerDay, now, market::Timeframe::k1d);
-    }
+    feed->BackfillHistory(now, settings_.live.backfill_days);
     if (stop_) break;
   }
   FlushStore(true);
   while (!stop_) {
     const int64_t wall = WallNow();
-    for (auto& feed : feeds_) PollFeed(*feed, wall);
+    for (auto& feed : feeds_) {
+      feed->Poll(wall);
+      int64_t clock = feed_clock_.load();
+      while (feed->clock() > clock && !feed_clock_.compare_exchange_weak(clock, feed->clock())) {
+      }
+      json states = feed->ProviderStates(wall);
+      std::lock_guard<std::mutex> lock(health_mu_);
+      if (health_["providers"][feed->asset_class()] != states) {
+        log->info("market: {} providers {}", feed->asset_class(), states.dump());
+      }
+      health_["providers"][feed->asset_class()] = states;
+      health_["active"][feed->asset_class()] = feed->active().empty() ? json(nullptr) : json(feed->active());
+    }
+    for (auto& source : news_sources_) PollNews(source, wall);
     FlushStore(false);
     std::unique_lock<std::mutex> lock(wake_mu_);
     wake_.wait_for(lock, std::chrono::milliseconds(settings_.live.poll_interval_ms), [this] { return stop_.load(); });
@@ -210,181 +243,64 @@ void MarketService::Run() {
   FlushStore(true);
 }
 
-void MarketService::PollFeed(Feed& feed, int64_t wall) {
+void MarketService::PollNews(NewsSource& source, int64_t wall) {
   auto log = base::Logger("market");
-  auto name = feed.chain->Select(wall);
-  json states = json::object();
-  if (name) {
-    feed.active = *name;
-    int64_t newest = 0;
-    market::BarSink sink(
-        *name,
-        [&](market::ProviderBars&& bars) -> Status {
-          if (bars.size() > 0) newest = std::max(newest, bars.ts_end.back());
-          Accept(feed, std::move(bars), /*live=*/true);
-          return Status::Ok();
-        },
-        [&](std::vector<market::NewsItem>&& items) {
-          std::vector<NewsFn> subs;
-          {
-            std::lock_guard<std::mutex> lock(subs_mu_);
-            subs = news_subs_;
-            for (const auto& n : items) news_.push_back(n);
-            if (news_.size() > kNewsKept) news_.erase(news_.begin(), news_.end() - kNewsKept);
-          }
-          for (const auto& n : items) {
-            for (const auto& fn : subs) fn(n);
-          }
-        });
-    Status s = feed.instances[*name]->Poll(wall, *sink.sink());
-    for (const auto& r : sink.rejections()) log->warn("market: {} rejected {}: {}", *name, r.what, r.reason);
-    if (!s.ok()) {
-      feed.chain->OnFailure(*name, wall, s.ToString());
+  market::BarSink sink(source.name, nullptr,
+                       [this](std::vector<market::NewsItem>&& items) { OnNews(std::move(items)); });
+  Status s = source.instance->Poll(wall, *sink.sink());
+  for (const auto& r : sink.rejections()) log->debug("market: news {} rejected {}: {}", source.name, r.what, r.reason);
+  // Log a failure once, not every round.
+  const std::string error = s.ok() ? std::string() : s.ToString();
+  if (error != source.last_error) {
+    if (!error.empty()) {
+      log->warn("market: news provider {}: {}", source.name, error);
     } else {
-      feed.chain->OnSuccess(*name, wall, newest);
+      log->info("market: news provider {} recovered", source.name);
     }
-    // Holes found while accepting: fetch them from the provider now serving.
-    auto backfills = std::move(feed.backfills);
-    feed.backfills.clear();
-    for (const auto& b : backfills) {
-      Backfill(feed, *name, b.symbol, b.from_us, b.to_us - market::TimeframeMicros(market::Timeframe::k1m),
-               market::Timeframe::k1m);
-    }
-  } else {
-    feed.active.clear();
-  }
-  Release(feed, std::max(wall, feed_clock_.load()));
-  for (const auto& [pname, inst] : feed.instances) {
-    const auto& br = feed.chain->breaker(pname);
-    states[pname] = {{"state", market::BreakerStateName(br.state(wall))},
-                     {"failures", br.consecutive_failures()},
-                     {"last_error", br.last_error()}};
-  }
-  std::string summary = states.dump();
-  if (summary != feed.last_state_logged) {
-    log->info("market: {} providers {}", feed.asset_class, summary);
-    feed.last_state_logged = summary;
+    source.last_error = error;
   }
   std::lock_guard<std::mutex> lock(health_mu_);
-  health_["providers"][feed.asset_class] = states;
-  health_["active"][feed.asset_class] = feed.active.empty() ? json(nullptr) : json(feed.active);
+  health_["news_providers"][source.name] = error.empty() ? json("ok") : json(error);
 }
 
-void MarketService::Backfill(Feed& feed, const std::string& provider, const std::string& symbol,
-                             int64_t from_us, int64_t to_us, market::Timeframe tf) {
-  if (to_us <= from_us) return;
-  auto log = base::Logger("market");
-  market::BarSink sink(provider, [&](market::ProviderBars&& bars) -> Status {
-    Accept(feed, std::move(bars), /*live=*/false);
-    return stop_ ? Status(SF_ERR_CANCELLED, "market service stopping") : Status::Ok();
-  });
-  sink.ExpectTimeframe(tf);
-  const std::string tf_name(market::TimeframeName(tf));
-  const char* sym = symbol.c_str();
-  sf_fetch_request req{};
-  req.struct_size = sizeof(req);
-  req.symbols = symbol.empty() ? nullptr : &sym;
-  req.symbol_count = symbol.empty() ? 0 : 1;
-  req.timeframe = tf_name.c_str();
-  req.from_us = from_us;
-  req.to_us = to_us;
-  Status s = feed.instances[provider]->FetchBars(req, *sink.sink());
-  if (!s.ok() && s.code() != SF_ERR_CANCELLED) {
-    log->warn("market: backfill {} {} from {}: {}", symbol.empty() ? "all" : symbol, tf_name, provider,
-              s.ToString());
-  } else {
-    log->info("market: backfilled {} bars ({} {}) from {}", sink.bars_received(), symbol.empty() ? "all" : symbol,
-              tf_name, provider);
-  }
-}
-
-void MarketService::Accept(Feed& feed, market::ProviderBars&& bars, bool live) {
-  auto log = base::Logger("market");
-  market::AssignBarEnds(&bars, *feed.calendar);
-  market::QualityOptions q = settings_.quality;
-  // A simulated market runs ahead of the wall clock by design: its clock is
-  // the newest bar accepted, and the future bound scales with its speed.
-  const double speed = std::max(1.0, feed.speed.count(bars.source) ? feed.speed[bars.source] : 1.0);
-  q.now_us = std::max(WallNow(), feed_clock_.load());
-  q.max_future_us = static_cast<int64_t>(static_cast<double>(q.max_future_us) * speed);
-  q.check_gaps = false;  // live holes are found by the chain and backfilled
-  market::QualityReport report = market::CheckBars(&bars, *feed.calendar, q);
-  for (const auto& issue : report.issues) {
-    log->warn("market: {} {}: {}", market::QualityRuleRejects(issue.rule) ? "rejected" : "flagged",
-              market::QualityRuleName(issue.rule), issue.detail);
-  }
-  if (bars.size() == 0) return;
-  const int64_t newest = bars.ts_end.back();
-  int64_t clock = feed_clock_.load();
-  while (newest > clock && !feed_clock_.compare_exchange_weak(clock, newest)) {
-  }
-  if (live && bars.timeframe == market::Timeframe::k1m) {
-    if (auto hole = feed.chain->OnBars(bars.symbol, bars.ts_end.front(), newest)) {
-      feed.backfills.push_back(*hole);
-    }
-  }
-  // Store what the provider delivered (1m, 1d...), once.
+void MarketService::OnNews(std::vector<market::NewsItem>&& items) {
+  if (items.empty()) return;
   if (pool_ != nullptr) {
-    auto& buf = pending_store_[{bars.symbol, bars.timeframe}];
-    if (buf.symbol.empty()) {
-      buf.symbol = bars.symbol;
-      buf.timeframe = bars.timeframe;
-      buf.source = bars.source;
-    }
-    for (size_t i = 0; i < bars.size(); ++i) {
-      buf.ts_start.push_back(bars.ts_start[i]);
-      buf.ts_end.push_back(bars.ts_end[i]);
-      buf.open.push_back(bars.open[i]);
-      buf.high.push_back(bars.high[i]);
-      buf.low.push_back(bars.low[i]);
-      buf.close.push_back(bars.close[i]);
-      buf.volume.push_back(bars.volume[i]);
-      buf.adj_factor.push_back(bars.Factor(i));
-    }
-    pending_rows_ += static_cast<int64_t>(bars.size());
-  }
-  if (!live) return;
-  // Subscribers get adjusted bars, each once it is complete.
-  for (size_t i = 0; i < bars.size(); ++i) {
-    const double f = bars.Factor(i);
-    if (bars.timeframe == market::Timeframe::k1m) {
-      Status s = feed.aggregator->Add(bars.symbol, bars.ts_end[i], bars.open[i] * f, bars.high[i] * f,
-                                      bars.low[i] * f, bars.close[i] * f, bars.volume[i]);
-      if (!s.ok()) log->debug("market: {}", s.message());
+    std::vector<store::NewsEvent> events;
+    events.reserve(items.size());
+    for (const auto& n : items) events.push_back(store::NewsEventFromItem(n));
+    auto r = store::NewsRepository(pool_).Insert(events);
+    auto log = base::Logger("market");
+    if (!r.ok()) {
+      if (store_errors_++ < 20) log->warn("market: storing {} news items: {}", events.size(), r.status().ToString());
     } else {
-      feed.held.push_back({bars.symbol, bars.timeframe, bars.ts_start[i], bars.ts_end[i], bars.open[i] * f,
-                           bars.high[i] * f, bars.low[i] * f, bars.close[i] * f, bars.volume[i]});
+      news_stored_ += r->inserted;
+      news_duplicates_ += r->duplicates;
+      for (const auto& refusal : r->refused) log->warn("market: {} refused: {}", refusal.what, refusal.reason);
     }
+  }
+  std::vector<NewsFn> subs;
+  {
+    std::lock_guard<std::mutex> lock(subs_mu_);
+    subs = news_subs_;
+    for (const auto& n : items) news_.push_back(n);
+    if (news_.size() > kNewsKept) news_.erase(news_.begin(), news_.end() - kNewsKept);
+  }
+  for (const auto& n : items) {
+    for (const auto& fn : subs) fn(n);
   }
 }
 
-void MarketService::Release(Feed& feed, int64_t now) {
-  std::vector<market::CompletedBar> out = feed.aggregator->Release(now);
-  auto done = std::stable_partition(feed.held.begin(), feed.held.end(),
-                                    [&](const market::CompletedBar& b) { return b.ts_end <= now; });
-  out.insert(out.end(), feed.held.begin(), done);
-  feed.held.erase(feed.held.begin(), done);
-  for (const auto& b : out) {
-    Deliver(b);
-    // Timeframes built here (5m..4h) are stored too; provider ones already are.
-    if (pool_ != nullptr && b.timeframe != market::Timeframe::k1m && b.timeframe != market::Timeframe::k1d) {
-      auto& buf = pending_store_[{b.symbol, b.timeframe}];
-      if (buf.symbol.empty()) {
-        buf.symbol = b.symbol;
-        buf.timeframe = b.timeframe;
-        buf.source = "resampled";
-      }
-      buf.ts_start.push_back(b.ts_start);
-      buf.ts_end.push_back(b.ts_end);
-      buf.open.push_back(b.open);
-      buf.high.push_back(b.high);
-      buf.low.push_back(b.low);
-      buf.close.push_back(b.close);
-      buf.volume.push_back(b.volume);
-      buf.adj_factor.push_back(1.0);
-      ++pending_rows_;
-    }
+void MarketService::StoreBars(const market::ProviderBars& bars) {
+  if (pool_ == nullptr || bars.size() == 0) return;
+  auto& buf = pending_store_[{bars.symbol, bars.timeframe}];
+  if (buf.symbol.empty()) {
+    buf.symbol = bars.symbol;
+    buf.timeframe = bars.timeframe;
+    buf.source = bars.source;
   }
+  buf.Append(bars);
+  pending_rows_ += static_cast<int64_t>(bars.size());
 }
 
 void MarketService::Deliver(const market::CompletedBar& bar) {
@@ -410,18 +326,8 @@ void MarketService::FlushStore(bool force) {
     std::vector<bool> keep(buf.size(), true);
     for (size_t i = 1; i < buf.size(); ++i) keep[i] = buf.ts_start[i] != buf.ts_start[i - 1];
     buf.Filter(keep);
-    store::BarBatch batch;
-    batch.symbol = buf.symbol;
-    batch.timeframe = buf.timeframe;
-    batch.source = buf.source;
-    batch.ts_start = std::move(buf.ts_start);
-    batch.ts_end = std::move(buf.ts_end);
-    batch.open = std::move(buf.open);
-    batch.high = std::move(buf.high);
-    batch.low = std::move(buf.low);
-    batch.close = std::move(buf.close);
-    batch.volume = std::move(buf.volume);
-    batch.adj_factor = std::move(buf.adj_factor);
+    const std::string source = buf.source;
+    store::BarBatch batch = store::BarBatchFromProvider(std::move(buf), source);
     auto r = repo.Ingest(batch);
     if (!r.ok()) {
       if (store_errors_++ < 20) log->warn("market: storing {} {}: {}", batch.symbol,

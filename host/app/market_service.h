@@ -6,7 +6,10 @@
 // bar to subscribers (the engine) only once it is complete, and stores the
 // completed bars through the store's bar repository in batches. A hole
 // left by an outage or a provider switch is backfilled from the provider
-// now serving. At start it backfills market.live.backfill_days of daily bars.
+// now serving (market::LiveFeed does the per-asset-class work). At start it
+// backfills market.live.backfill_days of daily bars. News from the bar
+// providers and from the news providers of market.live.news is stored in
+// news_events (de-duplicated) and published to news subscribers.
 //
 //   auto* market = dynamic_cast<sf::app::MarketService*>(ctx.FindService("market"));
 //   market->SubscribeBars([](const sf::market::CompletedBar& bar) { ... });
@@ -31,6 +34,7 @@
 #include "market/bar_sink.h"
 #include "market/calendar.h"
 #include "market/failover.h"
+#include "market/live_feed.h"
 #include "market/market_config.h"
 #include "market/resample.h"
 #include "plugins/plugin_call.h"
@@ -51,7 +55,8 @@ class MarketService final : public Service {
   void Stop() override;
   // {"ready","live","providers":{name:{"state","failures","last_error"}},
   //  "active":{asset_class:provider},"feed_clock","bars_released",
-  //  "bars_stored","store_errors","quality":{rule:count},"error"?}
+  //  "bars_stored","store_errors","news_stored","news_duplicates",
+  //  "quality":{rule:count},"error"?}
   nlohmann::json Health() const override;
 
   void SubscribeBars(BarFn fn);
@@ -61,19 +66,22 @@ class MarketService final : public Service {
   std::vector<market::NewsItem> RecentNews() const;
 
  private:
-  struct Feed;  // one asset class: chain, provider instances, aggregator
+  struct NewsSource {
+    std::string name;
+    std::unique_ptr<plugins::ProviderInstance> instance;
+    std::string last_error;
+  };
   void Run();
-  void PollFeed(Feed& feed, int64_t wall_now);
-  void Backfill(Feed& feed, const std::string& provider, const std::string& symbol,
-                int64_t from_us, int64_t to_us, market::Timeframe tf);
-  void Accept(Feed& feed, market::ProviderBars&& bars, bool live);
-  void Release(Feed& feed, int64_t now);
+  void PollNews(NewsSource& source, int64_t wall_now);
+  void OnNews(std::vector<market::NewsItem>&& items);
+  void StoreBars(const market::ProviderBars& bars);
   void Deliver(const market::CompletedBar& bar);
   void FlushStore(bool force);
 
   market::MarketSettings settings_;
   market::CalendarSet calendars_;
-  std::vector<std::unique_ptr<Feed>> feeds_;
+  std::vector<std::unique_ptr<market::LiveFeed>> feeds_;
+  std::vector<NewsSource> news_sources_;
   store::Pool* pool_ = nullptr;
 
   std::thread thread_;
@@ -94,6 +102,7 @@ class MarketService final : public Service {
   mutable std::mutex health_mu_;
   nlohmann::json health_ = nlohmann::json::object();
   std::atomic<int64_t> bars_released_{0}, bars_stored_{0}, store_errors_{0};
+  std::atomic<int64_t> news_stored_{0}, news_duplicates_{0};
   std::atomic<int64_t> feed_clock_{0};
   std::string error_;
 };

@@ -79,6 +79,14 @@ StatusOr<MarketSettings> MarketSettingsFromConfig(
         s.live.timeframes.push_back(*tf);
       }
     }
+    if (l.contains("news")) {
+      for (const auto& n : l["news"]) {
+        if (!n.is_string() || n.get<std::string>().empty()) {
+          return bad("/live/news: " + n.dump() + " is not a provider name");
+        }
+        s.live.news.push_back(n.get<std::string>());
+      }
+    }
   }
   if (auto it = market.find("universes"); it != market.end() && it->is_object()) s.universes = *it;
   return s;

@@ -35,6 +35,9 @@ struct LiveSettings {
   bool store = true;
   std::vector<Timeframe> timeframes = {Timeframe::k1m, Timeframe::k5m, Timeframe::k15m,
                                        Timeframe::k1h, Timeframe::k4h, Timeframe::k1d};
+  // News provider instances (rss, reddit...) polled beside the bar feeds;
+  // their items are stored in news_events and published to subscribers.
+  std::vector<std::string> news;
 };
 
 struct MarketSettings {

@@ -2,6 +2,7 @@
 #include "market/provider_bars.h"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 
 #include "market/calendar.h"
@@ -12,6 +13,25 @@ void ProviderBars::Reserve(size_t n) {
   ts_start.reserve(n); ts_end.reserve(n); open.reserve(n); high.reserve(n);
   low.reserve(n); close.reserve(n); volume.reserve(n);
 }
+
+namespace {
+
+// Appends n values of an optional column: `src` when given, else `pad`. The
+// column stays empty while no row has a value.
+void AppendOptional(std::vector<double>* column, size_t before, const double* src, size_t n,
+                    double pad) {
+  if (src == nullptr && column->empty()) return;
+  column->resize(before, pad);
+  if (src != nullptr) {
+    column->insert(column->end(), src, src + n);
+  } else {
+    column->resize(before + n, pad);
+  }
+}
+
+constexpr double kNoVwap = std::numeric_limits<double>::quiet_NaN();
+
+}  // namespace
 
 void ProviderBars::AppendBatch(const sf_bar_batch& b) {
   const size_t n = b.count > 0 ? static_cast<size_t>(b.count) : 0;
@@ -27,22 +47,23 @@ void ProviderBars::AppendBatch(const sf_bar_batch& b) {
   low.insert(low.end(), b.low, b.low + n);
   close.insert(close.end(), b.close, b.close + n);
   volume.insert(volume.end(), b.volume, b.volume + n);
-  if (b.vwap != nullptr || !vwap.empty()) {
-    vwap.resize(before, 0.0);
-    if (b.vwap != nullptr) {
-      vwap.insert(vwap.end(), b.vwap, b.vwap + n);
-    } else {
-      vwap.resize(before + n, 0.0);
-    }
-  }
-  if (b.adj_factor != nullptr || !adj_factor.empty()) {
-    adj_factor.resize(before, 1.0);
-    if (b.adj_factor != nullptr) {
-      adj_factor.insert(adj_factor.end(), b.adj_factor, b.adj_factor + n);
-    } else {
-      adj_factor.resize(before + n, 1.0);
-    }
-  }
+  AppendOptional(&vwap, before, b.vwap, n, kNoVwap);
+  AppendOptional(&adj_factor, before, b.adj_factor, n, 1.0);
+}
+
+void ProviderBars::Append(const ProviderBars& o) {
+  const size_t n = o.size();
+  const size_t before = size();
+  auto add = [](auto* to, const auto& from) { to->insert(to->end(), from.begin(), from.end()); };
+  add(&ts_start, o.ts_start);
+  add(&ts_end, o.ts_end);
+  add(&open, o.open);
+  add(&high, o.high);
+  add(&low, o.low);
+  add(&close, o.close);
+  add(&volume, o.volume);
+  AppendOptional(&vwap, before, o.vwap.empty() ? nullptr : o.vwap.data(), n, kNoVwap);
+  AppendOptional(&adj_factor, before, o.adj_factor.empty() ? nullptr : o.adj_factor.data(), n, 1.0);
 }
 
 namespace {

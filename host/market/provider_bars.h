@@ -24,7 +24,9 @@ struct ProviderBars {
   std::string source;  // provider id
   std::vector<int64_t> ts_start, ts_end;  // µs UTC
   std::vector<double> open, high, low, close, volume;
-  std::vector<double> vwap;        // empty when the provider gave none
+  // Empty when no row has one; otherwise one per row, NaN where a row has
+  // none (the store writes NaN as NULL: "unknown", never a price of 0).
+  std::vector<double> vwap;
   std::vector<double> adj_factor;  // empty means 1.0 everywhere
 
   size_t size() const { return ts_start.size(); }
@@ -32,6 +34,9 @@ struct ProviderBars {
   // Appends a batch from a provider (copies; the batch stays the provider's).
   // ts_end is left 0 when the batch has none; see AssignBarEnds.
   void AppendBatch(const sf_bar_batch& batch);
+  // Appends the rows of `other` (same symbol and timeframe), padding the
+  // optional columns as AppendBatch does.
+  void Append(const ProviderBars& other);
   // Keeps the rows whose keep[i] is true (keep.size() == size()).
   void Filter(const std::vector<bool>& keep);
   // Sorts rows by ts_start (stable: equal times keep provider order).

@@ -304,4 +304,21 @@ StatusOr<int64_t> BarsRepository::Count() {
   return r->GetInt64(0, 0);
 }
 
+BarBatch BarBatchFromProvider(market::ProviderBars&& bars, std::string source) {
+  BarBatch batch;
+  batch.symbol = std::move(bars.symbol);
+  batch.timeframe = bars.timeframe;
+  batch.source = std::move(source);
+  batch.ts_start = std::move(bars.ts_start);
+  batch.ts_end = std::move(bars.ts_end);
+  batch.open = std::move(bars.open);
+  batch.high = std::move(bars.high);
+  batch.low = std::move(bars.low);
+  batch.close = std::move(bars.close);
+  batch.volume = std::move(bars.volume);
+  batch.vwap = std::move(bars.vwap);
+  batch.adj_factor = std::move(bars.adj_factor);
+  return batch;
+}
+
 }  // namespace sf::store

@@ -25,6 +25,7 @@
 
 #include "base/status.h"
 #include "market/bar_series.h"
+#include "market/provider_bars.h"
 #include "store/pool.h"
 
 namespace sf::store {
@@ -52,6 +53,12 @@ struct BarBatch {
 
   size_t size() const { return ts_start.size(); }
 };
+
+// The batch of what a provider delivered: raw prices with their adj_factor
+// and vwap (NaN rows of vwap become NULL), stamped `source`. The one
+// conversion `ingest` and the live feed share; moves the columns out of
+// `bars`, which must already be sorted without repeated ts_start.
+BarBatch BarBatchFromProvider(market::ProviderBars&& bars, std::string source);
 
 struct IngestCounts {
   int64_t inserted = 0;   // new bars

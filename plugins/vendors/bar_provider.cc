@@ -23,6 +23,14 @@ std::string Num(double v) {
   return buf;
 }
 
+// Length of an SDK timeframe name; 0 when unknown.
+int64_t TimeframeUs(const std::string& tf) {
+  static const std::map<std::string, int64_t> kLen = {{"1m", 60}, {"5m", 300},    {"15m", 900},
+                                                      {"1h", 3600}, {"4h", 14400}, {"1d", 86400}};
+  auto it = kLen.find(tf);
+  return it == kLen.end() ? 0 : it->second * kMicrosPerSecond;
+}
+
 bool SymbolLevel(sf_status code) {
   return code == SF_ERR_NOT_FOUND || code == SF_ERR_BAD_DATA || code == SF_ERR_TOO_LARGE ||
          code == SF_ERR_INVALID_ARGUMENT;
@@ -48,6 +56,9 @@ CommonConfig ReadCommonConfig(ConfigReader& reader, const std::string& default_b
   const auto min_ts = ParseDate(min_date);
   if (!min_ts) reader.Fail("min_date", "must be a date YYYY-MM-DD");
   c.min_ts_us = *min_ts;
+  c.live_timeframe = reader.String("live_timeframe", "1m");
+  c.poll_interval_us = reader.Int("poll_interval_ms", 60000, 0, 86'400'000) * 1000;
+  c.live_lookback_us = reader.Int("live_lookback_minutes", 15, 1, 7 * 24 * 60) * 60'000'000;
   for (const std::string& s : reader.StringList("symbols")) {
     if (!IsValidSymbol(s))
       reader.Fail("symbols", "holds " + QuoteForMessage(s) + ": " + kSymbolRule);
@@ -187,6 +198,7 @@ sf_status BarCollector::Emit() {
   batch.adj_factor = all_adj ? adj.data() : nullptr;
   const sf_status s = sink_.emit_bars(sink_.host_data, &batch);
   if (s == SF_ERR_CANCELLED) return SF_ERR_CANCELLED;
+  newest_emitted_ = ts_start[n - 1];
   if (s < 0) {
     sf::sdk::SetError(s, vendor_ + " " + request_.symbol + ": the host refused the batch (" +
                              sf_status_name(s) + ")");
@@ -216,6 +228,7 @@ void BarProvider::FailStatus(const SymbolRequest& r, const HttpResponse& respons
     int64_t retry = RetryAfterSeconds(response);
     const bool from_header = retry >= 0;
     if (!from_header) retry = 60;
+    retry_after_s_ = retry;
     throw Error(SF_ERR_RATE_LIMITED,
                 head +
                     (status == 418 ? " IP banned for exceeding the rate limit" : " rate limited") +
@@ -252,6 +265,38 @@ std::string BarProvider::InstrumentsJson() const {
   nlohmann::json out = nlohmann::json::array();
   for (const std::string& s : common_.symbols) out.push_back({{"symbol", s}});
   return out.dump();
+}
+
+sf_status BarProvider::FetchAndEmit(const SymbolRequest& r, const sf_data_sink& sink, SymbolFailures* failures,
+                                    int64_t* newest_start) {
+  BarCollector collector(vendor_, r, common_.min_ts_us, sink);
+  sf_status code = SF_OK;
+  std::string message;
+  try {
+    FetchSymbol(r, collector);
+    code = collector.Emit();
+    if (code == SF_ERR_BAD_DATA) {
+      message = Who(r) + ": all " + std::to_string(collector.refused()) +
+                " bars refused; first: " + collector.first_reason();
+    }
+  } catch (const Error& e) {
+    if (!SymbolLevel(e.code())) throw;
+    code = e.code();
+    message = e.what();
+  }
+  if (code == SF_ERR_CANCELLED) {
+    throw Error(SF_ERR_CANCELLED, vendor_ + ": cancelled by the host after " + r.symbol);
+  }
+  if (code == SF_OK && newest_start != nullptr) *newest_start = collector.newest_emitted();
+  if (code < 0) {
+    if (message.empty()) message = Who(r) + ": failed (" + sf_status_name(code) + ")";
+    if (failures->count++ == 0) {
+      failures->first_code = code;
+      failures->first_message = message;
+    }
+    if (sink.reject != nullptr) sink.reject(sink.host_data, (vendor_ + " " + r.symbol).c_str(), message.c_str());
+  }
+  return code;
 }
 
 sf_status BarProvider::Fetch(const sf_fetch_request* request_in, const sf_data_sink* sink_in) {
@@ -305,49 +350,77 @@ sf_status BarProvider::Fetch(const sf_fetch_request* request_in, const sf_data_s
     }
   }
   bool emitted = false;
-  size_t failed = 0;
-  sf_status first_code = SF_OK;
-  std::string first_message;
+  SymbolFailures failures;
   for (const std::string& s : symbols) {
-    SymbolRequest r{s, timeframe, request.from_us, request.to_us};
-    BarCollector collector(vendor_, r, common_.min_ts_us, sink);
-    sf_status code = SF_OK;
-    std::string message;
-    try {
-      FetchSymbol(r, collector);
-      code = collector.Emit();
-      if (code == SF_ERR_BAD_DATA) {
-        message = Who(r) + ": all " + std::to_string(collector.refused()) +
-                  " bars refused; first: " + collector.first_reason();
-      }
-    } catch (const Error& e) {
-      if (!SymbolLevel(e.code())) throw;
-      code = e.code();
-      message = e.what();
-    }
-    if (code == SF_OK) emitted = true;
-    if (code == SF_ERR_CANCELLED) {
-      throw Error(SF_ERR_CANCELLED, vendor_ + ": cancelled by the host after " + s);
-    }
-    if (code < 0) {
-      if (message.empty()) message = Who(r) + ": failed (" + sf_status_name(code) + ")";
-      ++failed;
-      if (first_code == SF_OK) {
-        first_code = code;
-        first_message = message;
-      }
-      if (sink.reject != nullptr)
-        sink.reject(sink.host_data, (vendor_ + " " + s).c_str(), message.c_str());
-    }
+    const SymbolRequest r{s, timeframe, request.from_us, request.to_us};
+    if (FetchAndEmit(r, sink, &failures, nullptr) == SF_OK) emitted = true;
   }
-  if (failed > 0) {
-    std::string summary = first_message;
+  if (failures.count > 0) {
+    std::string summary = failures.first_message;
     if (symbols.size() > 1) {
-      summary = vendor_ + ": " + std::to_string(failed) + " of " + std::to_string(symbols.size()) +
-                " symbols refused; first: " + first_message;
+      summary = vendor_ + ": " + std::to_string(failures.count) + " of " + std::to_string(symbols.size()) +
+                " symbols refused; first: " + failures.first_message;
     }
-    sf::sdk::SetError(first_code, summary);
-    return first_code;
+    sf::sdk::SetError(failures.first_code, summary);
+    return failures.first_code;
+  }
+  return emitted ? SF_OK : SF_NO_DATA;
+}
+
+sf_status BarProvider::Poll(sf_time_us now_us, const sf_data_sink* sink_in) {
+  if (sink_in == nullptr) throw Error(SF_ERR_INVALID_ARGUMENT, vendor_ + ": poll needs a sink");
+  const sf_data_sink sink = sf::sdk::CopySized(sink_in);
+  if (sink.emit_bars == nullptr) throw Error(SF_ERR_INVALID_ARGUMENT, vendor_ + ": the sink has no emit_bars");
+  const std::string& tf = common_.live_timeframe;
+  const int64_t len = TimeframeUs(tf);
+  if (len == 0 || Timeframes().count(tf) == 0) {
+    std::string list;
+    for (const auto& [name, vendor_name] : Timeframes()) list += (list.empty() ? "" : ",") + name;
+    throw Error(SF_ERR_UNSUPPORTED, vendor_ + ": config live_timeframe " + QuoteForMessage(tf) +
+                                        " is not offered (supported: " + list + ")");
+  }
+  if (common_.symbols.empty()) {
+    throw Error(SF_ERR_INVALID_ARGUMENT,
+                vendor_ + ": poll follows the instruments of config key 'symbols', which is empty");
+  }
+  if (now_us < blocked_until_us_) {
+    throw Error(SF_ERR_RATE_LIMITED, blocked_reason_ + " (no request before " + FormatUtc(blocked_until_us_) + ")");
+  }
+  if (last_poll_us_ != std::numeric_limits<int64_t>::min() && now_us - last_poll_us_ < common_.poll_interval_us &&
+      now_us >= last_poll_us_) {
+    return SF_NO_DATA;
+  }
+  last_poll_us_ = now_us;
+  // Only complete bars: start + len <= now.
+  const int64_t to_us = now_us - len + 1;
+  bool emitted = false;
+  SymbolFailures failures;
+  for (const std::string& s : common_.symbols) {
+    auto next = next_start_.find(s);
+    int64_t from_us = next != next_start_.end() ? next->second : now_us - common_.live_lookback_us;
+    from_us -= ((from_us % len) + len) % len;  // bar boundary
+    if (to_us <= from_us) continue;
+    int64_t newest = 0;
+    try {
+      if (FetchAndEmit({s, tf, from_us, to_us}, sink, &failures, &newest) != SF_OK) continue;
+    } catch (const Error& e) {
+      // Transport-level failures would hit every symbol alike: the poll fails
+      // (the host's breaker counts it), and a rate limit stops requests until
+      // its Retry-After has passed.
+      if (e.code() == SF_ERR_RATE_LIMITED) {
+        blocked_until_us_ = now_us + std::max<int64_t>(1, retry_after_s_) * kMicrosPerSecond;
+        blocked_reason_ = e.what();
+      }
+      throw;
+    }
+    emitted = true;
+    next_start_[s] = newest + len;
+  }
+  if (failures.count > 0 && !emitted) {
+    sf::sdk::SetError(failures.first_code, vendor_ + ": poll: " + std::to_string(failures.count) + " of " +
+                                               std::to_string(common_.symbols.size()) + " symbols failed; first: " +
+                                               failures.first_message);
+    return failures.first_code;
   }
   return emitted ? SF_OK : SF_NO_DATA;
 }

@@ -33,6 +33,11 @@ struct CommonConfig {
   std::vector<std::string> symbols;  // used when a request names none
   int64_t min_ts_us = 0;             // bars before this are refused
   int max_pages = 50;
+  // Live polling (poll): the timeframe followed, the least time between two
+  // requests, and how far back the first poll of a symbol reaches.
+  std::string live_timeframe = "1m";
+  int64_t poll_interval_us = 60'000'000;
+  int64_t live_lookback_us = 15 * 60'000'000LL;
 };
 
 // One candidate bar as a vendor read it; NaN marks an absent optional.
@@ -66,6 +71,8 @@ class BarCollector {
   // error (all rows refused -> SF_ERR_BAD_DATA; sink cancelled).
   sf_status Emit();
   size_t accepted() const { return rows_.size(); }
+  // ts_start of the newest bar Emit handed to the host (0: none).
+  int64_t newest_emitted() const { return newest_emitted_; }
   size_t refused() const { return refused_; }
   const std::string& first_reason() const { return first_reason_; }
 
@@ -77,6 +84,7 @@ class BarCollector {
   std::vector<RawBar> rows_;
   size_t refused_ = 0;
   std::string first_reason_;
+  int64_t newest_emitted_ = 0;
 };
 
 class BarProvider {
@@ -87,6 +95,16 @@ class BarProvider {
 
   // The vtable's fetch_bars: checks every symbol first, then fetches each.
   sf_status Fetch(const sf_fetch_request* request, const sf_data_sink* sink);
+  // The vtable's poll: for each configured symbol, the live_timeframe bars
+  // completed (start + length <= now_us) since the last one emitted (the
+  // first time: live_lookback back). At most one request round per
+  // poll_interval (sooner: SF_NO_DATA, no request). A rate limit answer
+  // blocks requests until its Retry-After has passed (calls meanwhile
+  // return SF_ERR_RATE_LIMITED without a request); transport failures
+  // (rate limit, unavailable, timeout, credentials) fail the whole poll, so
+  // the host's circuit breaker sees them; a symbol-level failure is
+  // reported through sink->reject and the other symbols still come.
+  sf_status Poll(sf_time_us now_us, const sf_data_sink* sink);
   std::string InstrumentsJson() const;
 
  protected:
@@ -112,6 +130,27 @@ class BarProvider {
 
   const std::string vendor_;
   const CommonConfig common_;
+
+ private:
+  struct SymbolFailures {
+    size_t count = 0;
+    sf_status first_code = SF_OK;
+    std::string first_message;
+  };
+  // Fetches one symbol and emits its bars; returns SF_OK, SF_NO_DATA or the
+  // symbol-level failure it reported (sink->reject) and counted. Transport
+  // failures and a host cancel throw. `newest_start` (optional) gets the
+  // start of the newest bar emitted.
+  sf_status FetchAndEmit(const SymbolRequest& r, const sf_data_sink& sink, SymbolFailures* failures,
+                         int64_t* newest_start);
+
+  // Set by FailStatus for a rate-limit answer (seconds; -1 none).
+  int64_t retry_after_s_ = -1;
+  // Poll state.
+  std::map<std::string, int64_t> next_start_;  // per symbol: first bar start not yet emitted
+  int64_t last_poll_us_ = std::numeric_limits<int64_t>::min();
+  int64_t blocked_until_us_ = 0;
+  std::string blocked_reason_;
 };
 
 // Reads the shared config keys (base_url default given) into `common`.
@@ -151,6 +190,9 @@ struct ProviderShim {
                              const sf_data_sink* sink) {
     return sf::sdk::Guard([&] { return static_cast<T*>(instance)->Fetch(request, sink); });
   }
+  static sf_status Poll(void* instance, sf_time_us now_us, const sf_data_sink* sink) {
+    return sf::sdk::Guard([&] { return static_cast<T*>(instance)->Poll(now_us, sink); });
+  }
   static sf_provider_vtable Vtable(const char* metadata_json) {
     sf_provider_vtable vt = sf::sdk::Make<sf_provider_vtable>();
     vt.flags = 0;
@@ -160,6 +202,7 @@ struct ProviderShim {
     vt.destroy = &Destroy;
     vt.list_instruments = &ListInstruments;
     vt.fetch_bars = &FetchBars;
+    vt.poll = &Poll;
     return vt;
   }
 };

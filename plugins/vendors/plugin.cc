@@ -15,12 +15,15 @@ namespace {
   "\"max_pages\":{\"type\":\"integer\",\"minimum\":1,\"default\":50},"                   \
   "\"user_agent\":{\"type\":\"string\"},"                                                \
   "\"min_date\":{\"type\":\"string\",\"format\":\"date\",\"default\":\"1980-01-01\"},"   \
-  "\"symbols\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}"
+  "\"symbols\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"                  \
+  "\"live_timeframe\":{\"type\":\"string\",\"default\":\"1m\"},"                          \
+  "\"poll_interval_ms\":{\"type\":\"integer\",\"minimum\":0,\"default\":60000},"         \
+  "\"live_lookback_minutes\":{\"type\":\"integer\",\"minimum\":1,\"default\":15}"
 
 constexpr const char kAlphaVantageMeta[] =
     "{\"description\":\"AlphaVantage TIME_SERIES_DAILY_ADJUSTED and TIME_SERIES_INTRADAY JSON\","
     "\"asset_classes\":[\"equity\"],\"timeframes\":[\"1m\",\"5m\",\"15m\",\"1h\",\"1d\"],"
-    "\"bars\":true,\"news\":false,\"live\":false,\"config\":{\"type\":\"object\","
+    "\"bars\":true,\"news\":false,\"live\":true,\"config\":{\"type\":\"object\","
     "\"additionalProperties\":false,\"properties\":{" SF_COMMON_CONFIG_SCHEMA
     ","
     "\"api_key\":{\"type\":\"string\"},\"api_key_env\":{\"type\":\"string\"},"
@@ -30,13 +33,13 @@ constexpr const char kAlphaVantageMeta[] =
 constexpr const char kYahooMeta[] =
     "{\"description\":\"Yahoo Finance chart v8 JSON\",\"asset_classes\":[\"equity\",\"index\","
     "\"etf\",\"fx\",\"crypto\"],\"timeframes\":[\"1m\",\"5m\",\"15m\",\"1h\",\"1d\"],"
-    "\"bars\":true,\"news\":false,\"live\":false,\"config\":{\"type\":\"object\","
+    "\"bars\":true,\"news\":false,\"live\":true,\"config\":{\"type\":\"object\","
     "\"additionalProperties\":false,\"properties\":{" SF_COMMON_CONFIG_SCHEMA "}}}";
 
 constexpr const char kAlpacaMeta[] =
     "{\"description\":\"Alpaca market data v2 stock bars\",\"asset_classes\":[\"equity\"],"
     "\"timeframes\":[\"1m\",\"5m\",\"15m\",\"1h\",\"4h\",\"1d\"],\"bars\":true,\"news\":false,"
-    "\"live\":false,\"config\":{\"type\":\"object\",\"additionalProperties\":false,"
+    "\"live\":true,\"config\":{\"type\":\"object\",\"additionalProperties\":false,"
     "\"properties\":{" SF_COMMON_CONFIG_SCHEMA
     ","
     "\"key_id\":{\"type\":\"string\"},\"key_id_env\":{\"type\":\"string\"},"
@@ -47,7 +50,7 @@ constexpr const char kAlpacaMeta[] =
 constexpr const char kBinanceMeta[] =
     "{\"description\":\"Binance spot klines (crypto, 24/7)\",\"asset_classes\":[\"crypto\"],"
     "\"timeframes\":[\"1m\",\"5m\",\"15m\",\"1h\",\"4h\",\"1d\"],\"bars\":true,\"news\":false,"
-    "\"live\":false,\"calendar\":\"24/7\",\"config\":{\"type\":\"object\","
+    "\"live\":true,\"calendar\":\"24/7\",\"config\":{\"type\":\"object\","
     "\"additionalProperties\":false,\"properties\":{" SF_COMMON_CONFIG_SCHEMA
     ","
     "\"api_key\":{\"type\":\"string\"},\"api_key_env\":{\"type\":\"string\"},"

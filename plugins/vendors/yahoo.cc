@@ -51,8 +51,10 @@ void Yahoo::FetchSymbol(const SymbolRequest& r, BarCollector& out) {
                                     : std::chrono::duration_cast<std::chrono::microseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
                                           .count();
+    // period2 is whole seconds: round up so a bound inside a second keeps
+    // the bars before it (the collector cuts at to_us exactly).
     url += "&period1=" + std::to_string(r.from_us / kMicrosPerSecond) +
-           "&period2=" + std::to_string(to / kMicrosPerSecond);
+           "&period2=" + std::to_string((to + kMicrosPerSecond - 1) / kMicrosPerSecond);
   } else {
     // Yahoo's own limits on how far back each interval goes.
     static const std::map<std::string, std::string> kRange = {

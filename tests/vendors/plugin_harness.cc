@@ -62,6 +62,11 @@ const sf_provider_vtable* LoadProvider(const std::string& file, const std::strin
   return &provider->vt;
 }
 
+const sf::plugins::Provider* LoadProviderComponent(const std::string& file, const std::string& id) {
+  if (LoadProvider(file, id) == nullptr) return nullptr;
+  return Reg().FindProvider(id);
+}
+
 std::string PluginId(const std::string& file) {
   auto it = LoadedFiles().find(file);
   return it == LoadedFiles().end() ? std::string() : it->second;

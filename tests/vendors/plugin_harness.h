@@ -16,11 +16,18 @@
 
 #include "signalforge/signalforge.h"
 
+namespace sf::plugins {
+struct Provider;
+}  // namespace sf::plugins
+
 namespace sf::testing {
 
 // Loads `<plugin dir>/<file>` once per process through sf::plugins::Loader. Returns the registered
 // provider vtable, or fails the test (returns nullptr) naming what went wrong.
 const sf_provider_vtable* LoadProvider(const std::string& file, const std::string& id);
+// The same provider as the host registry's entry, for host code under test
+// (sf::plugins::ProviderInstance, sf::market::LiveFeed).
+const sf::plugins::Provider* LoadProviderComponent(const std::string& file, const std::string& id);
 // The manifest id of a loaded plugin file ("" when not loaded).
 std::string PluginId(const std::string& file);
 
