@@ -56,7 +56,7 @@ function showSession(me) {
     document.getElementById('who-email').textContent = me.email || '';
     document.getElementById('who-tier').textContent = me.tier || '';
     document.querySelector('#nav [data-admin]').hidden = me.tier !== 'admin';
-    stream.start();
+    if (me.tier !== 'free') stream.start();
   } else {
     stream.stop();
     if (parseHash().page !== 'login') location.hash = '#/login';

@@ -36,9 +36,12 @@ function connect() {
     const channel = msg.channel || 'signals';
     for (const fn of handlers.get(channel) || []) fn(msg);
   });
-  ws.addEventListener('close', () => {
+  ws.addEventListener('close', (ev) => {
     statusFn(false);
     ws = null;
+    // 4401/4403: the server refused this account (bad token, tier); retrying
+    // would only repeat the refusal.
+    if (ev.code === 4401 || ev.code === 4403) wanted = false;
     if (wanted) {
       setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, 15000);

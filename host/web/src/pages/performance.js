@@ -11,8 +11,8 @@ const PERIODS = ['7d', '30d', '90d', 'all'];
 async function closedSignals(strategy) {
   let out = [];
   let cursor;
-  for (let i = 0; i < 4; i++) {
-    const data = await api.get(`/signals${api.qs({ status: 'closed', strategy, limit: 500, cursor })}`);
+  for (let i = 0; i < 10; i++) {
+    const data = await api.get(`/signals${api.qs({ status: 'closed', strategy, limit: 200, cursor })}`);
     out = out.concat(api.items(data).filter((s) => s.status !== 'active' && s.realized_pnl_pct !== null && s.realized_pnl_pct !== undefined));
     cursor = data?.next_cursor;
     if (!cursor) break;

@@ -13,7 +13,7 @@ export async function loadBars(symbol, fromMs, toMs, timeframe = '1d') {
     timeframe,
     from: new Date(fromMs).toISOString(),
     to: new Date(toMs).toISOString(),
-    indicators: 'bbands(20,2),rsi(14)',
+    indicators: 'bbands(20,2,2),rsi(14)',
   })}`);
   return data;
 }
@@ -26,7 +26,7 @@ function indicatorSeries(data, prefix) {
   const bars = api.items(data?.bars ?? data);
   for (const [name, v] of Object.entries(inds)) {
     if (!name.toLowerCase().startsWith(prefix)) continue;
-    const outputs = Array.isArray(v) ? { value: v } : v?.outputs || v;
+    const outputs = Array.isArray(v) ? { value: v } : v?.values || v?.outputs || v;
     for (const [k, arr] of Object.entries(outputs || {})) {
       if (!Array.isArray(arr)) continue;
       out[k] = arr.map((p, i) => (typeof p === 'object' && p !== null ? p : { ts: bars[i]?.ts ?? bars[i]?.time, value: p }))
