@@ -159,15 +159,19 @@ class ExtremeDeque {
 };
 
 // TA-Lib TA_INT_SMA arithmetic: add the new value, take the mean, then
-// subtract the value leaving the window.
+// subtract the value leaving the window. With `by_reciprocal` the mean is
+// sum * (1/n), an ulp away from TA-Lib's sum / n but without a division;
+// only for smoothing a value that is not then differenced (STOCH's %K/%D).
 class SmaCore {
  public:
-  explicit SmaCore(int64_t period) : n_(period), w_(period) {}
+  explicit SmaCore(int64_t period, bool by_reciprocal = false)
+      : n_(period), inv_(1.0 / static_cast<double>(period)), reciprocal_(by_reciprocal),
+        w_(period) {}
   double Update(double x) {
     w_.Push(x);
     sum_ += x;
     if (++count_ < n_) return kNaN;
-    double mean = sum_ / static_cast<double>(n_);
+    double mean = reciprocal_ ? sum_ * inv_ : sum_ / static_cast<double>(n_);
     sum_ -= w_.Ago(n_ - 1);
     return mean;
   }
@@ -175,6 +179,8 @@ class SmaCore {
 
  private:
   int64_t n_;
+  double inv_;
+  bool reciprocal_;
   Window w_;
   double sum_ = 0;
   int64_t count_ = 0;

@@ -167,7 +167,9 @@ class Cmo {
 };
 
 // TA-Lib's fast %K: (close - lowest) / ((highest - lowest) / 100), 0 when
-// the range is flat.
+// the range is flat. Kept to TA-Lib's bits: %D is a running-sum SMA of %K,
+// and where %K sits at 0 for a whole window that sum is TA-Lib's rounding
+// residue (~1e-14), which only the same %K values reproduce.
 inline double FastKValue(double hi, double lo, double close) {
   const double diff = (hi - lo) / 100.0;
   const double q = (close - lo) / (diff != 0.0 ? diff : 1.0);
@@ -202,7 +204,8 @@ class Stoch {
   }
   static void Check(const Params&) {}
   explicit Stoch(const Params& p)
-      : fk_(p.i(0)), sk_(p.i(1)), sd_(p.i(2)), k_(p.i(0)), ksma_(p.i(1)), dsma_(p.i(2)) {}
+      : fk_(p.i(0)), sk_(p.i(1)), sd_(p.i(2)), k_(p.i(0)), ksma_(p.i(1), true),
+        dsma_(p.i(2), true) {}
   int64_t lookback() const { return (fk_ - 1) + (sk_ - 1) + (sd_ - 1); }
   void Update(const Bar& b, double* out) {
     const int64_t t = count_++;
@@ -218,7 +221,8 @@ class Stoch {
   }
   // Fast %K into out[1] (block highest/lowest), then both SMAs in one pass:
   // slow %K into out[0] and, sk_ bars behind it (once the fast %K it
-  // overwrites is no longer read), slow %D into out[1]. SmaCore's arithmetic.
+  // overwrites is no longer read), slow %D into out[1]. SmaCore's arithmetic
+  // (by reciprocal: %K and %D are averaged, never differenced).
   static constexpr bool kCarriesNaN = false;
   bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
     if (fk_ > kBlockMaxPeriod) return false;
@@ -230,21 +234,21 @@ class Stoch {
     });
     const int64_t lb = lookback();
     const int64_t first_k = (fk_ - 1) + (sk_ - 1);  // first slow %K
-    const double skd = static_cast<double>(sk_), sdd = static_cast<double>(sd_);
+    const double inv_k = 1.0 / static_cast<double>(sk_), inv_d = 1.0 / static_cast<double>(sd_);
     double sum_k = 0, sum_d = 0;
     for (int64_t i = fk_ - 1; i < first_k && i < count; ++i) sum_k += fastk[i];
     const int64_t lag = sk_;
     for (int64_t i = first_k; i < count + lag; ++i) {
       if (i < count) {
         sum_k += fastk[i];
-        slowk[i] = sum_k / skd;
+        slowk[i] = sum_k * inv_k;
         sum_k -= fastk[i - sk_ + 1];
       }
       const int64_t j = i - lag;
       if (j < first_k) continue;
       sum_d += slowk[j];
       if (j < lb) continue;
-      fastk[j] = sum_d / sdd;
+      fastk[j] = sum_d * inv_d;
       sum_d -= slowk[j - sd_ + 1];
     }
     const int64_t warm = lb < count ? lb : count;
@@ -516,48 +520,56 @@ class Cci {
     if (++count_ < n_) { out[0] = kNaN; return; }
     out[0] = Value(buf_.get() + slot_, n_, m, cycle_sum_);
   }
-  // One cycle of TA-Lib's ring (n bars, bar i in slot i mod n) at a time,
-  // typical prices of the previous and the current cycle side by side in
-  // stack scratch. Bar m of a cycle sums 0 + the cycle's bars 0..m, then the
-  // previous cycle's bars m+1..n-1 in order: instead of one variable-length
-  // loop per bar (its exit mispredicts every bar), each older value is added
-  // to every bar that takes it, in the same order, so each bar's sum is
-  // bit for bit Update()'s.
+  // TA-Lib's ring holds bar i in slot i mod n, so bars come in cycles of n.
+  // Bar m of a cycle sums 0 + the cycle's bars 0..m, then the previous
+  // cycle's bars m+1..n-1 in order. One variable-length loop per bar would
+  // mispredict its exit every bar; here a block of cycles is done slot by
+  // slot: for a slot m the loop over the older bars has the same length in
+  // every cycle of the block (predicted), and the cycles are independent
+  // chains the CPU overlaps. Same additions in the same order, so each sum
+  // is bit for bit Update()'s (and TA-Lib's).
   static constexpr bool kCarriesNaN = false;
   bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
     if (n_ > kBlockMaxPeriod) return false;
+    constexpr int64_t kScratch = 2048;
     const int64_t n = n_;
+    const int64_t cycles_per_block = kScratch / n - 1;  // >= 3 for n <= 512
     const double nd = static_cast<double>(n);
-    double tp[2 * kBlockMaxPeriod];
-    double acc[kBlockMaxPeriod];
+    double tp[kScratch];   // the previous cycle, then the block's cycles
+    double acc[kScratch];  // the block's running means
     double* o = out[0];
-    for (int64_t base = 0; base < count; base += n) {
-      const int64_t len = n < count - base ? n : count - base;
+    for (int64_t base = 0; base < count; base += cycles_per_block * n) {
+      const int64_t bars = cycles_per_block * n < count - base ? cycles_per_block * n
+                                                                : count - base;
       double* cur = tp + n;
-      for (int64_t m = 0; m < len; ++m) {
-        const int64_t i = base + m;
-        cur[m] = (s.high[i] + s.low[i] + s.close[i]) / 3;
+      for (int64_t j = 0; j < bars; ++j) {
+        const int64_t i = base + j;
+        cur[j] = (s.high[i] + s.low[i] + s.close[i]) / 3;
       }
-      double f = 0.0;
-      for (int64_t m = 0; m < len; ++m) {
-        f += cur[m];
-        acc[m] = f;
-      }
-      if (base == 0) {
-        for (int64_t m = 0; m < len && m < n - 1; ++m) o[m] = kNaN;
-        if (len == n) o[n - 1] = FromMean(cur, n, acc[n - 1] / nd);
-      } else {
-        // Previous-cycle bar k (slot k) goes to the cycle's bars 0..k-1.
-        for (int64_t k = 1; k < n; ++k) {
-          const double e = tp[k];
-          const int64_t lim = k < len ? k : len;
-          for (int64_t m = 0; m < lim; ++m) acc[m] += e;
-        }
+      for (int64_t c = 0; c * n < bars; ++c) {
+        double f = 0.0;
+        const int64_t len = n < bars - c * n ? n : bars - c * n;
         for (int64_t m = 0; m < len; ++m) {
-          o[base + m] = FromMean(tp + m + 1, n, acc[m] / nd);
+          f += cur[c * n + m];
+          acc[c * n + m] = f;
         }
       }
-      std::memcpy(tp, cur, static_cast<size_t>(len) * sizeof(double));
+      // The first cycle of the series has no older bars (and one output).
+      const int64_t first_c = base == 0 ? 1 : 0;
+      for (int64_t m = 0; m + 1 < n; ++m) {
+        for (int64_t c = first_c; c * n + m < bars; ++c) {
+          const double* older = tp + c * n;  // the cycle before cycle c
+          double a = acc[c * n + m];
+          for (int64_t j = m + 1; j < n; ++j) a += older[j];
+          acc[c * n + m] = a;
+        }
+      }
+      for (int64_t j = 0; j < bars; ++j) {
+        o[base + j] = base + j < n - 1 ? kNaN : FromMean(tp + j + 1, n, acc[j] / nd);
+      }
+      if (bars >= n) {
+        std::memcpy(tp, tp + bars, static_cast<size_t>(n) * sizeof(double));
+      }
     }
     return true;
   }
@@ -588,7 +600,8 @@ class Cci {
     for (; j < n; ++j) a0 += std::fabs(w[j] - avg);
     const double md = (a0 + a1) + (a2 + a3);
     const double dev = w[n - 1] - avg;
-    return (dev != 0.0 && md != 0.0) ? dev / (0.015 * (md / static_cast<double>(n))) : 0.0;
+    // dev / (0.015 * md / n) with one division.
+    return (dev != 0.0 && md != 0.0) ? (dev * static_cast<double>(n)) / (0.015 * md) : 0.0;
   }
 
   int64_t n_;
@@ -630,13 +643,14 @@ class Willr {
   }
 
  private:
-  // TA-Lib: diff = (highest - lowest) / -100; 0 when the range is flat.
+  // TA-Lib: (highest - close) / ((highest - lowest) / -100), 0 when the
+  // range is flat; here with one division instead of two (a few ulps).
   // Branch-free (the division by a placeholder is discarded), so the batch
   // loop vectorises.
   static double Value(double hi, double lo, double close) {
-    const double diff = (hi - lo) / (-100.0);
-    const double q = (hi - close) / (diff != 0.0 ? diff : 1.0);
-    return diff != 0.0 ? q : 0.0;
+    const double range = hi - lo;
+    const double q = ((hi - close) * -100.0) / (range != 0.0 ? range : 1.0);
+    return range != 0.0 ? q : 0.0;
   }
 
   int64_t n_;
@@ -1004,14 +1018,15 @@ class AdxCore {
     *pdm = (*pdm * keep_) + dp;
     *tr = (*tr * keep_) + TrueRange(hi, lo, pc);
   }
-  // TA-Lib: no DX while TR or the DI sum is (near) zero.
+  // TA-Lib: no DX while TR or the DI sum 100*(+DM + -DM)/TR is (near) zero
+  // (tested without dividing). TR cancels out of DX = |+DI - -DI| / (+DI +
+  // -DI): one division per bar instead of TA-Lib's three; ADX averages DX,
+  // so the ulps this moves do not add up.
   static bool Dx(double pdm, double mdm, double tr, double* dx) {
-    const double safe_tr = !IsZero(tr) ? tr : 1.0;
-    const double minus_di = 100.0 * (mdm / safe_tr);
-    const double plus_di = 100.0 * (pdm / safe_tr);
-    const double sum = minus_di + plus_di;
-    *dx = 100.0 * (std::fabs(minus_di - plus_di) / (!IsZero(sum) ? sum : 1.0));
-    return !IsZero(tr) & !IsZero(sum);
+    const double dm_sum = mdm + pdm;
+    const bool ok = !IsZero(tr) & (std::fabs(100.0 * dm_sum) >= kEpsilon * std::fabs(tr));
+    *dx = 100.0 * (std::fabs(mdm - pdm) / (ok ? dm_sum : 1.0));
+    return ok;
   }
   void Step(double hi, double lo, double cl, int64_t t) {
     if (t < n_) {

@@ -158,11 +158,11 @@ class BBands {
     if (!v_.Update(b.close)) { FillNaN(out, kOutputs); return; }
     Bands(v_.mean(), v_.var(), b.close, up_, dn_, &out[0], &out[1], &out[2], &out[3], &out[4]);
   }
-  // Two passes per block of bars: the running sums (the only bar-to-bar
-  // chain) leave sum(x) and sum(x^2) of each window in stack scratch; the
-  // second pass (no chain: the divisions and the square root vectorise)
-  // turns them into VarCore's mean and variance and the five outputs, each
-  // written once.
+  // VarCore's running sums and Bands() over the arrays, one pass. The loop
+  // is bound by its five divider operations per bar (mean, E[x^2], square
+  // root, %B, bandwidth; TA-Lib's three bands need the first three), and on
+  // this hardware packed division is no faster than scalar, so a second
+  // vectorised pass only added memory traffic.
   static constexpr bool kCarriesNaN = false;
   bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
     const double* x = s.close;
@@ -172,22 +172,23 @@ class BBands {
       a += x[i];
       q += x[i] * x[i];
     }
-    constexpr int64_t kBlock = 512;
-    double s1[kBlock], s2[kBlock];
-    for (int64_t b = n_ - 1; b < count; b += kBlock) {
-      const int64_t len = kBlock < count - b ? kBlock : count - b;
-      for (int64_t j = 0; j < len; ++j) {
-        const double v = x[b + j];
-        a += v;
-        q += v * v;
-        s1[j] = a;
-        s2[j] = q;
-        const double old = x[b + j - n_ + 1];
-        a -= old;
-        q -= old * old;
-      }
-      BandsPass(len, static_cast<double>(n_), up_, dn_, s1, s2, x + b, out[0] + b, out[1] + b,
-                out[2] + b, out[3] + b, out[4] + b);
+    const double nd = static_cast<double>(n_);
+    double* upper = out[0];
+    double* middle = out[1];
+    double* lower = out[2];
+    double* percent_b = out[3];
+    double* bandwidth = out[4];
+    for (int64_t i = n_ - 1; i < count; ++i) {
+      const double v = x[i];
+      a += v;
+      q += v * v;
+      const double mean = a / nd;
+      const double var = (q / nd) - (mean * mean);
+      const double old = x[i - n_ + 1];
+      a -= old;
+      q -= old * old;
+      Bands(mean, var, v, up_, dn_, &upper[i], &middle[i], &lower[i], &percent_b[i],
+            &bandwidth[i]);
     }
     for (int k = 0; k < kOutputs; ++k) {
       for (int64_t i = 0; i < warm; ++i) out[k][i] = kNaN;
@@ -196,25 +197,9 @@ class BBands {
   }
 
  private:
-  // The second batch pass over a block. Separate buffers (the adapter
-  // checks the outputs; the sums are local), so restrict holds.
-  [[gnu::noinline]] static void BandsPass(int64_t len, double nd, double nbdevup, double nbdevdn,
-                                          const double* __restrict s1,
-                                          const double* __restrict s2,
-                                          const double* __restrict x, double* __restrict upper,
-                                          double* __restrict middle, double* __restrict lower,
-                                          double* __restrict percent_b,
-                                          double* __restrict bandwidth) {
-    for (int64_t j = 0; j < len; ++j) {
-      const double mean = s1[j] / nd;
-      const double var = (s2[j] / nd) - (mean * mean);
-      Bands(mean, var, x[j], nbdevup, nbdevdn, &upper[j], &middle[j], &lower[j], &percent_b[j],
-            &bandwidth[j]);
-    }
-  }
   // TA-Lib's bands from VarCore's mean and variance (stddev 0 below 1e-14),
   // %B (0.5 when the bands touch) and bandwidth (0 when the middle is 0);
-  // every operand is computed, then chosen, so the batch loop vectorises.
+  // every operand is computed, then chosen (no data-dependent branch).
   static void Bands(double mid, double var, double close, double nbdevup, double nbdevdn,
                     double* upper, double* middle, double* lower, double* percent_b,
                     double* bandwidth) {

@@ -9,6 +9,7 @@
 #include <limits>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "test_support.h"
@@ -348,6 +349,63 @@ TEST(IndicatorContract, StreamUpdateRejectsWrongOutputCount) {
   EXPECT_NE(sf::plugins::TakePluginError("").find("3 output slots"), std::string::npos);
   EXPECT_EQ(ind.vt.stream_update(state, &bar, out, 3), SF_OK);
   ind.vt.stream_destroy(state);
+}
+
+// The batch kernels of the hot indicators keep stack scratch for windows up
+// to 512 bars; longer windows take the per-bar path. Both must give the
+// streaming numbers bit for bit.
+TEST(IndicatorContract, LongWindowsBeyondTheBlockKernelsMatchStreaming) {
+  const Series s = Synthetic(2500, 11);
+  const std::vector<std::pair<std::string, std::vector<double>>> cases = {
+      {"willr", {600}}, {"stoch", {600, 3, 3}}, {"stochf", {513, 3}}, {"cci", {600}},
+      {"willr", {512}}, {"cci", {512}}};
+  for (const auto& [id, params] : cases) {
+    SCOPED_TRACE(id + " " + ::testing::PrintToString(params));
+    Out batch, stream;
+    std::string err;
+    ASSERT_EQ(Compute(Find(id), params, s, &batch, &err), SF_OK) << err;
+    ASSERT_EQ(Stream(Find(id), params, s, &stream, &err), SF_OK) << err;
+    size_t defined = 0;
+    for (size_t k = 0; k < batch.size(); ++k) {
+      for (size_t i = 0; i < s.size(); ++i) {
+        ASSERT_TRUE(SameBits(batch[k][i], stream[k][i])) << "output " << k << " bar " << i;
+        defined += std::isfinite(batch[k][i]) ? 1 : 0;
+      }
+    }
+    EXPECT_GT(defined, 1000u);
+  }
+}
+
+// TA-Lib lets a caller write the output over the input (out == in). The
+// batch kernels read inputs behind the bar they write, so the plugin gives
+// such calls the per-bar path: the numbers must not change.
+TEST(IndicatorContract, OutputOverTheCloseColumnGivesTheSameNumbers) {
+  const Series s = Synthetic(3000, 5);
+  for (const char* id : {"sma", "ema", "rsi", "macd", "bbands", "atr", "adx", "stoch", "cci",
+                         "willr", "obv"}) {
+    SCOPED_TRACE(id);
+    const auto& ind = Find(id);
+    const auto params = DefaultParams(ind);
+    Out want;
+    ASSERT_EQ(Compute(ind, params, s, &want), SF_OK);
+    Series inplace = s;
+    Out others(ind.vt.output_count, std::vector<double>(s.size()));
+    std::vector<double*> ptrs;
+    for (auto& o : others) ptrs.push_back(o.data());
+    ptrs[0] = inplace.close.data();
+    const sf_bar_series view = inplace.View();
+    ASSERT_EQ(ind.vt.compute(params.data(), static_cast<uint32_t>(params.size()), &view,
+                             ptrs.data(), ind.vt.output_count),
+              SF_OK);
+    for (size_t i = 0; i < s.size(); ++i) {
+      ASSERT_TRUE(SameBits(inplace.close[i], want[0][i])) << "bar " << i;
+    }
+    for (size_t k = 1; k < want.size(); ++k) {
+      for (size_t i = 0; i < s.size(); ++i) {
+        ASSERT_TRUE(SameBits(others[k][i], want[k][i])) << "output " << k << " bar " << i;
+      }
+    }
+  }
 }
 
 }  // namespace
