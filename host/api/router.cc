@@ -1,12 +1,12 @@
 #include "api/router.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <stdexcept>
+
+#include "api/secrets.h"
 
 namespace sf::api {
 
@@ -236,29 +236,15 @@ const std::vector<Route>& RegisteredRoutes() { return MutableRoutes(); }
 // ---------------------------------------------------------------------------
 // Cursors
 
-std::string EncodeCursor(const json& position) {
-  const std::string text = position.dump();
-  std::string out(sodium_base64_encoded_len(text.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
-                  '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(text.data()),
-                    text.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  out.resize(std::char_traits<char>::length(out.c_str()));
-  return out;
-}
+std::string EncodeCursor(const json& position) { return Base64UrlEncode(position.dump()); }
 
 json DecodeCursor(const std::string& cursor) {
   const auto bad = [] {
     return BadRequest("query parameter 'cursor' is not a cursor this API returned", "cursor");
   };
-  if (cursor.empty() || cursor.size() > 1024) throw bad();
-  std::string bin(cursor.size(), '\0');
-  size_t len = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(bin.data()), bin.size(), cursor.c_str(),
-                        cursor.size(), nullptr, &len, nullptr,
-                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-    throw bad();
-  bin.resize(len);
-  json j = json::parse(bin, nullptr, false);
+  std::string text;
+  if (cursor.empty() || cursor.size() > 1024 || !Base64UrlDecode(cursor, &text)) throw bad();
+  json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw bad();
   return j;
 }

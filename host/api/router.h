@@ -1,7 +1,7 @@
 // The seam every HTTP API route is written against: what a route declares
 // (method, pattern, minimum tier, API-key scope, request schema, OpenAPI
 // fragment, handler) and what a handler sees (ApiRequest) and returns
-// (ApiResponse). The platform (host/api/server.cc) does everything around the
+// (ApiResponse). The platform (host/api/platform.h) does everything around the
 // handler, in this order: size limits, route match, authentication (Bearer
 // JWT or API key), tier and scope checks, rate limiting, body parsing and
 // validation against `request_schema`, then the handler, then usage
@@ -11,15 +11,14 @@
 // RouteRegistrar:
 //
 //   static const sf::api::RouteRegistrar kWatchlists({
-//       sf::api::Route("GET", "/api/v1/watchlists/{id}",
-//                      [](sf::api::ApiRequest& r) -> sf::api::ApiResponse {
-//                        const int64_t id = r.PathInt("id");
-//                        ...
-//                        return nlohmann::json{{"id", id}};
-//                      })
-//           .MinTier(sf::api::Tier::kFree)
-//           .Scope("watchlists:read")
-//           .Doc({{"summary", "One watchlist"}, {"tags", {"watchlists"}}}),
+//       {.method = "GET", .pattern = "/api/v1/watchlists/{id}",
+//        .min_tier = sf::api::Tier::kFree, .scope = "watchlists:read",
+//        .openapi = {{"summary", "One watchlist"}, {"tags", {"watchlists"}}},
+//        .handler = [](sf::api::ApiRequest& r) -> sf::api::ApiResponse {
+//          const int64_t id = r.PathInt("id");
+//          ...
+//          return {.body = {{"id", id}}};
+//        }},
 //   });
 //
 // Errors: throw ApiError (or one of the helpers below); it is rendered as
@@ -62,6 +61,8 @@ class Pool;
 
 namespace sf::api {
 
+class ApiPlatform;  // host/api/platform.h
+
 // Subscription tiers, ordered: a higher tier may do everything a lower one may.
 enum class Tier { kFree = 0, kPremium = 1, kPro = 2, kAdmin = 3 };
 
@@ -79,11 +80,11 @@ inline bool TierAtLeast(Tier have, Tier need) {
 // an API key carries the scopes it was created with.
 struct Principal {
   int64_t user_id = 0;
-  std::string email;
+  std::string email{};
   Tier tier = Tier::kFree;
-  std::vector<std::string> scopes;
+  std::vector<std::string> scopes{};
   bool via_api_key = false;
-  std::string risk_profile;   // "conservative" | "moderate" | "aggressive"
+  std::string risk_profile{};  // "conservative" | "moderate" | "aggressive"
   int64_t api_key_id = 0;     // the key used, 0 for a JWT
 
   // True for a JWT; for an API key when `scope` (or "*") was granted.
@@ -134,6 +135,8 @@ class ApiRequest {
   store::Pool* pool = nullptr;
   std::string client_ip;
   const Route* route = nullptr;
+  // The platform serving this request (auth, limits, usage; platform.h).
+  ApiPlatform* platform = nullptr;
 
   // The body as JSON. On routes with a request_schema it was parsed and
   // validated before the handler ran (unknown members and wrong types were
@@ -193,69 +196,52 @@ inline constexpr int64_t kDefaultPageSize = 50;
 
 // What a handler answers. `body` is sent as application/json (nothing for a
 // 204); `text` (when set) is sent verbatim with `content_type` instead.
-// A json converts implicitly: `return json{{"id", 7}};` answers 200.
+//   return {.body = {{"id", 7}}};            // 200
+//   return ApiResponse::Created(row_json);   // 201
 struct ApiResponse {
-  ApiResponse() = default;
-  ApiResponse(nlohmann::json b) : body(std::move(b)) {}  // NOLINT: implicit
-  ApiResponse(int s, nlohmann::json b) : status(s), body(std::move(b)) {}
-
-  static ApiResponse Created(nlohmann::json b) { return ApiResponse(201, std::move(b)); }
-  static ApiResponse NoContent() { return ApiResponse(204, nullptr); }
-
   int status = 200;
-  nlohmann::json body;
-  std::map<std::string, std::string> headers;
-  std::optional<std::string> text;
+  nlohmann::json body{};
+  std::map<std::string, std::string> headers{};
+  std::optional<std::string> text{};
   std::string content_type = "application/json";
+
+  static ApiResponse Created(nlohmann::json b) { return {.status = 201, .body = std::move(b)}; }
+  static ApiResponse NoContent() { return {.status = 204}; }
 };
 
 using Handler = std::function<ApiResponse(ApiRequest&)>;
 using UpgradeHandler = std::function<void(ApiRequest&, Poco::Net::HTTPServerRequest&,
                                           Poco::Net::HTTPServerResponse&)>;
 
-// One route. Build it with the constructor and the chainable setters:
-//   Route("POST", "/api/v1/watchlists", &CreateWatchlist)
-//       .MinTier(Tier::kFree).Scope("watchlists:write").Schema(kBody).Doc(kOp)
+// One route: an aggregate, written with designated initializers
+//   {.method = "GET", .pattern = "/api/v1/me", .handler = &GetMe}
+// (every member has a default, so omitted ones are fine).
 struct Route {
-  Route() = default;
-  Route(std::string m, std::string p, Handler h)
-      : method(std::move(m)), pattern(std::move(p)), handler(std::move(h)) {}
-  // A WebSocket route (GET) served by `upgrade`.
-  static Route WebSocket(std::string p, UpgradeHandler u) {
-    Route r;
-    r.method = "GET";
-    r.pattern = std::move(p);
-    r.upgrade = std::move(u);
-    return r;
-  }
-
-  Route& MinTier(Tier t) { min_tier = t; return *this; }
-  Route& Public() { auth = false; return *this; }
-  Route& Scope(std::string s) { scope = std::move(s); return *this; }
-  Route& Schema(nlohmann::json s) { request_schema = std::move(s); return *this; }
-  Route& Doc(nlohmann::json op) { openapi = std::move(op); return *this; }
-  Route& RateClass(std::string c) { rate_class = std::move(c); return *this; }
-
-  std::string method;   // "GET", "POST", "PUT", "PATCH", "DELETE"
-  std::string pattern;  // "/api/v1/watchlists/{id}"; {name} matches one segment
+  std::string method{};   // "GET", "POST", "PUT", "PATCH", "DELETE"
+  std::string pattern{};  // "/api/v1/watchlists/{id}"; {name} matches one segment
   Tier min_tier = Tier::kFree;
   bool auth = true;        // false: public route (rate limited per client IP)
-  std::string scope;       // API-key scope required, e.g. "signals:read"; "" = any key
+  std::string scope{};     // API-key scope required, e.g. "signals:read"; "" = any key
   // JSON Schema (host/base/json_schema.h subset) of the body; null = the
   // route takes no body. Objects should say "additionalProperties": false.
-  nlohmann::json request_schema;
+  nlohmann::json request_schema{};
   // The OpenAPI 3.1 operation object (summary, description, tags,
   // parameters, responses). The platform adds operationId, security, the
   // requestBody (from request_schema) and the common error responses when
   // absent. Path parameters may be omitted: they are derived from `pattern`.
-  nlohmann::json openapi;
-  Handler handler;
+  nlohmann::json openapi{};
+  Handler handler{};
   // Rate-limit bucket: "" (per user per tier; per IP when unauthenticated),
   // "auth" (login/register/refresh: stricter, per IP), "expensive" (scans,
   // backtests: a tenth of the tier's rate).
-  std::string rate_class;
+  std::string rate_class{};
   // WebSocket routes: called instead of `handler` after the checks.
-  UpgradeHandler upgrade;
+  UpgradeHandler upgrade{};
+
+  // A WebSocket route (GET) served by `upgrade`.
+  static Route WebSocket(std::string p, UpgradeHandler u) {
+    return {.method = "GET", .pattern = std::move(p), .upgrade = std::move(u)};
+  }
 };
 
 // Registers routes during static initialisation. Duplicate (method,
