@@ -19,6 +19,8 @@ namespace {
 
 constexpr size_t kCyclesKept = 1000;
 constexpr size_t kNewsKept = 2000;
+constexpr int kClosesPerPrune = 50;
+constexpr int64_t kClaimsKeptUs = 30 * 86'400'000'000LL;
 
 std::string SeriesKey(const std::string& symbol, market::Timeframe tf) {
   return symbol + "@" + std::string(market::TimeframeName(tf));
@@ -86,7 +88,8 @@ json CycleReport::ToJson() const {
           {"rejected", rejected},
           {"closed", closed},
           {"errors", errors},
-          {"latency_ms", latency_ms}};
+          {"latency_ms", latency_ms},
+          {"strategy_ms", strategy_ms}};
 }
 
 StatusOr<std::unique_ptr<LiveEngine>> LiveEngine::Create(LiveEngineOptions options) {
@@ -572,7 +575,10 @@ CycleReport LiveEngine::CloseBar(const DueBar& due) {
       report.evaluated = static_cast<int>(eval.size());
       if (!eval.empty()) {
         lua::BarClose bc{due.timeframe, due.bar_ts, eval, ExtrasFor(eval, due.timeframe, due.bar_ts)};
+        const auto s0 = std::chrono::steady_clock::now();
         lua::BarResult r = opt_.runtime->OnBarClose(bc);
+        report.strategy_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s0).count();
         for (const auto& e : r.errors) {
           log->warn("engine: {} {}: {}", e.strategy, e.symbol, e.message);
           ++report.errors;
@@ -612,6 +618,12 @@ CycleReport LiveEngine::CloseBar(const DueBar& due) {
       if (!done.ok()) {
         log->warn("engine: completing claims: {}", done.ToString());
         ++report.errors;
+      }
+      // Finished claims only matter while a bar can still be re-run.
+      if (--closes_until_prune_ <= 0) {
+        closes_until_prune_ = kClosesPerPrune;
+        auto pruned = claims.Prune(due.bar_ts - kClaimsKeptUs);
+        if (!pruned.ok()) log->warn("engine: pruning claims: {}", pruned.status().ToString());
       }
     }
   }

@@ -93,6 +93,7 @@ struct CycleReport {
   int closed = 0;             // signals closed by this bar
   int errors = 0;             // strategy errors and store failures
   double latency_ms = 0;      // close processing, start to last commit
+  double strategy_ms = 0;     // of which inside StrategyRuntime::OnBarClose
   nlohmann::json ToJson() const;
 };
 
@@ -165,6 +166,7 @@ class LiveEngine {
   double realized_pct_ = 0;
   double peak_equity_ = 100;
   bool recovered_ = false;
+  int closes_until_prune_ = 0;  // finished claims are pruned every so many closes
 
   // Shared with other threads.
   mutable std::mutex mu_;

@@ -1,10 +1,33 @@
 #include "store/claims_repository.h"
 
-#include <nlohmann/json.hpp>
-
 #include "store/bars_repository.h"
 
 namespace sf::store {
+
+namespace {
+
+// A PostgreSQL array literal of `values`, each element quoted.
+std::string ArrayLiteral(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char ch : values[i]) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::string ArrayLiteral(const std::vector<int64_t>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) out += (i ? "," : "") + std::to_string(values[i]);
+  return out + "}";
+}
+
+}  // namespace
 
 Claim::~Claim() {
   if (open_) (void)conn_->Run("ROLLBACK");
@@ -12,14 +35,18 @@ Claim::~Claim() {
 
 Status Claim::Complete() {
   if (!open_) return Conflict("claim already completed");
-  nlohmann::json keys = nlohmann::json::array();
-  for (const auto& k : keys_) keys.push_back({k.strategy_id, k.symbol});
+  std::vector<int64_t> strategies, instruments;
+  for (const auto& k : keys_) {
+    strategies.push_back(k.strategy_id);
+    instruments.push_back(k.instrument_id);
+  }
+  // Full primary keys, so every row is one index lookup.
   auto r = conn_->Run(
-      "UPDATE evaluation_claims c SET claimed_by = $4, claimed_at = now(), done_at = now()"
-      " FROM jsonb_array_elements($1::jsonb) e, instruments i"
-      " WHERE i.symbol = e->>1 AND c.strategy_id = (e->>0)::bigint AND c.instrument_id = i.id"
-      " AND c.timeframe = $2 AND c.bar_ts = $3",
-      Params().Add(keys.dump()).Add(TimeframeSqlName(tf_)).AddTimestamp(bar_ts_).Add(instance_));
+      "UPDATE evaluation_claims SET claimed_by = $5, claimed_at = now(), done_at = now()"
+      " WHERE (strategy_id, instrument_id, timeframe, bar_ts) IN"
+      " (SELECT u.s, u.i, $3, $4::timestamptz FROM unnest($1::bigint[], $2::bigint[]) AS u(s, i))",
+      Params().Add(ArrayLiteral(strategies)).Add(ArrayLiteral(instruments)).Add(TimeframeSqlName(tf_))
+          .AddTimestamp(bar_ts_).Add(instance_));
   if (!r.ok()) return r;
   open_ = false;
   return conn_->Run("COMMIT");
@@ -33,11 +60,10 @@ Status ClaimsRepository::Offer(const std::vector<int64_t>& strategy_ids,
   if (!conn.ok()) return conn.status();
   return (*conn)->Run(
       "INSERT INTO evaluation_claims (strategy_id, instrument_id, timeframe, bar_ts, claimed_by)"
-      " SELECT s::bigint, i.id, $3, $4, $5"
-      " FROM jsonb_array_elements_text($1::jsonb) s"
-      " CROSS JOIN instruments i WHERE i.symbol IN (SELECT jsonb_array_elements_text($2::jsonb))"
+      " SELECT s, i.id, $3, $4, $5 FROM unnest($1::bigint[]) s"
+      " CROSS JOIN instruments i WHERE i.symbol = ANY($2::text[])"
       " ON CONFLICT DO NOTHING",
-      Params().Add(nlohmann::json(strategy_ids).dump()).Add(nlohmann::json(symbols).dump())
+      Params().Add(ArrayLiteral(strategy_ids)).Add(ArrayLiteral(symbols))
           .Add(TimeframeSqlName(tf)).AddTimestamp(bar_ts).Add(instance));
 }
 
@@ -47,7 +73,7 @@ StatusOr<std::unique_ptr<Claim>> ClaimsRepository::ClaimPending(market::Timefram
   if (!conn.ok()) return conn.status();
   SF_RETURN_IF_ERROR((*conn)->Run("BEGIN"));
   auto r = (*conn)->Exec(
-      "SELECT c.strategy_id, i.symbol FROM evaluation_claims c"
+      "SELECT c.strategy_id, i.symbol, c.instrument_id FROM evaluation_claims c"
       " JOIN instruments i ON i.id = c.instrument_id"
       " WHERE c.timeframe = $1 AND c.bar_ts = $2 AND c.done_at IS NULL"
       " ORDER BY c.strategy_id, c.instrument_id FOR UPDATE OF c SKIP LOCKED",
@@ -58,7 +84,7 @@ StatusOr<std::unique_ptr<Claim>> ClaimsRepository::ClaimPending(market::Timefram
   }
   std::vector<ClaimKey> keys;
   keys.reserve(r->rows());
-  for (int i = 0; i < r->rows(); ++i) keys.push_back({r->GetInt64(i, 0), r->GetString(i, 1)});
+  for (int i = 0; i < r->rows(); ++i) keys.push_back({r->GetInt64(i, 0), r->GetString(i, 1), r->GetInt64(i, 2)});
   return std::make_unique<Claim>(std::move(*conn), std::move(keys), tf, bar_ts, instance);
 }
 

@@ -32,6 +32,7 @@ namespace sf::store {
 struct ClaimKey {
   int64_t strategy_id = 0;
   std::string symbol;
+  int64_t instrument_id = 0;
   bool operator==(const ClaimKey&) const = default;
 };
 
@@ -75,6 +76,7 @@ class ClaimsRepository {
   StatusOr<std::optional<std::string>> DoneBy(int64_t strategy_id, const std::string& symbol,
                                               market::Timeframe tf, int64_t bar_ts);
   // Deletes done rows of bars older than `before_us`; returns the count.
+  // The engine prunes as it goes, so claiming stays a scan of recent rows.
   StatusOr<int64_t> Prune(int64_t before_us);
 
  private:
