@@ -22,9 +22,9 @@ std::unique_ptr<ChannelSet> ChannelSet::Create(
   if (registry == nullptr) return set;
   for (const plugins::Notifier* n : registry->notifiers()) {
     nlohmann::json cfg = nlohmann::json::object();
-    if (channel_configs.is_object() && channel_configs.contains(n->id) &&
-        channel_configs[n->id].is_object())
-      cfg = channel_configs[n->id];
+    const bool configured = channel_configs.is_object() && channel_configs.contains(n->id) &&
+                            channel_configs[n->id].is_object();
+    if (configured) cfg = channel_configs[n->id];
     for (const char* key : kPathKeys) {
       if (cfg.contains(key) && cfg[key].is_string() && resolve)
         cfg[key] = resolve(cfg[key].get<std::string>());
@@ -35,7 +35,13 @@ std::unique_ptr<ChannelSet> ChannelSet::Create(
                                      "notifier " + n->id + ": create");
     if (!s.ok()) {
       set->unavailable_[n->id] = s.message();
-      log->warn("channel {} is unavailable: {}", n->id, s.message());
+      // A channel the operator did not configure (e.g. email without an
+      // SMTP server) is simply off; a configured one that fails is an error.
+      if (configured)
+        log->warn("channel {} is unavailable: {}", n->id, s.message());
+      else
+        log->debug("channel {} is off (no notify.channels.{} config): {}", n->id, n->id,
+                   s.message());
       continue;
     }
     Channel c;

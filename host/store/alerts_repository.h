@@ -79,11 +79,11 @@ struct NewAlertSubscription {
 // A partial update; unset fields stay as they are. Setting active = true
 // clears disabled_reason. clear_quiet_hours removes both bounds.
 struct AlertSubscriptionPatch {
-  std::optional<std::string> destination;
-  std::optional<std::string> secret;
-  std::optional<nlohmann::json> filters;
-  std::optional<bool> active;
-  std::optional<std::string> quiet_hours_start, quiet_hours_end;
+  std::optional<std::string> destination{};
+  std::optional<std::string> secret{};
+  std::optional<nlohmann::json> filters{};
+  std::optional<bool> active{};
+  std::optional<std::string> quiet_hours_start{}, quiet_hours_end{};
   bool clear_quiet_hours = false;
 };
 
@@ -125,10 +125,10 @@ struct DeliveryAttemptRecord {
 };
 
 struct DeliveryQuery {
-  std::optional<int64_t> subscription_id;
-  std::optional<std::string> status;  // pending | sent | failed | dead
+  std::optional<int64_t> subscription_id{};
+  std::optional<std::string> status{};  // pending | sent | failed | dead
   int limit = 50;                     // 1..500, newest first
-  std::optional<int64_t> before_id;   // keyset pagination: rows with id < before_id
+  std::optional<int64_t> before_id{};   // keyset pagination: rows with id < before_id
 };
 
 class AlertsRepository {

@@ -2,6 +2,7 @@
 
 #include <Poco/Net/DNS.h>
 #include <Poco/Net/HostEntry.h>
+#include <arpa/inet.h>
 
 #include <array>
 #include <cctype>
@@ -135,6 +136,21 @@ bool IsHostLabelChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
 }
 
+// inet_pton's reading (Poco 1.11 refuses some valid forms such as "::").
+bool ParseIp(const std::string& text, Poco::Net::IPAddress* out) {
+  in_addr v4;
+  in6_addr v6;
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+    *out = Poco::Net::IPAddress(&v4, sizeof v4);
+    return true;
+  }
+  if (inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
+    *out = Poco::Net::IPAddress(&v6, sizeof v6);
+    return true;
+  }
+  return false;
+}
+
 std::vector<Poco::Net::IPAddress> SystemResolve(const std::string& host) {
   Poco::Net::HostEntry entry = Poco::Net::DNS::resolve(host);
   return entry.addresses();
@@ -220,7 +236,7 @@ AddressPolicy::AddressPolicy(const nlohmann::json& config, Resolver resolver)
       std::string s = e.get<std::string>();
       size_t slash = s.find('/');
       Network n;
-      if (!Poco::Net::IPAddress::tryParse(s.substr(0, slash), n.base)) {
+      if (!ParseIp(s.substr(0, slash), &n.base)) {
         throw Error(SF_ERR_INVALID_ARGUMENT,
                     "allow_networks: \"" + s + "\" is not an address or CIDR network");
       }
@@ -319,8 +335,7 @@ VettedUrl AddressPolicy::Vet(const std::string& url) const {
   Poco::Net::IPAddress literal;
   bool is_v6_literal = authority[0] == '[';
   if (is_v6_literal) {
-    if (!Poco::Net::IPAddress::tryParse(host, literal) ||
-        literal.family() != Poco::Net::IPAddress::IPv6)
+    if (!ParseIp(host, &literal) || literal.family() != Poco::Net::IPAddress::IPv6)
       throw bad("\"" + host + "\" is not an IPv6 address");
     if (host.find('%') != std::string::npos) throw bad("IPv6 zone ids are not allowed");
     addresses.push_back(literal);
@@ -334,7 +349,9 @@ VettedUrl AddressPolicy::Vet(const std::string& url) const {
         throw refused("\"" + host + "\" is an unusual spelling of the IPv4 address " +
                       Dotted(loose) + "; write addresses as a.b.c.d");
       }
-      addresses.push_back(Poco::Net::IPAddress(host));
+      Poco::Net::IPAddress v4;
+      ParseIp(host, &v4);
+      addresses.push_back(v4);
     } else {
       size_t label = 0;
       for (char c : host) {

@@ -31,42 +31,6 @@
 
 namespace sf::notifiers {
 
-// Replaces {{name}} from `values`; `html` escapes the values.
-std::string RenderTemplate(const std::string& tpl, const nlohmann::json& values, bool html) {
-  std::string out;
-  out.reserve(tpl.size() + 64);
-  size_t i = 0;
-  while (i < tpl.size()) {
-    size_t open = tpl.find("{{", i);
-    if (open == std::string::npos) break;
-    size_t close = tpl.find("}}", open + 2);
-    if (close == std::string::npos) break;
-    out.append(tpl, i, open - i);
-    std::string name = tpl.substr(open + 2, close - open - 2);
-    while (!name.empty() && name.front() == ' ') name.erase(0, 1);
-    while (!name.empty() && name.back() == ' ') name.pop_back();
-    std::string v;
-    if (auto it = values.find(name); it != values.end()) v = ScalarText(*it);
-    if (html) {
-      for (char c : v) {
-        switch (c) {
-          case '&': out += "&amp;"; break;
-          case '<': out += "&lt;"; break;
-          case '>': out += "&gt;"; break;
-          case '"': out += "&quot;"; break;
-          case '\'': out += "&#39;"; break;
-          default: out.push_back(c);
-        }
-      }
-    } else {
-      out += v;
-    }
-    i = close + 2;
-  }
-  out.append(tpl, i, std::string::npos);
-  return out;
-}
-
 namespace {
 
 using sf::sdk::Error;
@@ -77,7 +41,7 @@ struct Email {
   uint16_t port = 587;
   std::string starttls = "required";  // required | optional | off
   std::string username, password;
-  std::string auth = "login";  // login | plain
+  std::string auth = "plain";  // plain | login
   std::string from;
   std::string helo = "signalforge";
   std::string templates_dir;
@@ -129,7 +93,7 @@ sf_status Create(const char* config_json, void** instance) {
                   "email config: starttls must be \"required\", \"optional\" or \"off\"");
     e->username = Str(c, "username", "");
     e->password = Str(c, "password", "");
-    e->auth = Str(c, "auth", "login");
+    e->auth = Str(c, "auth", "plain");
     if (e->auth != "login" && e->auth != "plain")
       throw Error(SF_ERR_INVALID_ARGUMENT, "email config: auth must be \"login\" or \"plain\"");
     e->from = Str(c, "from", "");

@@ -20,19 +20,6 @@
 
 namespace sf::notifiers {
 
-// MarkdownV2: every one of _*[]()~`>#+-=|{}.! and \ outside an entity must
-// be escaped with a backslash.
-std::string EscapeMarkdownV2(const std::string& text) {
-  static const std::string kSpecial = "_*[]()~`>#+-=|{}.!\\";
-  std::string out;
-  out.reserve(text.size() + 8);
-  for (char c : text) {
-    if (kSpecial.find(c) != std::string::npos) out.push_back('\\');
-    out.push_back(c);
-  }
-  return out;
-}
-
 namespace {
 
 using sf::sdk::Error;
