@@ -82,6 +82,7 @@ struct Conn {
   size_t out_off = 0;
   bool closing = false;  // close frame queued: drop once flushed
   bool dead = false;
+  bool slow = false;  // cut off at the queue bound: reset, do not drain
 
   Conn(Poco::Net::WebSocket s, Principal p) : ws(std::move(s)), who(std::move(p)) {
     fd = ws.impl()->sockfd();
@@ -240,6 +241,7 @@ void StreamHub::Loop() {
     if (c.dead || c.closing) return;
     if (c.pending() + frame.size() > opt.max_queue_bytes) {
       c.dead = true;
+      c.slow = true;
       ++im.slow_disconnects;
       return;
     }
@@ -462,6 +464,9 @@ void StreamHub::Loop() {
     for (auto it = im.conns.begin(); it != im.conns.end();) {
       if (it->second->dead) {
         try {
+          // A slow consumer's backlog is stale: reset the connection rather
+          // than let the kernel keep trickling it out.
+          if (it->second->slow) it->second->ws.setLinger(true, 0);
           it->second->ws.close();
         } catch (...) {
         }
