@@ -185,4 +185,35 @@ Status ModelsRepository::SetActive(const std::string& name, int version) {
   });
 }
 
+StatusOr<ModelRecord> ModelsRepository::Resolve(const std::string& name, const nlohmann::json& models_config) {
+  const nlohmann::json pins = models_config.is_object() ? models_config.value("active", nlohmann::json::object())
+                                                        : nlohmann::json::object();
+  if (pins.is_object() && pins.contains(name)) {
+    const nlohmann::json& v = pins[name];
+    if (!v.is_number_integer() || v.get<int64_t>() < 1) {
+      return InvalidArgument("config models.active." + name + " must be a version number >= 1");
+    }
+    auto m = Find(name, static_cast<int>(v.get<int64_t>()));
+    if (!m.ok()) return Status(m.status().code(), "config models.active." + name + ": " + m.status().message());
+    return m;
+  }
+  return Active(name);
+}
+
+StatusOr<nlohmann::json> ModelsRepository::RuntimeModels(const nlohmann::json& models_config) {
+  auto all = List();
+  if (!all.ok()) return all.status();
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& m : *all) {
+    if (out.contains(m.name)) continue;
+    auto r = Resolve(m.name, models_config);
+    if (r.status().code() == SF_ERR_NOT_FOUND && r.status().message().find("no active version") != std::string::npos) {
+      continue;  // registered, never activated, not pinned
+    }
+    if (!r.ok()) return r.status();
+    out[m.name] = {{"component", r->component}, {"config", {{"path", r->file_path}}}, {"version", r->version}};
+  }
+  return out;
+}
+
 }  // namespace sf::store

@@ -60,6 +60,15 @@ class ModelsRepository {
   // Makes `version` the active one of `name` (the previous one is not).
   Status SetActive(const std::string& name, int version);
 
+  // The version strategies should load for `name`: the config's pin
+  // (models.active.<name>, `models_config` is the config's "models"
+  // section) when there is one, else the active version.
+  StatusOr<ModelRecord> Resolve(const std::string& name, const nlohmann::json& models_config);
+  // The Lua host's model table (lua::RuntimeOptions::models) for every
+  // name with an active or pinned version:
+  // {"<name>": {"component": "xgboost", "config": {"path": "..."}}, ...}.
+  StatusOr<nlohmann::json> RuntimeModels(const nlohmann::json& models_config);
+
  private:
   Pool* pool_;
 };

@@ -74,37 +74,15 @@ sf_status AnalyzeText(void* p, const char* text, char* buf, size_t cap, size_t* 
   });
 }
 
-const sf_model_vtable kNewsLlm = {
-    sizeof(sf_model_vtable),
-    SF_FLAG_THREAD_SAFE,
+constexpr sf_model_vtable kNewsLlm = sf::sdk::TextModel(
     "news_llm",
     R"({"description":"Headline classification by an LLM behind an OpenAI-compatible chat-completions endpoint: event type, severity, time horizon, company-specific, revenue/earnings impact %, credibility, novelty","tasks":["text"]})",
-    &Load,
-    &Unload,
-    &Describe,
-    nullptr,
-    nullptr,
-    &AnalyzeText,
-};
+    &Load, &Unload, &Describe, &AnalyzeText);
 
-sf_status Init(const sf_host_api* host, sf_plugin_handle* plugin, const char*) {
-  sf::sdk::Remember(host);
-  return host->register_model(plugin, &kNewsLlm);
-}
-
-const sf_plugin_manifest kManifest = {
-    SF_MANIFEST_HEADER,
-    0,
-    0,
-    kPluginId,
-    "1.0.0",
-    "LLM news analyzer",
+constexpr sf_plugin_manifest kManifest = sf::sdk::Manifest(
+    kPluginId, "1.0.0", "LLM news analyzer",
     "Classifies news headlines with an OpenAI-compatible LLM endpoint, validated and cached",
-    "Signalforge",
-    "Apache-2.0",
-    &Init,
-    nullptr,
-};
+    &sf::sdk::InitOneModel<&kNewsLlm>);
 
 }  // namespace
 

@@ -98,37 +98,15 @@ sf_status AnalyzeText(void* p, const char* text, char* buf, size_t cap, size_t* 
   });
 }
 
-const sf_model_vtable kVader = {
-    sizeof(sf_model_vtable),
-    SF_FLAG_THREAD_SAFE,
+constexpr sf_model_vtable kVader = sf::sdk::TextModel(
     "vader",
     R"({"description":"VADER rule-based sentiment (Hutto & Gilbert 2014) with Signalforge's own general + finance lexicon; compound in [-1, 1]","tasks":["text"]})",
-    &Load,
-    &Unload,
-    &Describe,
-    nullptr,
-    nullptr,
-    &AnalyzeText,
-};
+    &Load, &Unload, &Describe, &AnalyzeText);
 
-sf_status Init(const sf_host_api* host, sf_plugin_handle* plugin, const char*) {
-  sf::sdk::Remember(host);
-  return host->register_model(plugin, &kVader);
-}
-
-const sf_plugin_manifest kManifest = {
-    SF_MANIFEST_HEADER,
-    0,
-    0,
-    kPluginId,
-    "1.0.0",
-    "Sentiment (VADER)",
+constexpr sf_plugin_manifest kManifest = sf::sdk::Manifest(
+    kPluginId, "1.0.0", "Sentiment (VADER)",
     "VADER sentiment scores for headlines and social posts, with a finance lexicon",
-    "Signalforge",
-    "Apache-2.0",
-    &Init,
-    nullptr,
-};
+    &sf::sdk::InitOneModel<&kVader>);
 
 }  // namespace
 

@@ -94,19 +94,9 @@ sf_status Init(const sf_host_api* host, sf_plugin_handle* plugin, const char*) {
   return host->register_model(plugin, &kXgboost);
 }
 
-const sf_plugin_manifest kManifest = {
-    SF_MANIFEST_HEADER,
-    0,
-    0,
-    kPluginId,
-    "1.0.0",
-    "XGBoost models",
-    "Loads, predicts with and trains XGBoost models (Debian libxgboost 1.7)",
-    "Signalforge",
-    "Apache-2.0",
-    &Init,
-    nullptr,
-};
+constexpr sf_plugin_manifest kManifest = sf::sdk::Manifest(
+    kPluginId, "1.0.0", "XGBoost models",
+    "Loads, predicts with and trains XGBoost models (Debian libxgboost 1.7)", &Init);
 
 }  // namespace
 

@@ -203,6 +203,19 @@ TEST(ModelsRepository, VersionsAndOneActivePerName) {
   EXPECT_FALSE(repo.Active("gamma").ok());
   m.name = "Not Valid";
   EXPECT_EQ(repo.Register(m, false).status().code(), SF_ERR_INVALID_ARGUMENT);
+
+  // A config pin wins over the database's active version.
+  const json pins = {{"active", {{"alpha", 1}}}};
+  EXPECT_EQ(repo.Resolve("alpha", pins)->version, 1);
+  EXPECT_EQ(repo.Resolve("alpha", json::object())->version, 2);
+  auto bad_pin = repo.Resolve("alpha", {{"active", {{"alpha", 9}}}});
+  ASSERT_FALSE(bad_pin.ok());
+  EXPECT_NE(bad_pin.status().message().find("models.active.alpha"), std::string::npos);
+  auto runtime = repo.RuntimeModels(pins);
+  ASSERT_TRUE(runtime.ok()) << runtime.status().ToString();
+  EXPECT_EQ((*runtime)["alpha"]["version"], 1);
+  EXPECT_EQ((*runtime)["alpha"]["component"], "xgboost");
+  EXPECT_EQ((*runtime)["beta"]["config"]["path"], "/models/alpha@1.json");
 }
 
 }  // namespace

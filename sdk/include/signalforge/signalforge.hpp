@@ -139,6 +139,37 @@ T Make() {
   return out;
 }
 
+// The manifest of a plugin built with this SDK that runs on any host minor
+// (min_host_minor 0):
+//   constexpr sf_plugin_manifest kManifest = sf::sdk::Manifest(
+//       "org.example.thing", "1.0.0", "Thing", "What it does", &Init);
+constexpr sf_plugin_manifest Manifest(
+    const char* id, const char* version, const char* name, const char* description,
+    sf_status (*init)(const sf_host_api*, sf_plugin_handle*, const char*),
+    const char* author = "Signalforge", const char* license = "Apache-2.0",
+    void (*shutdown)(void) = nullptr) {
+  return sf_plugin_manifest{SF_MANIFEST_HEADER, 0,      0,       id,   version, name,
+                            description,        author, license, init, shutdown};
+}
+
+// A model component that only analyses text: no predict, no train.
+constexpr sf_model_vtable TextModel(
+    const char* id, const char* metadata_json, sf_status (*load)(const char*, void**),
+    void (*unload)(void*), sf_status (*describe)(void*, char*, size_t, size_t*),
+    sf_status (*analyze_text)(void*, const char*, char*, size_t, size_t*),
+    uint32_t flags = SF_FLAG_THREAD_SAFE) {
+  return sf_model_vtable{sizeof(sf_model_vtable), flags, id, metadata_json, load, unload,
+                         describe, nullptr, nullptr, analyze_text};
+}
+
+// manifest->init of a plugin whose one component is the model `*Vtable`:
+// remembers the host table and registers it.
+template <const sf_model_vtable* Vtable>
+sf_status InitOneModel(const sf_host_api* host, sf_plugin_handle* plugin, const char*) {
+  Remember(host);
+  return host->register_model(plugin, Vtable);
+}
+
 }  // namespace sf::sdk
 
 #endif  // SIGNALFORGE_SIGNALFORGE_HPP_
