@@ -355,7 +355,8 @@ int RunIngest(Context& ctx, const std::vector<std::string>& args) {
   if (!st.ok()) return Fail("database: " + st.status().ToString());
   store::BarsRepository bars_repo(&(*st)->pool());
   store::InstrumentsRepository instruments_repo(&(*st)->pool());
-  if (provider->metadata.value("news", false) && !provider->metadata.value("bars", true)) {
+  const json& meta = provider->metadata;
+  if (meta.is_object() && meta.value("news", false) && !meta.value("bars", true)) {
     return IngestNews(**instance, spec.name, &(*st)->pool(), symbols, from_us, to_us, parsed->Has("--json"));
   }
 

@@ -243,6 +243,8 @@ TEST_F(MarketStoreTest, MixedVwapBatchesStoreNullForTheUnknownRows) {
   EXPECT_TRUE(std::isnan(bars.vwap[0]) && std::isnan(bars.vwap[1]) && std::isnan(bars.vwap[4]));
   EXPECT_DOUBLE_EQ(bars.vwap[2], 10.2);
   ProviderBars more;  // Append (the live path's buffer) pads the same way
+  more.symbol = "MSFT";
+  more.timeframe = Timeframe::k1m;
   more.Append(bars);
   ProviderBars plain;
   plain.AppendBatch(batch(t0 + 5 * kUsPerMinute, 1, nullptr, &cols, &ts));
