@@ -6,6 +6,7 @@
 #include <random>
 
 #include "base/logging.h"
+#include "notify/alert_router.h"
 #include "store/alerts_repository.h"
 #include "store/outbox_repository.h"
 
@@ -252,7 +253,15 @@ Status DeliveryWorker::Process(const store::ClaimedDelivery& c) {
   o.event_type = d.event_type;
   o.destination = d.destination;
   o.secret = c.secret;
-  o.payload_json = d.payload.dump();
+  // The event time goes into the body; taking it from the row keeps the
+  // body byte-identical on every retry of rows written without one.
+  if (!d.payload.contains("occurred_at") && c.created_at > 0) {
+    nlohmann::json payload = d.payload;
+    payload["occurred_at"] = IsoUtc(c.created_at);
+    o.payload_json = payload.dump();
+  } else {
+    o.payload_json = d.payload.dump();
+  }
   o.timestamp_us = NowUs();
   o.attempt = d.attempts;
   SendOutcome out = channels_->Send(d.channel, o);

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   sf::plugins::Registry registry;
   sf::plugins::LoaderOptions lo;
   lo.probe = false;
+  lo.log = false;
   sf::plugins::Loader loader(registry, lo);
   auto res = loader.LoadFile(argv[2]);
   if (!res.loaded) {
