@@ -42,9 +42,9 @@ Status Claim::Complete() {
   }
   // Full primary keys, so every row is one index lookup.
   auto r = conn_->Run(
-      "UPDATE evaluation_claims SET claimed_by = $5, claimed_at = now(), done_at = now()"
-      " WHERE (strategy_id, instrument_id, timeframe, bar_ts) IN"
-      " (SELECT u.s, u.i, $3, $4::timestamptz FROM unnest($1::bigint[], $2::bigint[]) AS u(s, i))",
+      "UPDATE evaluation_claims c SET claimed_by = $5, claimed_at = now(), done_at = now()"
+      " FROM unnest($1::bigint[], $2::bigint[]) AS u(s, i)"
+      " WHERE c.strategy_id = u.s AND c.instrument_id = u.i AND c.timeframe = $3 AND c.bar_ts = $4",
       Params().Add(ArrayLiteral(strategies)).Add(ArrayLiteral(instruments)).Add(TimeframeSqlName(tf_))
           .AddTimestamp(bar_ts_).Add(instance_));
   if (!r.ok()) return r;

@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
   eo.runtime = rt->get();
   eo.instance = "bench";
   eo.history_bars = 300;
+  eo.risk.min_risk_reward = 1.0;  // as config/signalforge.json: the seeds' ATR targets pass, signals commit
   auto eng = engine::LiveEngine::Create(eo);
   if (!eng.ok()) return Fail("engine", eng.status());
   auto& e = **eng;
