@@ -119,7 +119,7 @@ class ApiPlatformTest : public ::testing::Test {
     const fs::path cfg_path = *dir_ / "signalforge.json";
     std::ofstream(cfg_path) << cfg.dump(2);
     ProcessOptions opts;
-    opts.cwd = dir_->string();
+    opts.cwd = SF_SOURCE_DIR;  // the repository's config/ (calendars) resolves from here
     opts.env = {{"SIGNALFORGE_JWT_SECRET", kSecret},
                 {"SIGNALFORGE_ADMIN_PASSWORD", kAdminPassword}};
     server_ = new Server(SF_BINARY, {"serve", "--config", cfg_path.string()}, opts);
@@ -207,7 +207,9 @@ class ApiPlatformTest : public ::testing::Test {
     EXPECT_EQ(p.value("code", ""), code) << r.body;
     EXPECT_FALSE(p.value("detail", "").empty());
     EXPECT_TRUE(p.contains("type") && p.contains("title"));
-    if (!field.empty()) EXPECT_EQ(p.value("field", ""), field) << r.body;
+    if (!field.empty()) {
+      EXPECT_EQ(p.value("field", ""), field) << r.body;
+    }
   }
 
   static fs::path* dir_;
@@ -518,7 +520,8 @@ TEST_F(ApiPlatformTest, AdminChangesTierAndStatusWithAudit) {
   auto audit = Call("GET", "/api/v1/admin/audit?limit=50", admin);
   ASSERT_EQ(audit.status, 200) << audit.body;
   std::set<std::string> seen;
-  for (const auto& e : audit.Json()["items"])
+  const json entries = audit.Json()["items"];
+  for (const auto& e : entries)
     if (e.value("target", "") == "user:" + std::to_string(a.id))
       seen.insert(e["action"].get<std::string>() + ":" + e["detail"].value("to", ""));
   EXPECT_TRUE(seen.count("user.tier_change:pro")) << audit.body;
@@ -757,7 +760,9 @@ TEST_F(ApiPlatformTest, OpenApiDocumentsEveryRouteConsistently) {
                        {}, NextIp());
       EXPECT_NE(resp.status, 404) << where << ": " << resp.body;
       EXPECT_NE(resp.status, 405) << where;
-      if (!op["security"].empty()) EXPECT_EQ(resp.status, 401) << where << ": " << resp.body;
+      if (!op["security"].empty()) {
+        EXPECT_EQ(resp.status, 401) << where << ": " << resp.body;
+      }
     }
   }
 }
@@ -770,7 +775,8 @@ TEST_F(ApiPlatformTest, EveryRequestIsRecordedInApiUsage) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     auto me = Call("GET", "/api/v1/me", a.access);
     recorded = 0;
-    for (const auto& e : me.Json()["usage"]["top_endpoints_24h"])
+    const json top = me.Json()["usage"]["top_endpoints_24h"];
+    for (const auto& e : top)
       if (e["endpoint"] == "/api/v1/me/keys" && e["method"] == "GET") recorded = e["requests"];
   }
   EXPECT_EQ(recorded, 5) << "five GET /api/v1/me/keys rows";
