@@ -12,6 +12,7 @@ src=$2
 duration=${3:-10}
 command -v wrk >/dev/null || { echo "bench-api: wrk is missing (apt-get install wrk)"; exit 1; }
 work=$(mktemp -d /tmp/sf-bench-api.XXXXXX)
+chmod 755 "$work"  # the embedded cluster runs as postgres when we are root
 server_pid=""
 cleanup() {
   if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
