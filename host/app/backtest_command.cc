@@ -29,7 +29,6 @@
 #include "market/market_config.h"
 #include "plugins/plugin_call.h"
 #include "store/backtests_repository.h"
-#include "store/bars_repository.h"
 #include "store/instruments_repository.h"
 #include "store/store.h"
 
@@ -45,7 +44,8 @@ constexpr const char* kUsage =
           [--provider NAME [--path DIR] | --data DIR]
           [--params k=v[,k=v...]]... [--sweep k=v1,v2|k=from:to:step]... [--objective NAME]
           [--walk-forward is=730,oos=180,mode=rolling|anchored] [--monte-carlo N]
-          [--risk-profile conservative|moderate|aggressive] [--initial-equity X]
+          [--risk-profile conservative|moderate|aggressive] [--risk limit=v]...
+          [--initial-equity X]
           [--fee-per-trade X] [--fee-per-share X] [--fee-pct X]
           [--slippage-bps X] [--slippage-model fixed|volume_share]
           [--warmup-days N] [--jobs N] [--json OUT] [--html OUT] [--no-store]
@@ -69,6 +69,9 @@ optional constituents.csv beside it for sectors).
                       best in-sample combination of --sweep applied out of sample
   --monte-carlo N     bootstrap the trade sequence N times: percentile bands of
                       total return and max drawdown
+  --risk limit=v      override a risk limit (min_confidence, min_risk_reward,
+                      max_positions, max_position_pct, max_risk_pct,
+                      max_sector_pct, max_drawdown_pct, ...; repeatable)
   --json OUT          the full result as JSON ('-' for stdout)
   --html OUT          an offline HTML report (equity, drawdown, monthly returns,
                       trades, statistics)
@@ -207,7 +210,7 @@ void PrintSummary(const engine::BacktestReport& rep) {
 
 int RunBacktestCommand(Context& ctx, const std::vector<std::string>& args) {
   std::map<std::string, std::string> opt;
-  std::vector<std::string> params, sweeps, plugin_dirs;
+  std::vector<std::string> params, sweeps, plugin_dirs, risk;
   bool no_store = false;
   static const std::set<std::string> kValued = {
       "--strategy", "--symbols", "--universe", "--provider", "--path", "--data", "--from", "--to",
@@ -226,7 +229,7 @@ int RunBacktestCommand(Context& ctx, const std::vector<std::string>& args) {
       no_store = true;
       continue;
     }
-    const bool multi = a == "--params" || a == "--sweep" || a == "--plugins";
+    const bool multi = a == "--params" || a == "--sweep" || a == "--plugins" || a == "--risk";
     if (!kValued.count(a) && !multi)
       return UsageError("backtest", "unknown option '" + args[i] + "'");
     if (!inline_value) {
@@ -235,6 +238,8 @@ int RunBacktestCommand(Context& ctx, const std::vector<std::string>& args) {
     }
     if (a == "--params") {
       for (const auto& kv : SplitComma(v)) params.push_back(kv);
+    } else if (a == "--risk") {
+      for (const auto& kv : SplitComma(v)) risk.push_back(kv);
     } else if (a == "--sweep") {
       sweeps.push_back(v);
     } else if (a == "--plugins") {
@@ -288,7 +293,15 @@ int RunBacktestCommand(Context& ctx, const std::vector<std::string>& args) {
     if (!number("--initial-equity", &d)) return UsageError("backtest", "--initial-equity is not a number");
     req["initial_equity"] = d;
   }
-  if (opt.count("--risk-profile")) req["risk"] = {{"profile", get("--risk-profile")}};
+  json risk_json = json::object();
+  if (opt.count("--risk-profile")) risk_json["profile"] = get("--risk-profile");
+  for (const auto& kv : risk) {
+    auto e = kv.find('=');
+    if (e == std::string::npos || e == 0)
+      return UsageError("backtest", "--risk '" + kv + "': expected limit=value");
+    risk_json[kv.substr(0, e)] = ParamValue(kv.substr(e + 1));
+  }
+  if (!risk_json.empty()) req["risk"] = risk_json;
   json costs = json::object();
   for (const auto& [flag, key] : std::map<std::string, std::string>{
            {"--fee-per-trade", "fee_per_trade"}, {"--fee-per-share", "fee_per_share"},
@@ -465,10 +478,10 @@ int RunBacktestCommand(Context& ctx, const std::vector<std::string>& args) {
     store::Pool* pool = &db->pool();
     env.load_bars = [pool, all](const std::vector<std::string>& syms, market::Timeframe tf,
                                 int64_t from, int64_t to) -> StatusOr<std::vector<market::BarSeries>> {
-      store::BarsRepository bars(pool);
+      store::BacktestsRepository bars(pool);
       std::vector<market::BarSeries> out;
       for (const auto& s : syms.empty() ? all : syms) {
-        auto b = bars.Load(s, tf, from, to + 1);
+        auto b = bars.LoadAdjustedBars(s, tf, from, to + 1);
         if (!b.ok()) {
           if (b.status().code() == SF_ERR_NOT_FOUND && syms.empty()) continue;
           return Status(b.status().code(), "loading bars of " + s + ": " + b.status().message());

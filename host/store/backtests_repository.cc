@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "store/bars_repository.h"
+
 namespace sf::store {
 namespace {
 
@@ -149,6 +151,36 @@ StatusOr<std::vector<BacktestRunRow>> BacktestsRepository::List(int limit) {
   std::vector<BacktestRunRow> out;
   for (int i = 0; i < r->rows(); ++i) out.push_back(RunFrom(*r, i));
   return out;
+}
+
+StatusOr<market::BarSeries> BacktestsRepository::LoadAdjustedBars(const std::string& symbol,
+                                                                  market::Timeframe timeframe,
+                                                                  int64_t from_us, int64_t to_us) {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  auto r = (*conn)->Exec(
+      "SELECT " SF_BT_US("b.ts_end") ", b.open * f, b.high * f, b.low * f, b.close * f, b.volume "
+      "FROM instruments i JOIN bars b ON b.instrument_id = i.id "
+      "CROSS JOIN LATERAL (SELECT coalesce(b.adj_factor, 1.0) AS f) x "
+      "WHERE i.symbol = $1 AND b.timeframe = $2 "
+      "AND b.ts_start BETWEEN $3::timestamptz - interval '7 days' AND $4 "
+      "AND b.ts_end BETWEEN $3 AND $4 ORDER BY b.ts_start",
+      Params().Add(symbol).Add(TimeframeSqlName(timeframe)).AddTimestamp(from_us).AddTimestamp(to_us));
+  if (!r.ok()) return r.status();
+  market::BarSeries s;
+  s.symbol = symbol;
+  s.timeframe = timeframe;
+  if (r->rows() == 0) {
+    auto known = (*conn)->Exec("SELECT 1 FROM instruments WHERE symbol = $1", Params().Add(symbol));
+    if (!known.ok()) return known.status();
+    if (known->rows() == 0) return NotFound("unknown instrument '" + symbol + "'");
+    return s;
+  }
+  s.Reserve(static_cast<size_t>(r->rows()));
+  for (int i = 0; i < r->rows(); ++i)
+    s.Append(r->GetInt64(i, 0), r->GetDouble(i, 1), r->GetDouble(i, 2), r->GetDouble(i, 3),
+             r->GetDouble(i, 4), r->GetDouble(i, 5));
+  return s;
 }
 
 }  // namespace sf::store

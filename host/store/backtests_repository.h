@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/status.h"
+#include "market/bar_series.h"
 #include "store/pool.h"
 
 namespace sf::store {
@@ -68,6 +69,14 @@ class BacktestsRepository {
   StatusOr<std::vector<BacktestTradeRow>> Trades(const std::string& run_id);
   // Newest first.
   StatusOr<std::vector<BacktestRunRow>> List(int limit = 50);
+
+  // The split/dividend-adjusted bars a backtest runs on (raw × adj_factor,
+  // exactly as market::ProviderBars::Adjusted, so a backtest from the
+  // database equals one straight from the provider); from <= ts_end <= to.
+  // Unknown symbol -> SF_ERR_NOT_FOUND.
+  StatusOr<market::BarSeries> LoadAdjustedBars(const std::string& symbol,
+                                               market::Timeframe timeframe, int64_t from_us,
+                                               int64_t to_us);
 
  private:
   Pool* pool_;
