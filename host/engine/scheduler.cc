@@ -56,17 +56,4 @@ size_t BarCloseTracker::UniverseSize(market::Timeframe tf) const {
   return it == universe_.end() ? 0 : it->second.size();
 }
 
-std::optional<int64_t> NextCadenceTick(int64_t now_us, int64_t every_us, int64_t session_open_us,
-                                       int64_t session_close_us) {
-  if (every_us <= 0 || session_close_us <= session_open_us) return std::nullopt;
-  constexpr int64_t kDay = 86'400'000'000;
-  const int64_t midnight = now_us - ((now_us % kDay) + kDay) % kDay;
-  int64_t t = midnight + ((now_us - midnight) / every_us + 1) * every_us;
-  if (t < session_open_us) {
-    t = midnight + ((session_open_us - midnight + every_us - 1) / every_us) * every_us;
-  }
-  if (t >= session_close_us) return std::nullopt;
-  return t;
-}
-
 }  // namespace sf::engine

@@ -11,9 +11,6 @@
 //   - a newer bar of the same timeframe started arriving (the feed moved on).
 // Each (timeframe, bar end) is handed out once, oldest first.
 //
-// Also computes cadence ticks ("every N minutes during the session") for
-// strategies that want to run between bar closes.
-//
 // Thread-safety: not thread-safe; the engine's scheduler thread owns it.
 #ifndef SF_ENGINE_SCHEDULER_H_
 #define SF_ENGINE_SCHEDULER_H_
@@ -61,12 +58,6 @@ class BarCloseTracker {
   std::map<market::Timeframe, std::set<std::string>> universe_;
   std::map<market::Timeframe, int64_t> last_due_;  // newest bar end handed out
 };
-
-// The next cadence tick strictly after `now_us`: multiples of `every_us`
-// since midnight UTC that fall inside [session_open_us, session_close_us) of
-// the same day; nullopt when none is left that day.
-std::optional<int64_t> NextCadenceTick(int64_t now_us, int64_t every_us, int64_t session_open_us,
-                                       int64_t session_close_us);
 
 }  // namespace sf::engine
 
