@@ -466,7 +466,14 @@ void ApiPlatform::Handle(HTTPServerRequest& request, HTTPServerResponse& respons
     answer.headers["RateLimit-Reset"] = std::to_string(rate.reset_s);
   }
   AddCors(request, answer);
-  if (answer.status == 413) response.setKeepAlive(false);  // the body was not read
+  // A request refused before its body was read (401, 403, 404, 429, 413...)
+  // leaves those bytes on the connection, where they would be parsed as the
+  // next request: close it instead of keeping it alive.
+  const bool has_body = (request.hasContentLength() && request.getContentLength64() > 0) ||
+                        request.getChunkedTransferEncoding();
+  if (answer.status == 413 || (answer.status >= 400 && has_body && req.body.empty())) {
+    response.setKeepAlive(false);
+  }
   try {
     if (!response.sent()) Send(request, response, answer);
   } catch (const Poco::Exception& e) {
