@@ -476,20 +476,7 @@ int RunBacktestCommand(Context& ctx, const std::vector<std::string>& args) {
       if (i.sector) env.sectors[i.symbol] = *i.sector;
     }
     store::Pool* pool = &db->pool();
-    env.load_bars = [pool, all](const std::vector<std::string>& syms, market::Timeframe tf,
-                                int64_t from, int64_t to) -> StatusOr<std::vector<market::BarSeries>> {
-      store::BacktestsRepository bars(pool);
-      std::vector<market::BarSeries> out;
-      for (const auto& s : syms.empty() ? all : syms) {
-        auto b = bars.LoadAdjustedBars(s, tf, from, to + 1);
-        if (!b.ok()) {
-          if (b.status().code() == SF_ERR_NOT_FOUND && syms.empty()) continue;
-          return Status(b.status().code(), "loading bars of " + s + ": " + b.status().message());
-        }
-        if (b->size()) out.push_back(std::move(*b));
-      }
-      return out;
-    };
+    env.load_bars = engine::StoreBarLoader(pool, all);
   }
 
   Status valid = engine::ValidateBacktestRequest(req, env);

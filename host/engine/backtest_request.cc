@@ -287,4 +287,23 @@ std::vector<store::BacktestTradeRow> BacktestReport::TradeRows() const {
   return out;
 }
 
+std::function<StatusOr<std::vector<market::BarSeries>>(const std::vector<std::string>&,
+                                                       market::Timeframe, int64_t, int64_t)>
+StoreBarLoader(store::Pool* pool, std::vector<std::string> universe) {
+  return [pool, all = std::move(universe)](const std::vector<std::string>& syms, market::Timeframe tf,
+                                            int64_t from, int64_t to) -> StatusOr<std::vector<market::BarSeries>> {
+    store::BacktestsRepository bars(pool);
+    std::vector<market::BarSeries> out;
+    for (const auto& s : syms.empty() ? all : syms) {
+      auto b = bars.LoadAdjustedBars(s, tf, from, to + 1);
+      if (!b.ok()) {
+        if (b.status().code() == SF_ERR_NOT_FOUND && syms.empty()) continue;
+        return Status(b.status().code(), "loading bars of " + s + ": " + b.status().message());
+      }
+      if (b->size()) out.push_back(std::move(*b));
+    }
+    return out;
+  };
+}
+
 }  // namespace sf::engine

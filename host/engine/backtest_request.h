@@ -84,6 +84,14 @@ Status ValidateBacktestRequest(const nlohmann::json& request, const BacktestEnvi
 StatusOr<BacktestReport> RunBacktestRequest(const nlohmann::json& request,
                                             const BacktestEnvironment& env);
 
+// A BacktestEnvironment::load_bars reading split/dividend-adjusted bars from
+// the store (BacktestsRepository::LoadAdjustedBars). An empty symbol list
+// means `universe`, skipping symbols without bars; a named symbol the
+// database does not know is an error naming it. `pool` must outlive it.
+std::function<StatusOr<std::vector<market::BarSeries>>(const std::vector<std::string>&,
+                                                       market::Timeframe, int64_t, int64_t)>
+StoreBarLoader(store::Pool* pool, std::vector<std::string> universe);
+
 // "2020-03-16" -> 00:00 UTC that day (µs); nullopt when malformed.
 std::optional<int64_t> ParseDayMicros(const std::string& date);
 
