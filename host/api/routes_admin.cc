@@ -20,6 +20,7 @@
 #include "api/routes_scans.h"
 #include "api/stream.h"
 #include "app/context.h"
+#include "app/service.h"
 #include "store/models_repository.h"
 #include "store/pool.h"
 #include "store/signal_queries_repository.h"
@@ -75,6 +76,43 @@ ApiResponse Strategies(ApiRequest& r) {
       std::string stem = e.path().stem().string();
       if (!named.contains(stem)) {
         items.push_back({{"name", stem}, {"file", e.path().filename().string()}, {"status", "not_loaded"}});
+      }
+    }
+  }
+  // What the running engine sees now: per file its state, active and pending
+  // versions, and the last refused load with file:line (a broken reload keeps
+  // the old version running and shows here).
+  if (r.ctx != nullptr) {
+    if (app::Service* engine = r.ctx->FindService("engine")) {
+      json h = engine->Health();
+      for (const auto& st : h.value("strategy_files", json::array())) {
+        std::string file = fs::path(st.value("file", std::string())).filename().string();
+        std::string name = st.value("name", std::string());
+        std::string stem = fs::path(file).stem().string();
+        json* target = nullptr;
+        for (auto& item : items) {
+          if (item.value("name", std::string()) == name || item.value("name", std::string()) == stem ||
+              item.value("file", std::string()) == file) {
+            target = &item;
+            break;
+          }
+        }
+        if (target == nullptr) {
+          items.push_back({{"name", name.empty() ? stem : name}});
+          target = &items.back();
+        }
+        (*target)["file"] = file;
+        (*target)["state"] = st.value("state", std::string());
+        (*target)["active_version"] = st.value("version", std::string());
+        (*target)["pending_version"] = st.value("pending_version", std::string());
+        (*target)["last_error"] = st.value("last_error", std::string());
+        (*target)["reloads"] = st.value("reloads", 0);
+        (*target)["refused"] = st.value("refused", 0);
+        (*target)["kills"] = st.value("kills", 0);
+        if (st.contains("loaded_at_us") && st["loaded_at_us"].is_number_integer() &&
+            st["loaded_at_us"].get<int64_t>() > 0) {
+          (*target)["loaded_at"] = IsoTime(st["loaded_at_us"].get<int64_t>());
+        }
       }
     }
   }

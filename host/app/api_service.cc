@@ -16,7 +16,10 @@
 
 #include "api/metrics.h"
 #include "api/platform.h"
+#include "api/routes_backtests.h"
+#include "api/routes_scans.h"
 #include "api/secrets.h"
+#include "api/stream.h"
 #include "app/context.h"
 #include "app/http_service.h"
 #include "app/service.h"
@@ -91,6 +94,10 @@ class ApiService final : public Service {
   }
 
   void Stop() override {
+    // Background work of the API first: it uses the pool and the platform.
+    api::StreamHub::Instance().Stop();
+    api::ScanRunner::Instance().Stop();
+    api::StopBacktestRunner();
     pool_for_metrics_->store(nullptr);
     platform_.reset();  // flushes queued api_usage rows
   }

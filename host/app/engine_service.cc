@@ -145,6 +145,9 @@ json EngineService::Health() const {
     int running = 0, failed = 0;
     for (const auto& st : runtime_->Statuses()) (st.state == "running" ? running : failed)++;
     h["strategies"] = {{"running", running}, {"not_running", failed}};
+    // Per file: state, versions and the last refused load (file:line), for
+    // the admin API and the dashboard (which reach it through Health()).
+    h["strategy_files"] = Strategies();
   }
   return h;
 }
