@@ -105,11 +105,13 @@ export async function reloadMe() {
 
 export function signOut() {
   const refresh = session.refresh;
+  // Revoke the refresh token (the route needs the access token, so send it
+  // before forgetting both).
+  if (refresh && session.access) {
+    raw('POST', '/auth/logout', { refresh_token: refresh }).catch(() => {});
+  }
   session.access = session.refresh = session.me = null;
   session.expiresAt = 0;
-  if (refresh) {
-    raw('POST', '/auth/logout', { refresh_token: refresh }, false).catch(() => {});
-  }
   changed();
 }
 

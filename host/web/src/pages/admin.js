@@ -27,7 +27,7 @@ export async function render(view) {
       { title: 'Name', value: (s) => s.name || s.file, class: 'l' },
       { title: 'File', value: (s) => s.file, class: 'l' },
       { title: 'State', value: (s) => badge(s.state || s.status || '') },
-      { title: 'Version', value: (s) => (s.version || '').slice(0, 12), class: 'l' },
+      { title: 'Version', value: (s) => (s.active_version || s.version || '').slice(0, 12), class: 'l' },
       { title: 'Pending', value: (s) => (s.pending_version || '').slice(0, 12), class: 'l' },
       { title: 'Reloads', value: (s) => s.reloads ?? '—' },
       { title: 'Refused', value: (s) => s.refused ?? '—' },
@@ -56,7 +56,7 @@ export async function render(view) {
         });
         return sel;
       } },
-      { title: 'State', value: (u) => badge(u.disabled ? 'disabled' : 'active') },
+      { title: 'State', value: (u) => badge(u.status || 'active') },
       { title: 'Created', value: (u) => fmtTime(u.created_at) },
     ], rows));
   }

@@ -7,16 +7,17 @@ import { lineChart } from '../charts.js';
 import { h, mount, table, errorBox, fmtNum, fmtPct, fmtDay, signClass, stat, badge, toDate } from '../ui.js';
 
 function statsGrid(stats) {
-  const pick = (...keys) => { for (const k of keys) if (stats?.[k] !== undefined) return stats[k]; return null; };
-  const pct = (v) => (v === null ? '—' : fmtPct(Math.abs(v) <= 1.5 && !Number.isInteger(v) ? v * 100 : v));
+  const v = (k) => (stats?.[k] === undefined || stats?.[k] === null ? null : +stats[k]);
+  const winRate = v('win_rate');
   return h('div', { class: 'grid', id: 'backtest-stats' },
-    stat('Trades', String(pick('count', 'trades', 'num_trades') ?? '—')),
-    stat('Total return', pct(pick('total_return_pct', 'total_return'))),
-    stat('Win rate', pct(pick('win_rate_pct', 'win_rate'))),
-    stat('Sharpe', fmtNum(pick('sharpe'))),
-    stat('Sortino', fmtNum(pick('sortino'))),
-    stat('Max drawdown', pct(pick('max_drawdown_pct', 'max_drawdown'))),
-    stat('Profit factor', fmtNum(pick('profit_factor'))));
+    stat('Trades', String(v('count') ?? '—')),
+    stat('Total return', fmtPct(v('total_return_pct')), signClass(v('total_return_pct'))),
+    stat('Win rate', winRate === null ? '—' : fmtPct(winRate <= 1 ? winRate * 100 : winRate, 1).replace('+', '')),
+    stat('Avg trade', fmtPct(v('avg_return_pct')), signClass(v('avg_return_pct'))),
+    stat('Sharpe', fmtNum(v('sharpe'))),
+    stat('Sortino', fmtNum(v('sortino'))),
+    stat('Max drawdown', fmtPct(v('max_drawdown_pct'))),
+    stat('Profit factor', fmtNum(v('profit_factor'))));
 }
 
 function report(run) {

@@ -79,8 +79,10 @@ export async function render(view, { query }) {
   const inPeriod = since ? trades.filter((t) => toDate(t.exit_at) >= since) : trades;
   const { eq, dd } = equityCurve(inPeriod);
   const maxDd = dd.length ? Math.min(...dd.map((p) => p.value)) : null;
-  const sh = o.sharpe ?? sharpe(inPeriod.map((t) => +t.realized_pnl_pct));
-  const byStrategy = report.by_strategy || [];
+  const byStrategy = report.strategies || report.by_strategy || [];
+  // The engine's own statistics per strategy (Sharpe, drawdown...), when computed.
+  const engineStats = new Map((report.engine_stats || []).filter((e) => e && e.stats).map((e) => [e.strategy, e.stats]));
+  const sh = (strategy && engineStats.get(strategy)?.sharpe) ?? sharpe(inPeriod.map((t) => +t.realized_pnl_pct));
   const eqEl = h('div', { class: 'chart mid', id: 'equity-chart' });
   const ddEl = h('div', { class: 'chart small', id: 'drawdown-chart' });
   mount(view, h('h1', {}, 'Performance'), tabs, status,
@@ -88,9 +90,9 @@ export async function render(view, { query }) {
       stat('Signals', String(o.count ?? inPeriod.length)),
       stat('Win rate', o.win_rate !== undefined ? fmtPct(o.win_rate * (o.win_rate <= 1 ? 100 : 1), 1).replace('+', '') : '—'),
       stat('Avg return', fmtPct(o.avg_return_pct ?? o.avg_return), signClass(o.avg_return_pct ?? o.avg_return)),
-      stat('Sharpe (per trade)', fmtNum(sh)),
+      stat(strategy && engineStats.get(strategy) ? 'Sharpe' : 'Sharpe (per trade)', fmtNum(sh)),
       stat('Max drawdown', fmtPct(o.max_drawdown_pct ?? maxDd), 'neg'),
-      stat('Active now', String(report.active ?? '—'))),
+      stat('Active now', String(report.active_signals ?? report.active ?? '—'))),
     h('div', { class: 'panel' }, h('h2', {}, 'Equity curve (equal weight, ⅕ per signal)'), inPeriod.length ? eqEl : h('p', { class: 'muted' }, 'No closed signals in this period.'),
       inPeriod.length ? h('h2', {}, 'Drawdown') : null, inPeriod.length ? ddEl : null),
     h('div', { class: 'panel' }, h('h2', {}, 'By strategy'), table([
@@ -102,6 +104,8 @@ export async function render(view, { query }) {
       { title: 'Best', value: (r) => fmtPct(r.best_pct) },
       { title: 'Worst', value: (r) => fmtPct(r.worst_pct) },
       { title: 'Avg days', value: (r) => fmtNum(r.avg_days_held, 1) },
+      { title: 'Sharpe', value: (r) => fmtNum(engineStats.get(r.key)?.sharpe) },
+      { title: 'Max DD', value: (r) => fmtPct(engineStats.get(r.key)?.max_drawdown_pct) },
     ], byStrategy)),
     h('div', { class: 'panel' }, h('h2', {}, 'Monthly returns'), monthly(trades)),
     h('div', { class: 'panel' }, h('h2', {}, 'Closed signals'), table([
