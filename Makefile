@@ -11,8 +11,13 @@ export CCACHE_NOHASHDIR := 1
 
 .PHONY: run test deps build test-sanitize bench clean
 
+# The API needs a JWT secret of >= 32 random bytes and has no built-in one:
+# the first `make run` writes one to var/jwt_secret (mode 600) and later runs
+# reuse it, unless SIGNALFORGE_JWT_SECRET is already set.
 run: build
-	$(BUILD)/signalforge serve --config config/signalforge.json
+	@mkdir -p var && [ -s var/jwt_secret ] || (umask 077 && head -c 48 /dev/urandom | base64 -w0 > var/jwt_secret)
+	SIGNALFORGE_JWT_SECRET="$${SIGNALFORGE_JWT_SECRET:-$$(cat var/jwt_secret)}" \
+	  $(BUILD)/signalforge serve --config config/signalforge.json
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 900 -j$(JOBS)
