@@ -190,9 +190,24 @@ try {
     await both(page, 'alerts');
   });
 
-  await step('backtests page', async () => {
+  await step('run a backtest from the dashboard and read its report', async () => {
+    // The symbol of a live signal has stored bars; the probe strategy trades it on every bar.
+    const symbol = (await page.evaluate(async () => {
+      const r = await import('./api.js');
+      return r.items(await r.get('/signals?limit=1'))[0]?.symbol;
+    }));
+    assert.ok(symbol, 'no signal to take a symbol from');
     await page.goto(`${base}/#/backtests`);
     await page.waitForSelector('#backtest-form');
+    await page.fill('#backtest-form input[name=strategy]', 'e2e_every_bar');
+    await page.fill('#backtest-form input[name=symbols]', symbol);
+    const from = new Date(Date.now() - 200 * 86400000).toISOString().slice(0, 10);
+    await page.fill('#backtest-form input[name=from]', from);
+    await page.click('#backtest-form button[type=submit]');
+    await page.waitForSelector('#backtest-stats', { timeout: 120000 });
+    const trades = await page.textContent('#backtest-stats .stat:first-child .v');
+    assert.ok(+trades > 0, `the backtest made no trades (${trades})`);
+    await page.waitForSelector('#backtest-equity canvas');
     await both(page, 'backtests');
   });
 
