@@ -82,7 +82,7 @@ export async function render(view, { query }) {
   const byStrategy = report.strategies || report.by_strategy || [];
   // The engine's own statistics per strategy (Sharpe, drawdown...), when computed.
   const engineStats = new Map((report.engine_stats || []).filter((e) => e && e.stats).map((e) => [e.strategy, e.stats]));
-  const sh = (strategy && engineStats.get(strategy)?.sharpe) ?? sharpe(inPeriod.map((t) => +t.realized_pnl_pct));
+  const sh = (strategy ? engineStats.get(strategy)?.sharpe : undefined) ?? sharpe(inPeriod.map((t) => +t.realized_pnl_pct));
   const eqEl = h('div', { class: 'chart mid', id: 'equity-chart' });
   const ddEl = h('div', { class: 'chart small', id: 'drawdown-chart' });
   mount(view, h('h1', {}, 'Performance'), tabs, status,
