@@ -10,7 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <iostream>
+
 #include <memory>
 
 #include "app/app_context.h"
@@ -190,7 +190,6 @@ class HttpService final : public Service {
     }
     running_ = true;
     base::Logger("http")->info("listening on {}", address_);
-    std::cout << "signalforge listening on " << address_ << std::endl;
     return Status::Ok();
   }
 

@@ -93,6 +93,14 @@ int Serve(Context& base_ctx, const std::vector<std::string>& args) {
     ctx.AddStartedService(spec.name, std::move(service));
   }
 
+  // Announced only now that every service (the listener too) is registered,
+  // so a client that waits for this line finds all of them in /healthz.
+  if (Service* http = ctx.FindService("http")) {
+    const nlohmann::json h = http->Health();
+    if (h.contains("address") && h["address"].is_string()) {
+      std::cout << "signalforge listening on " << h["address"].get<std::string>() << std::endl;
+    }
+  }
   log->info("signalforge ready");
   ctx.WaitForTerminationRequest();
   log->info("termination requested; stopping services");
