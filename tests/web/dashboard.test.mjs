@@ -191,10 +191,10 @@ try {
   });
 
   await step('run a backtest from the dashboard and read its report', async () => {
-    // The symbol of a live signal has stored bars; the probe strategy trades it on every bar.
+    // A symbol the probe strategy signalled live: it has stored bars and the probe trades it on every bar.
     const symbol = (await page.evaluate(async () => {
       const r = await import('./api.js');
-      return r.items(await r.get('/signals?limit=1'))[0]?.symbol;
+      return r.items(await r.get('/signals?strategy=e2e_every_bar&limit=1'))[0]?.symbol;
     }));
     assert.ok(symbol, 'no signal to take a symbol from');
     await page.goto(`${base}/#/backtests`);
