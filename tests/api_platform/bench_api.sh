@@ -35,7 +35,8 @@ cat > "$work/config.json" <<JSON
 JSON
 export SIGNALFORGE_JWT_SECRET=bench-secret-0123456789abcdef0123456789
 export SIGNALFORGE_ADMIN_PASSWORD=bench-password-123
-"$bin" serve --config "$work/config.json" > "$work/out.log" 2> "$work/err.log" &
+# From the source folder, as the README runs it (config/calendars, scripts/).
+(cd "$src" && exec "$bin" serve --config "$work/config.json") > "$work/out.log" 2> "$work/err.log" &
 server_pid=$!
 for _ in $(seq 1 240); do
   grep -q "listening on" "$work/out.log" 2>/dev/null && break
