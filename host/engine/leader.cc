@@ -1,7 +1,7 @@
 #include "engine/leader.h"
 
 #include "base/logging.h"
-#include "store/pg.h"
+#include "store/advisory_lock.h"
 
 namespace sf::engine {
 
@@ -46,32 +46,29 @@ void LeaderElector::Run() {
     last_error_ = e;
   };
   while (!stop_) {
-    if (!conn_ || conn_->broken()) {
-      conn_.reset();
+    if (!session_) {
       SetLeader(false);
-      auto c = store::Connection::Open(opt_.conninfo, 3);
+      auto c = store::AdvisoryLockSession::Open(opt_.conninfo, "signalforge-leader");
       if (c.ok()) {
-        conn_ = std::move(*c);
-        // Keepalives let the server notice a vanished peer host quickly;
-        // a dead local process closes its socket at once anyway.
-        (void)conn_->Run("SET application_name = 'signalforge-leader'");
+        session_ = std::move(*c);
       } else {
         note(c.status().ToString());
       }
     }
-    if (conn_) {
+    if (session_) {
       if (leader_) {
-        if (!conn_->Ping()) {
+        if (!session_->Alive()) {
           note("leader connection lost");
-          conn_.reset();
+          session_.reset();
           SetLeader(false);
         }
       } else {
-        auto r = conn_->Exec("SELECT pg_try_advisory_lock($1)", store::Params().Add(opt_.lock_key));
+        auto r = session_->TryLock(opt_.lock_key);
         if (r.ok()) {
-          if (r->GetBool(0, 0)) SetLeader(true);
+          if (*r) SetLeader(true);
         } else {
           note(r.status().ToString());
+          if (!session_->Alive()) session_.reset();
         }
       }
     }
@@ -79,7 +76,7 @@ void LeaderElector::Run() {
     cv_.wait_for(lock, opt_.retry, [this] { return stop_.load(); });
   }
   // Closing the session releases the lock for the next leader right away.
-  conn_.reset();
+  session_.reset();
   SetLeader(false);
 }
 

@@ -27,7 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace sf::store { class Connection; }
+namespace sf::store { class AdvisoryLockSession; }
 
 namespace sf::engine {
 
@@ -63,7 +63,7 @@ class LeaderElector {
 
   Options opt_;
   ChangeFn on_change_;
-  std::unique_ptr<store::Connection> conn_;
+  std::unique_ptr<store::AdvisoryLockSession> session_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> leader_{false};
