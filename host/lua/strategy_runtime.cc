@@ -458,6 +458,22 @@ BarResult StrategyRuntime::OnBarClose(const BarClose& bar) {
   return result;
 }
 
+Status StrategyRuntime::SetFeatureSeries(const FeatureSeries& fs) {
+  if (fs.set.empty() || fs.name.empty())
+    return InvalidArgument("feature series: set and name are required");
+  if (fs.ts.size() != fs.values.size())
+    return InvalidArgument("feature series " + fs.set + "." + fs.name + ": ts and values differ in length");
+  std::lock_guard lock(mu_);
+  auto key = std::make_tuple(fs.set, fs.name, fs.scope);
+  if (fs.ts.empty()) features_.erase(key);
+  else features_[key] = fs;
+  return Status::Ok();
+}
+
+StatusOr<RangeResult> StrategyRuntime::EvaluateRange(const RangeRequest& request) {
+  return Unavailable("EvaluateRange(" + request.file + "): range evaluation lands in the next commit");
+}
+
 std::vector<StrategyStatus> StrategyRuntime::Statuses() const {
   std::lock_guard lock(mu_);
   std::vector<StrategyStatus> out;

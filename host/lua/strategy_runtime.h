@@ -36,6 +36,8 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -55,8 +57,18 @@ struct RuntimeOptions {
   nlohmann::json models = nlohmann::json::object();  // name -> {component, config}
   int history_bars = 500;                  // bars a strategy can see per series
   uint32_t max_series = 2048;              // (symbol, timeframe) slots in the arena
+  // Bars the arena keeps per series (indicators are computed from the first
+  // kept bar). 0: 2 * history_bars. Backtests using EvaluateRange set it to
+  // their longest series so each series fits whole. The arena's size is
+  // max_series * series_capacity * 56 bytes of (sparse) shared memory.
+  int series_capacity = 0;
   std::chrono::milliseconds eval_budget{2000};  // per strategy per bar
   std::chrono::milliseconds load_budget{5000};  // compile + declaration
+  // EvaluateRange runs in chunks of about range_chunk_bars symbol-bars; each
+  // chunk may take eval_budget + its symbol-bars * range_budget_per_bar
+  // before the worker is killed.
+  int64_t range_chunk_bars = 20000;
+  std::chrono::microseconds range_budget_per_bar{200};
   size_t memory_mb = 256;                  // Lua heap per strategy
   int max_intents_per_symbol = 3;
   int max_intents_per_bar = 100;
@@ -105,6 +117,33 @@ struct BarResult {
   std::vector<StrategyProblem> errors;    // evaluate errors, kills, deaths
   std::vector<std::string> logs;          // print()/ctx.log lines, "name: line"
   std::vector<std::string> swapped;       // strategies whose new version took over at this bar
+};
+
+// Values a feature set has over time (what ctx.features(set) reads).
+struct FeatureSeries {
+  std::string set;               // e.g. "regime_v1"
+  std::string name;              // e.g. "vol_index"
+  std::string scope;             // "" every symbol | "sector:<Sector>" | "symbol:<SYM>"
+  std::vector<int64_t> ts;       // µs, ascending; a bar at time t sees the last point <= t
+  std::vector<double> values;
+};
+
+// A backtest's question: evaluate one strategy at every bar time of a range.
+struct RangeRequest {
+  std::string file;              // the strategy file (must be loaded and running)
+  market::Timeframe timeframe = market::Timeframe::k1d;
+  std::vector<std::string> symbols;  // series previously given whole to UpdateSeries
+  int64_t from_ts = INT64_MIN, to_ts = INT64_MAX;  // bar times evaluated (earlier = history)
+  std::vector<FeatureSeries> features;  // for this range only (besides SetFeatureSeries)
+  std::function<void(double)> progress;             // share done, 0..1, after each chunk
+  const std::atomic<bool>* cancel = nullptr;        // checked between chunks
+};
+
+struct RangeResult {
+  std::vector<std::pair<int64_t, BarResult>> bars;  // ascending bar time; only bars with output
+  int64_t evaluated = 0;         // symbol-bars evaluated
+  int64_t bar_times = 0;         // distinct bar times evaluated
+  double worker_seconds = 0;     // time spent inside the worker (sum over chunks)
 };
 
 struct StrategyStatus {
@@ -156,6 +195,29 @@ class StrategyRuntime {
 
   BarResult OnBarClose(const BarClose& bar);
 
+  // Evaluates the strategy at every bar time in [from_ts, to_ts] of the union
+  // of the symbols' bar times, exactly as if OnBarClose({tf, t, symbols
+  // closing at t}) had been called after UpdateSeries(series, index_of(t)+1)
+  // for each t in order - same intents, same validation, same ctx (bars
+  // visible: only those complete at t, the newest history_bars of them) -
+  // but inside the worker, in chunks, without per-bar IPC. Strategy state
+  // persists across bars. Pending versions swap in first (as at a bar
+  // boundary). Each chunk has its own deadline; a strategy that overruns is
+  // killed and disabled (the error says at which bar and symbol).
+  // Errors: SF_ERR_NOT_FOUND (file not loaded), SF_ERR_UNAVAILABLE (the
+  // strategy is not running, or was killed/disabled during the range; the
+  // message says why, where), SF_ERR_INVALID_ARGUMENT (a symbol without a
+  // series, a timeframe the strategy does not declare), SF_ERR_CANCELLED.
+  // Evaluate errors inside the strategy are per-bar BarResult.errors, as in
+  // OnBarClose.
+  StatusOr<RangeResult> EvaluateRange(const RangeRequest& request);
+
+  // Feature series for live use: ctx.features(set) at a bar gives {name =
+  // value at the bar's time}, symbol scope over sector scope over universe,
+  // then what BarClose extras[SYM].features[set] gives. Replaces the series
+  // of the same (set, name, scope); an empty ts removes it.
+  Status SetFeatureSeries(const FeatureSeries& series);
+
   std::vector<StrategyStatus> Statuses() const;
   std::optional<StrategyStatus> FindStatus(const std::string& file) const;
   // Source text of a version seen by this runtime (for the store/API).
@@ -189,6 +251,7 @@ class StrategyRuntime {
   void Disable(Entry& e, const std::string& reason);
   std::vector<std::string> UniverseOf(const Entry& e, const std::vector<std::string>& batch) const;
   nlohmann::json InstrumentsJson() const;
+  Status SendFeatures(WorkerProcess& w, const std::vector<FeatureSeries>& extra);
   void WatchLoop();
   void Refresh(const std::string& file, bool force);
   StrategyStatus LoadFileImpl(const std::string& path, bool activate, bool force);
@@ -201,6 +264,8 @@ class StrategyRuntime {
   std::map<std::string, Entry> entries_;  // by file path
   std::map<std::string, InstrumentInfo> instruments_;
   std::map<std::string, std::string> sources_;  // hash -> source
+  // (set, name, scope) -> series; sent to workers as they start and change.
+  std::map<std::tuple<std::string, std::string, std::string>, FeatureSeries> features_;
   std::function<void(const std::string&, const std::string&, const std::string&)> on_version_;
   std::thread watcher_;
   std::atomic<bool> stop_{false};
