@@ -58,8 +58,8 @@ class NotifyService final : public Service {
 
   // The outbox rows for a new signal: one per active new_signal rule whose
   // filters (strategies, symbols, sectors, sides, min_confidence) match,
-  // whose owner's tier allows its channel, and which is outside its quiet
-  // hours in the owner's time zone. Payload: the signal as subscribers see
+  // and whose owner's tier allows its channel (a rule in its quiet hours
+  // gets its row too; the worker holds it until they end). Payload: the signal as subscribers see
   // it (symbol, side, entry, target, stop, confidence, summary, strategy,
   // timeframe, bar time); the store adds "signal_id".
   StatusOr<std::vector<store::OutboxItem>> OutboxFor(const store::NewSignal& signal,

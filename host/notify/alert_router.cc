@@ -101,6 +101,25 @@ bool AlertRouter::InQuietHours(const std::optional<std::string>& start,
   return minute >= from || minute < to;  // wraps midnight
 }
 
+std::optional<int64_t> AlertRouter::QuietHoursEnd(const std::optional<std::string>& start,
+                                                  const std::optional<std::string>& end,
+                                                  const std::string& timezone, int64_t now_us) {
+  if (!InQuietHours(start, end, timezone, now_us)) return std::nullopt;
+  const int to = MinutesOf(*end);
+  const int64_t secs = now_us / 1'000'000;
+  auto tz = market::TimeZone::Find(timezone.empty() ? "UTC" : timezone);
+  const int64_t local = secs + (tz.ok() ? (*tz)->OffsetAt(secs) : 0);
+  int64_t day = local - (((local % 86400) + 86400) % 86400);
+  // The end is today or tomorrow in local time; LocalToUtc handles a DST
+  // change in between (a skipped local time maps past the gap).
+  for (int i = 0; i < 3; ++i, day += 86400) {
+    int64_t local_end = day + int64_t{to} * 60;
+    int64_t utc_end = tz.ok() ? (*tz)->LocalToUtc(local_end) : local_end;
+    if (utc_end > secs) return utc_end * 1'000'000;
+  }
+  return std::nullopt;
+}
+
 nlohmann::json AlertRouter::SignalPayload(const store::NewSignal& s, const std::string& strategy,
                                           int64_t now_us) {
   nlohmann::json p = CorePayload(strategy, s.symbol, s.side,
@@ -132,8 +151,7 @@ nlohmann::json AlertRouter::TestPayload(const store::AlertSubscription& sub, int
 }
 
 StatusOr<std::vector<store::AlertMatch>> AlertRouter::Matching(const std::string& kind,
-                                                               SignalFacts facts,
-                                                               int64_t now_us) const {
+                                                               SignalFacts facts) const {
   store::AlertsRepository alerts(pool_);
   auto rules = alerts.ActiveForKind(kind);
   if (!rules.ok()) return rules.status();
@@ -150,7 +168,6 @@ StatusOr<std::vector<store::AlertMatch>> AlertRouter::Matching(const std::string
     if (!settings_.TierAllows(m.tier, sub.channel)) continue;
     if (channels_ != nullptr && !channels_->Has(sub.channel)) continue;
     if (!FiltersMatch(sub.filters, facts)) continue;
-    if (InQuietHours(sub.quiet_hours_start, sub.quiet_hours_end, m.timezone, now_us)) continue;
     out.push_back(std::move(m));
   }
   return out;
@@ -160,7 +177,7 @@ StatusOr<std::vector<store::OutboxItem>> AlertRouter::ForNewSignal(const store::
                                                                    const std::string& strategy,
                                                                    int64_t now_us) const {
   SignalFacts facts{strategy, signal.symbol, std::nullopt, signal.side, signal.confidence};
-  auto matches = Matching("new_signal", facts, now_us);
+  auto matches = Matching("new_signal", facts);
   if (!matches.ok()) return matches.status();
   nlohmann::json payload = SignalPayload(signal, strategy, now_us);
   std::vector<store::OutboxItem> out;
@@ -184,7 +201,7 @@ StatusOr<std::vector<store::NewDelivery>> AlertRouter::ForSignalUpdate(
     return InvalidArgument("event_type \"" + event_type +
                            "\" must be signal.closed or signal.updated");
   SignalFacts facts{strategy, signal.symbol, std::nullopt, signal.side, signal.confidence};
-  auto matches = Matching("signal_update", facts, now_us);
+  auto matches = Matching("signal_update", facts);
   if (!matches.ok()) return matches.status();
   nlohmann::json payload =
       CorePayload(strategy, signal.symbol, signal.side, signal.timeframe, signal.entry_price,

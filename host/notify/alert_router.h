@@ -3,11 +3,11 @@
 //
 // A rule matches a signal when every filter it sets matches (strategies,
 // symbols, sectors, sides, min_confidence; see store/alerts_repository.h),
-// its owner's tier allows its channel (notify.tiers), the channel is
-// loaded, and the event time is outside the rule's quiet hours in the
-// owner's time zone (a window may wrap midnight, e.g. 22:00-07:00). Alerts
-// that fall in quiet hours are not sent (the signal stays visible in the
-// API).
+// its owner's tier allows its channel (notify.tiers) and the channel is
+// loaded. Quiet hours (in the owner's time zone; a window may wrap
+// midnight, e.g. 22:00-07:00) do not drop an alert: the delivery worker
+// holds a row that falls due inside them until they end and then sends it
+// as it is, one by one (QuietHoursEnd below; notify/delivery_worker.h).
 //
 // Thread-safety: immutable after construction; every method is safe from
 // any thread. Borrows the pool and the channel set.
@@ -71,13 +71,19 @@ class AlertRouter {
   static bool InQuietHours(const std::optional<std::string>& start,
                            const std::optional<std::string>& end, const std::string& timezone,
                            int64_t now_us);
+  // When the quiet hours that `now_us` falls in end (µs since epoch, the
+  // first instant of local time `end` after `now_us`, across DST changes),
+  // or nullopt when `now_us` is not inside them.
+  static std::optional<int64_t> QuietHoursEnd(const std::optional<std::string>& start,
+                                              const std::optional<std::string>& end,
+                                              const std::string& timezone, int64_t now_us);
 
   const NotifySettings& settings() const { return settings_; }
 
  private:
-  // The matching rules of `kind` for `facts` at `now_us`.
-  StatusOr<std::vector<store::AlertMatch>> Matching(const std::string& kind, SignalFacts facts,
-                                                    int64_t now_us) const;
+  // The matching rules of `kind` for `facts`.
+  StatusOr<std::vector<store::AlertMatch>> Matching(const std::string& kind,
+                                                    SignalFacts facts) const;
   store::Pool* pool_;
   const ChannelSet* channels_;
   NotifySettings settings_;

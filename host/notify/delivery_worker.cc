@@ -47,7 +47,7 @@ bool Permanent(sf_status code) {
 nlohmann::json WorkerStats::ToJson() const {
   return {{"claimed", claimed}, {"sent", sent},         {"failed", failed},
           {"dead", dead},       {"disabled", disabled}, {"lost_leases", lost_leases},
-          {"in_flight", in_flight}};
+          {"held", held},       {"in_flight", in_flight}};
 }
 
 DeliveryWorker::DeliveryWorker(store::Pool* pool, const ChannelSet* channels,
@@ -104,6 +104,7 @@ WorkerStats DeliveryWorker::stats() const {
   s.dead = dead_;
   s.disabled = disabled_;
   s.lost_leases = lost_leases_;
+  s.held = held_;
   std::lock_guard<std::mutex> lock(mu_);
   s.in_flight = running_count_ + queued_count_;
   return s;
@@ -247,6 +248,17 @@ Status DeliveryWorker::Process(const store::ClaimedDelivery& c) {
                     c.disabled_reason.value_or("switched off by its owner") + ")";
     finish(outbox.MarkDead(d.id, worker_id_, attempt), dead_);
     return PermissionDenied(attempt.error);
+  }
+  if (d.event_type != "alert.test") {
+    int64_t now = clock_ ? clock_() : NowUs();
+    if (auto until = AlertRouter::QuietHoursEnd(c.quiet_hours_start, c.quiet_hours_end,
+                                                c.timezone, now)) {
+      std::string why = "held: quiet hours " + c.quiet_hours_start.value_or("") + "-" +
+                        c.quiet_hours_end.value_or("") + " " + c.timezone + " until " +
+                        IsoUtc(*until);
+      finish(outbox.Hold(d.id, worker_id_, *until, why), held_);
+      return Unavailable(why);
+    }
   }
   Outgoing o;
   o.delivery_id = d.idempotency_key;

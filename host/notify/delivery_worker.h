@@ -20,6 +20,10 @@
 //                                     or the remote's Retry-After when
 //                                     longer; dead after the last one
 //   rule disabled or deleted       -> dead without an attempt
+// Before an attempt: a row whose rule is inside its quiet hours (owner's
+// time zone) is held untried until they end (next_attempt_at = the end,
+// the claim not counted); then it is sent like any other, one by one.
+// "Send a test" (alert.test) ignores quiet hours: the user asked for it.
 // A worker killed mid-send leaves its lease to expire; another worker then
 // claims the row again with the same idempotency key, so a duplicate
 // carries the same webhook-id.
@@ -35,6 +39,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -52,7 +57,7 @@
 namespace sf::notify {
 
 struct WorkerStats {
-  int64_t claimed = 0, sent = 0, failed = 0, dead = 0, disabled = 0, lost_leases = 0;
+  int64_t claimed = 0, sent = 0, failed = 0, dead = 0, disabled = 0, lost_leases = 0, held = 0;
   int64_t in_flight = 0;
   nlohmann::json ToJson() const;
 };
@@ -77,6 +82,10 @@ class DeliveryWorker {
   // (for "send a test"); the outcome is recorded like any other. Returns
   // the attempt's status.
   Status DeliverNow(int64_t delivery_id);
+
+  // The wall clock quiet hours are judged by (µs since epoch); tests set a
+  // controlled one. Call before Start / DeliverNow.
+  void SetClock(std::function<int64_t()> now_us) { clock_ = std::move(now_us); }
 
   WorkerStats stats() const;
   const std::string& worker_id() const { return worker_id_; }
@@ -111,8 +120,9 @@ class DeliveryWorker {
   std::thread dispatcher_;
   std::vector<std::thread> senders_;
 
+  std::function<int64_t()> clock_;
   std::atomic<int64_t> claimed_{0}, sent_{0}, failed_{0}, dead_{0}, disabled_{0},
-      lost_leases_{0};
+      lost_leases_{0}, held_{0};
 };
 
 }  // namespace sf::notify

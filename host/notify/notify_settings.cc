@@ -36,8 +36,11 @@ bool NotifySettings::TierAllows(const std::string& tier, const std::string& chan
 StatusOr<NotifySettings> ParseNotifySettings(const nlohmann::json& section) {
   NotifySettings s;
   s.schedule = DefaultRetrySchedule();
-  s.tiers = {{"free", {"log", "email"}},
-             {"premium", {"*"}},
+  // Issue 8: alerts are premium and above; premium alerts go by e-mail,
+  // Telegram and the chat incoming webhooks (Slack, Discord: messages to a
+  // person, not machine-to-machine); raw webhooks are pro.
+  s.tiers = {{"free", {}},
+             {"premium", {"log", "email", "telegram", "slack", "discord"}},
              {"pro", {"*"}},
              {"admin", {"*"}}};
   if (section.is_null()) return s;

@@ -10,7 +10,8 @@
 //     "max_per_destination": 4,     // concurrent sends to one endpoint
 //     "retry_schedule_s": [0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400],
 //     "jitter": 0.2,                // +-20 % on every wait but the first
-//     "tiers": {"free": ["log", "email"], "premium": ["*"], ...},
+//     "tiers": {"free": [], "premium": ["log", "email", "telegram", "slack",
+//               "discord"], "pro": ["*"], "admin": ["*"]},  // issue 8
 //     "channels": {"webhook": {...}, "email": {...}, "telegram": {...}}
 //   }
 //

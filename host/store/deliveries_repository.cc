@@ -18,8 +18,10 @@ constexpr const char* kClaimedColumns =
     "  u.channel, u.destination, u.payload::text, u.status, u.attempts, u.last_error,"
     "  (extract(epoch FROM u.lease_until) * 1000000)::bigint,"
     "  s.secret, coalesce(s.active, u.subscription_id IS NULL), s.disabled_reason,"
-    "  (extract(epoch FROM u.created_at) * 1000000)::bigint"
-    " FROM upd u LEFT JOIN alert_subscriptions s ON s.id = u.subscription_id ORDER BY u.id";
+    "  (extract(epoch FROM u.created_at) * 1000000)::bigint,"
+    "  s.quiet_hours_start, s.quiet_hours_end, o.timezone"
+    " FROM upd u LEFT JOIN alert_subscriptions s ON s.id = u.subscription_id"
+    " LEFT JOIN users o ON o.id = s.user_id ORDER BY u.id";
 
 constexpr const char* kLeaseSet =
     " UPDATE deliveries d SET lease_owner = $1,"
@@ -49,6 +51,9 @@ std::vector<ClaimedDelivery> FromRows(const Result& r) {
     c.subscription_active = r.GetBool(i, 13);
     c.disabled_reason = r.GetOptionalString(i, 14);
     c.created_at = r.GetInt64(i, 15);
+    c.quiet_hours_start = r.GetOptionalString(i, 16);
+    c.quiet_hours_end = r.GetOptionalString(i, 17);
+    c.timezone = r.GetOptionalString(i, 18).value_or("UTC");
     out.push_back(std::move(c));
   }
   return out;

@@ -31,6 +31,9 @@ struct ClaimedDelivery {
   bool subscription_active = true;   // false: the rule was disabled or deleted
   std::optional<std::string> disabled_reason;
   int64_t created_at = 0;  // µs since epoch
+  // The rule's quiet hours ("HH:MM") and its owner's time zone.
+  std::optional<std::string> quiet_hours_start, quiet_hours_end;
+  std::string timezone = "UTC";
 };
 
 class DeliveriesRepository {

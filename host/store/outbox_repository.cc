@@ -117,6 +117,22 @@ Status OutboxRepository::Finish(int64_t id, const std::string& worker_id, const 
   return Status::Ok();
 }
 
+Status OutboxRepository::Hold(int64_t id, const std::string& worker_id, int64_t until_us,
+                              const std::string& why) {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  auto r = (*conn)->Exec(
+      "UPDATE deliveries SET next_attempt_at = $3::timestamptz, attempts = attempts - 1,"
+      " last_error = $4, lease_owner = NULL, lease_until = NULL, updated_at = now()"
+      " WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'failed') AND attempts > 0",
+      Params().Add(id).Add(worker_id).AddOptionalTimestamp(until_us).Add(why));
+  if (!r.ok()) return r.status();
+  if (r->AffectedRows() == 0)
+    return Conflict("delivery " + std::to_string(id) + " is not leased to worker '" + worker_id +
+                    "' any more (lease expired and reclaimed, or already finished)");
+  return Status::Ok();
+}
+
 Status OutboxRepository::MarkSent(int64_t id, const std::string& worker_id,
                                   const DeliveryAttempt& attempt) {
   return Finish(id, worker_id, "sent", std::nullopt, attempt);

@@ -76,6 +76,11 @@ class OutboxRepository {
   // Schedules a retry at `next_attempt_us` (µs since epoch).
   Status MarkFailed(int64_t id, const std::string& worker_id, int64_t next_attempt_us,
                     const DeliveryAttempt& attempt);
+  // Puts a claimed row back untried until `until_us` (µs since epoch), e.g.
+  // the end of its rule's quiet hours: the claim does not count as an
+  // attempt, nothing goes to delivery_attempts, last_error says why.
+  Status Hold(int64_t id, const std::string& worker_id, int64_t until_us,
+              const std::string& why);
   // Gives up: the row stays visible with status 'dead'.
   Status MarkDead(int64_t id, const std::string& worker_id, const DeliveryAttempt& attempt);
 

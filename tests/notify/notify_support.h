@@ -97,7 +97,8 @@ bool VerifyStandardWebhook(const std::string& secret, const std::string& id,
 plugins::Registry& NotifierRegistry();
 
 // A user; returns its id.
-int64_t MakeUser(store::Pool& pool, const std::string& email, const std::string& tier = "premium",
+// The default tier is pro: the tier webhooks need (issue 8).
+int64_t MakeUser(store::Pool& pool, const std::string& email, const std::string& tier = "pro",
                  const std::string& timezone = "UTC");
 // A strategy version and the instruments a test signal needs.
 int64_t MakeStrategy(store::Pool& pool, const std::string& name,

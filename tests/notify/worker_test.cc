@@ -101,6 +101,8 @@ TEST_F(NotifyDb, SignalReachesMatchingRulesSignedAndOnlyThem) {
   Rule(bob, receiver.url("/bob-sell"), {{"sides", {"sell"}}});
   Rule(bob, receiver.url("/bob-energy"), {{"sectors", {"Energy"}}});
   Rule(free_user, receiver.url("/free"));  // webhook is not in the free tier
+  int64_t premium = MakeUser(*pool_, "premium@example.com", "premium");
+  Rule(premium, receiver.url("/premium"));  // webhooks are pro (issue 8)
   int rows = 0;
   std::string signal_id = Commit(MakeSignal(version_, "AAPL", 1, "buy", 0.8), NowUs(), &rows);
   EXPECT_EQ(rows, 2);
@@ -134,27 +136,90 @@ TEST_F(NotifyDb, SignalReachesMatchingRulesSignedAndOnlyThem) {
   EXPECT_EQ(worker.stats().sent, 2);
 }
 
-TEST_F(NotifyDb, QuietHoursInTheUsersTimeZoneHoldAlertsBack) {
-  int64_t tokyo = MakeUser(*pool_, "tokyo@example.com", "premium", "Asia/Tokyo");
+TEST_F(NotifyDb, QuietHoursHoldAlertsUntilTheyEndThenSendThem) {
+  Receiver receiver;
+  int64_t ny = MakeUser(*pool_, "ny@example.com", "pro", "America/New_York");
   store::AlertsRepository alerts(pool_.get());
   store::NewAlertSubscription n;
-  n.channel = "log";
-  n.destination = "ops";
+  n.channel = "webhook";
+  n.destination = receiver.url("/quiet");
   n.quiet_hours_start = "22:00";
   n.quiet_hours_end = "07:00";
-  ASSERT_TRUE(alerts.Create(tokyo, n).ok());
-  // 2026-01-05 14:30 UTC = 23:30 in Tokyo (inside); 03:00 UTC = 12:00 (outside).
-  const int64_t inside = 1'767'623'400'000'000LL, outside = 1'767'582'000'000'000LL;
-  AlertRouter router(pool_.get(), channels_.get(), settings_);
-  auto quiet = router.ForNewSignal(MakeSignal(version_, "AAPL", 2), "mean_reversion", inside);
-  ASSERT_TRUE(quiet.ok());
-  EXPECT_TRUE(quiet->empty());
-  auto loud = router.ForNewSignal(MakeSignal(version_, "AAPL", 2), "mean_reversion", outside);
-  ASSERT_TRUE(loud.ok());
-  EXPECT_EQ(loud->size(), 1u);
+  ASSERT_TRUE(alerts.Create(ny, n).ok());
+  // 2026-03-08 (DST starts at 02:00 in New York): quiet hours end at 07:00
+  // EDT = 11:00:00 UTC. 10:59:30 UTC is inside, 30 s before the end.
+  const int64_t kEnd = 1'772'967'600'000'000LL;
+  const int64_t kBefore = 1'772'967'570'000'000LL;
+  // An alert inside quiet hours is not dropped: it gets its outbox row.
+  int rows = 0;
+  Commit(MakeSignal(version_, "AAPL", 2), kBefore, &rows);
+  ASSERT_EQ(rows, 1);
+  const int64_t id = Count("SELECT id FROM deliveries");
+  std::atomic<int64_t> now{kBefore};
+  DeliveryWorker worker(pool_.get(), channels_.get(), settings_);  // driven by hand
+  worker.SetClock([&] { return now.load(); });
+  auto held_until = [&] {
+    return Count("SELECT (extract(epoch FROM next_attempt_at) * 1000000)::bigint FROM deliveries");
+  };
+  EXPECT_EQ(worker.DeliverNow(id).code(), SF_ERR_UNAVAILABLE);
+  EXPECT_EQ(held_until(), kEnd);
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries WHERE status = 'pending' AND attempts = 0"
+                  " AND lease_owner IS NULL AND last_error LIKE 'held: quiet hours%'"),
+            1);
+  now = kEnd - 1'000'000;  // one second before the end: still held
+  EXPECT_EQ(worker.DeliverNow(id).code(), SF_ERR_UNAVAILABLE);
+  EXPECT_EQ(held_until(), kEnd);
+  EXPECT_EQ(receiver.count(), 0u);
+  EXPECT_EQ(Count("SELECT count(*) FROM delivery_attempts"), 0);
+  now = kEnd;  // the end: sent, as the first attempt
+  ASSERT_TRUE(worker.DeliverNow(id).ok());
+  ASSERT_EQ(receiver.count(), 1u);
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries WHERE status = 'sent' AND attempts = 1"), 1);
+  EXPECT_EQ(worker.stats().held, 2);
+
+  // The end across the DST change: 23:30 EST on the 7th -> 07:00 EDT.
+  EXPECT_EQ(AlertRouter::QuietHoursEnd("22:00", "07:00", "America/New_York",
+                                       1'772'944'200'000'000LL),
+            kEnd);
+  EXPECT_FALSE(AlertRouter::QuietHoursEnd("22:00", "07:00", "America/New_York", kEnd));
+  // 2026-01-05 14:30 UTC = 23:30 in Tokyo: ends 07:00 JST = 22:00 UTC.
+  EXPECT_EQ(AlertRouter::QuietHoursEnd("22:00", "07:00", "Asia/Tokyo", 1'767'623'400'000'000LL),
+            1'767'623'400'000'000LL + 27'000'000'000LL);  // 7.5 h later
   EXPECT_TRUE(AlertRouter::InQuietHours("09:00", "17:00", "America/New_York",
                                         1'767'637'800'000'000LL));  // 2026-01-05 13:30 EST
   EXPECT_FALSE(AlertRouter::InQuietHours("09:00", "17:00", "UTC", 1'767'637'800'000'000LL + 4 * 3'600'000'000LL));
+}
+
+TEST_F(NotifyDb, TheRunningWorkerHoldsARowDueInQuietHours) {
+  Receiver receiver;
+  int64_t user = MakeUser(*pool_, "night@example.com", "pro", "UTC");
+  // Quiet from an hour ago to an hour from now (UTC), whatever the time.
+  auto hhmm = [](int64_t s) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%02d:%02d", static_cast<int>(s / 3600 % 24),
+                  static_cast<int>(s / 60 % 60));
+    return std::string(buf);
+  };
+  store::AlertsRepository alerts(pool_.get());
+  store::NewAlertSubscription n;
+  n.channel = "webhook";
+  n.destination = receiver.url("/night");
+  n.quiet_hours_start = hhmm(NowSeconds() - 3600);
+  n.quiet_hours_end = hhmm(NowSeconds() + 3600);
+  ASSERT_TRUE(alerts.Create(user, n).ok());
+  Commit(MakeSignal(version_, "AAPL", 3), NowUs());
+  DeliveryWorker worker(pool_.get(), channels_.get(), settings_);
+  worker.Start();
+  auto deadline = std::chrono::steady_clock::now() + milliseconds(10000);
+  while (worker.stats().held < 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds(20));
+  std::this_thread::sleep_for(milliseconds(300));
+  worker.Stop();
+  EXPECT_EQ(worker.stats().held, 1);
+  EXPECT_EQ(receiver.count(), 0u);
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries WHERE status = 'pending' AND attempts = 0"
+                  " AND next_attempt_at > now() + interval '55 minutes'"),
+            1);
 }
 
 TEST_F(NotifyDb, FailuresBackOffThenDeadLetterWithEveryAttemptRecorded) {
@@ -390,7 +455,15 @@ TEST(NotifySettingsTest, DefaultsAndErrorsNameTheKey) {
   EXPECT_EQ(d->schedule[0].count(), 0);
   EXPECT_EQ(d->schedule[1].count(), 5000);
   EXPECT_EQ(d->schedule[9].count(), 86400000);
-  EXPECT_TRUE(d->TierAllows("premium", "telegram"));
+  // The tiers of issue 8: alerts are premium and above, webhooks are pro.
+  for (const char* c : {"email", "telegram", "slack", "discord", "log"}) {
+    EXPECT_TRUE(d->TierAllows("premium", c)) << c;
+    EXPECT_TRUE(d->TierAllows("pro", c)) << c;
+    EXPECT_FALSE(d->TierAllows("free", c)) << c;
+  }
+  EXPECT_FALSE(d->TierAllows("premium", "webhook"));
+  EXPECT_TRUE(d->TierAllows("pro", "webhook"));
+  EXPECT_TRUE(d->TierAllows("admin", "webhook"));
   EXPECT_FALSE(d->TierAllows("free", "webhook"));
   EXPECT_FALSE(d->TierAllows("unknown", "log"));
   auto bad = ParseNotifySettings({{"threads", 0}});
