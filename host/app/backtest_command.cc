@@ -22,6 +22,7 @@
 
 #include "app/command.h"
 #include "app/context.h"
+#include "app/feature_sets.h"
 #include "engine/backtest_request.h"
 #include "lua/csv_bars.h"
 #include "market/bar_sink.h"
@@ -49,7 +50,7 @@ constexpr const char* kUsage =
           [--fee-per-trade X] [--fee-per-share X] [--fee-pct X]
           [--slippage-bps X] [--slippage-model fixed|volume_share]
           [--warmup-days N] [--jobs N] [--json OUT] [--html OUT] [--no-store]
-          [--lib DIR] [--plugins DIR]
+          [--lib DIR] [--plugins DIR] [--model NAME=FILE]... [--per-bar]
 
 Runs FILE.lua over history exactly as the server would run it live: the
 strategy sees only bars complete at the simulated time, intents go through
@@ -76,6 +77,15 @@ optional constituents.csv beside it for sectors).
   --html OUT          an offline HTML report (equity, drawdown, monthly returns,
                       trades, statistics)
   --no-store          do not write backtest_runs / backtest_trades
+  --model NAME=FILE   an XGBoost model file (`signalforge train`) that
+                      ctx.predict("NAME", ...) calls (repeatable)
+  --per-bar           evaluate the strategy bar by bar (the live path) instead
+                      of in one range pass; same results, slower
+
+The regime_v1 feature set (volatility index and its percentile, index trend,
+sector relative strength, breadth) is computed over the run's whole universe
+and reaches strategies through ctx.features("regime_v1"), with the names and
+values `signalforge train` uses.
 
 A progress bar is drawn on a terminal (stderr).
 
@@ -144,6 +154,41 @@ std::map<std::string, std::string> SectorsFromConstituents(const fs::path& file)
   return out;
 }
 
+// regime_v1 over a run's universe as feature series: the index columns for
+// every symbol, sector strength for each sector's symbols. Per symbol and bar
+// these are the values RegimeColumns gives in training (same names).
+StatusOr<std::vector<lua::FeatureSeries>> RegimeFeatureSeries(
+    const std::vector<market::BarSeries>& bars, const std::map<std::string, std::string>& sectors) {
+  std::vector<std::string> sector_of;
+  sector_of.reserve(bars.size());
+  for (const auto& s : bars) {
+    auto it = sectors.find(s.symbol);
+    sector_of.push_back(it == sectors.end() ? "" : it->second);
+  }
+  const RegimeTable r = ComputeRegime(bars, sector_of);
+  const std::vector<std::string> names = FeatureNames({"regime_v1", 1});
+  auto series = [&](const std::string& name, const std::string& scope, std::vector<double> v) {
+    return lua::FeatureSeries{"regime_v1", name, scope, r.ts, std::move(v)};
+  };
+  // names: vol_index, vol_index_pct_252, index_trend, sector_rel_strength, market_breadth
+  std::vector<lua::FeatureSeries> out = {series(names[0], "", r.vol_index),
+                                         series(names[1], "", r.vol_index_pct),
+                                         series(names[2], "", r.index_trend),
+                                         series(names[4], "", r.breadth)};
+  for (const auto& [sector, ret] : r.sector_ret_20) {
+    std::vector<double> rel(ret.size());
+    for (size_t t = 0; t < ret.size(); ++t) rel[t] = ret[t] - r.index_ret_20[t];
+    out.push_back(series(names[3], "sector:" + sector, std::move(rel)));
+  }
+  return out;
+}
+
+// The CLI and the API runner (same process) pass regime_v1 to backtests.
+const bool kRegimeForBacktests = [] {
+  engine::SetDefaultBacktestFeatures(&RegimeFeatureSeries);
+  return true;
+}();
+
 void PrintSummary(const engine::BacktestReport& rep) {
   const auto& r = rep.result;
   const auto& s = r.stats;
@@ -210,8 +255,8 @@ void PrintSummary(const engine::BacktestReport& rep) {
 
 int RunBacktestCommand(Context& ctx, const std::vector<std::string>& args) {
   std::map<std::string, std::string> opt;
-  std::vector<std::string> params, sweeps, plugin_dirs, risk;
-  bool no_store = false;
+  std::vector<std::string> params, sweeps, plugin_dirs, risk, models;
+  bool no_store = false, per_bar = false;
   static const std::set<std::string> kValued = {
       "--strategy", "--symbols", "--universe", "--provider", "--path", "--data", "--from", "--to",
       "--walk-forward", "--monte-carlo", "--risk-profile", "--initial-equity", "--fee-per-trade",
@@ -225,11 +270,12 @@ int RunBacktestCommand(Context& ctx, const std::vector<std::string>& args) {
       v = a.substr(eq + 1);
       a = a.substr(0, eq);
     }
-    if (a == "--no-store") {
-      no_store = true;
+    if (a == "--no-store" || a == "--per-bar") {
+      (a == "--no-store" ? no_store : per_bar) = true;
       continue;
     }
-    const bool multi = a == "--params" || a == "--sweep" || a == "--plugins" || a == "--risk";
+    const bool multi = a == "--params" || a == "--sweep" || a == "--plugins" || a == "--risk" ||
+                       a == "--model";
     if (!kValued.count(a) && !multi)
       return UsageError("backtest", "unknown option '" + args[i] + "'");
     if (!inline_value) {
@@ -244,6 +290,8 @@ int RunBacktestCommand(Context& ctx, const std::vector<std::string>& args) {
       sweeps.push_back(v);
     } else if (a == "--plugins") {
       plugin_dirs.push_back(v);
+    } else if (a == "--model") {
+      models.push_back(v);
     } else {
       opt[a] = v;
     }
@@ -333,6 +381,16 @@ int RunBacktestCommand(Context& ctx, const std::vector<std::string>& args) {
   for (const auto& dir : psec.value("directories", json::array()))
     env.plugin_dirs.push_back(ctx.ResolvePath(dir.get<std::string>()));
   for (const auto& dir : plugin_dirs) env.plugin_dirs.push_back(fs::absolute(dir, ec).string());
+  env.per_bar = per_bar;
+  for (const auto& m : models) {
+    auto e = m.find('=');
+    if (e == std::string::npos || e == 0 || e + 1 == m.size())
+      return UsageError("backtest", "--model '" + m + "': expected NAME=FILE (a model file from signalforge train)");
+    const fs::path path = fs::absolute(m.substr(e + 1), ec);
+    if (!fs::is_regular_file(path, ec))
+      return UsageError("backtest", "--model '" + m + "': " + path.string() + " is not a file");
+    env.models[m.substr(0, e)] = {{"component", "xgboost"}, {"config", {{"path", path.string()}}}};
+  }
 
   std::vector<std::string> symbols;
   if (opt.count("--symbols")) symbols = SplitComma(get("--symbols"));

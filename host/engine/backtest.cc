@@ -4,7 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <queue>
+#include <unordered_map>
 
 #include "engine/lifecycle.h"
 #include "lua/strategy_runtime.h"
@@ -15,6 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Position {
+  bool active = false;
   OpenSignal sig;
   size_t series = 0;
   double qty = 0;           // signed: > 0 long, < 0 short
@@ -27,7 +28,9 @@ struct Position {
 };
 
 struct PendingEntry {
+  bool active = false;
   size_t series = 0;
+  size_t signal = 0;        // index of its BacktestSignal (for a skip verdict)
   lua::Intent intent;
   double qty = 0;           // shares, > 0
   double size_pct = 0;
@@ -63,6 +66,13 @@ nlohmann::json BacktestTrade::ToJson() const {
           {"mfe_pct", mfe_pct},       {"mae_pct", mae_pct}};
 }
 
+nlohmann::json BacktestSignal::ToJson() const {
+  return {{"symbol", symbol},         {"side", side},           {"bar_ts", bar_ts / 1000},
+          {"date", UtcDate(bar_ts)},  {"confidence", confidence}, {"entry", entry},
+          {"target", target},         {"stop", stop},           {"verdict", verdict},
+          {"features", features}};
+}
+
 nlohmann::json BacktestResult::ToJson(bool with_series) const {
   nlohmann::json j = {{"strategy", strategy},
                       {"version", version},
@@ -76,11 +86,18 @@ nlohmann::json BacktestResult::ToJson(bool with_series) const {
                       {"bars", bars},
                       {"steps", steps},
                       {"seconds", seconds},
+                      {"strategy_seconds", strategy_seconds},
+                      {"simulation_seconds", simulation_seconds},
                       {"signals", signals.size()}};
   nlohmann::json tr = nlohmann::json::array();
   for (const auto& t : trades) tr.push_back(t.ToJson());
   j["trades"] = std::move(tr);
   if (with_series) {
+    nlohmann::json sg = nlohmann::json::array();
+    // Capped: the API stores this document as one JSONB row.
+    constexpr size_t kMaxSignalDetails = 5000;
+    for (size_t i = 0; i < signals.size() && i < kMaxSignalDetails; ++i) sg.push_back(signals[i].ToJson());
+    j["signal_details"] = std::move(sg);
     j["equity"] = SeriesJson(equity);
     j["benchmark"] = SeriesJson(benchmark);
   }
@@ -110,14 +127,25 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
                              ", the first is " + std::string(market::TimeframeName(tf)));
   if (!(cfg.initial_equity > 0))
     return InvalidArgument("backtest: initial_equity must be > 0");
+  for (const auto& f : cfg.features)
+    if (f.ts.size() != f.values.size() || !std::is_sorted(f.ts.begin(), f.ts.end()))
+      return InvalidArgument("backtest: feature series " + f.set + "." + f.name + " (" + f.scope +
+                             "): needs one value per time and ascending times");
 
   lua::RuntimeOptions o;
   o.scripts_dir = fs::absolute(cfg.strategy_file).parent_path().string();
   o.lib_dir = cfg.lib_dir;
   o.worker_path = cfg.worker_path;
   o.plugin_dirs = cfg.plugin_dirs;
+  o.models = cfg.models;
   o.history_bars = cfg.history_bars;
   o.max_series = static_cast<uint32_t>(data.size() + 8);
+  {  // each series whole in the arena: EvaluateRange needs it, and both modes
+     // then compute indicators from the same first bar
+    size_t longest = 0;
+    for (const auto& s : data) longest = std::max(longest, s.size());
+    o.series_capacity = static_cast<int>(std::max<size_t>(longest, 2 * static_cast<size_t>(cfg.history_bars)));
+  }
   o.eval_budget = std::chrono::milliseconds(30000);
   const std::string stem = fs::path(cfg.strategy_file).stem().string();
   if (cfg.params.is_object() && !cfg.params.empty()) o.params[stem] = cfg.params;
@@ -148,9 +176,11 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
 
   // The simulated clock: every bar end in [from, to] of any series.
   std::vector<int64_t> timeline;
-  for (const auto& s : data)
-    for (int64_t t : s.ts)
-      if (t >= cfg.from && t <= cfg.to) timeline.push_back(t);
+  for (const auto& s : data) {
+    auto lo = std::lower_bound(s.ts.begin(), s.ts.end(), cfg.from);
+    auto hi = std::upper_bound(lo, s.ts.end(), cfg.to);
+    timeline.insert(timeline.end(), lo, hi);
+  }
   std::sort(timeline.begin(), timeline.end());
   timeline.erase(std::unique(timeline.begin(), timeline.end()), timeline.end());
   if (timeline.empty())
@@ -159,17 +189,118 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
   res.from = timeline.front();
   res.to = timeline.back();
 
-  // cursor[i]: index of the first bar of series i not yet shown.
-  std::vector<size_t> cursor(data.size());
+  // first[i]: index of the first bar of series i inside the period.
+  std::vector<size_t> first(data.size());
   for (size_t i = 0; i < data.size(); ++i)
-    cursor[i] = std::lower_bound(data[i].ts.begin(), data[i].ts.end(), res.from) - data[i].ts.begin();
-  std::map<std::string, size_t> index_of;
+    first[i] = std::lower_bound(data[i].ts.begin(), data[i].ts.end(), res.from) - data[i].ts.begin();
+  std::unordered_map<std::string, size_t> index_of;
   for (size_t i = 0; i < data.size(); ++i) index_of[data[i].symbol] = i;
+  std::vector<std::string> sector_of(data.size());
+  for (size_t i = 0; i < data.size(); ++i) {
+    auto sec = cfg.sectors.find(data[i].symbol);
+    if (sec != cfg.sectors.end()) sector_of[i] = sec->second;
+  }
 
+  // Phase one: every bar's strategy output, ascending bar time.
+  std::vector<std::pair<int64_t, lua::BarResult>> outputs;
+  const double strategy_share = 0.9;  // of the progress bar
+  auto strategy_stopped = [&](const lua::BarResult& br, int64_t t) -> Status {
+    for (const auto& e : br.errors)
+      if (e.symbol.empty()) {
+        auto now = rt.FindStatus(file);
+        if (now && now->state != "running")
+          return Internal("backtest: strategy " + st.name + " stopped at " + UtcDate(t) + ": " +
+                          now->last_error);
+      }
+    return Status::Ok();
+  };
+  if (cfg.per_bar) {
+    std::vector<size_t> cursor = first;
+    std::vector<std::string> closed_syms;
+    std::vector<size_t> closed_idx;
+    std::vector<size_t> feature_at(cfg.features.size(), 0);  // points with ts <= t
+    const size_t progress_every = std::max<size_t>(1, timeline.size() / 200);
+    for (size_t step_i = 0; step_i < timeline.size(); ++step_i) {
+      const int64_t t = timeline[step_i];
+      if (cfg.cancel && cfg.cancel->load()) return Status(SF_ERR_CANCELLED, "backtest cancelled");
+      closed_syms.clear();
+      closed_idx.clear();
+      for (size_t i = 0; i < data.size(); ++i)
+        if (cursor[i] < data[i].size() && data[i].ts[cursor[i]] == t) closed_idx.push_back(i);
+      for (size_t i : closed_idx) {
+        Status u = rt.UpdateSeries(data[i], static_cast<int64_t>(cursor[i] + 1));
+        if (!u.ok()) return Status(u.code(), "backtest: " + data[i].symbol + ": " + u.message());
+        closed_syms.push_back(data[i].symbol);
+        ++cursor[i];
+      }
+      res.bars += static_cast<int64_t>(closed_idx.size());
+      lua::BarClose bc{tf, t, closed_syms, nlohmann::json::object()};
+      if (!cfg.features.empty()) {
+        for (size_t f = 0; f < cfg.features.size(); ++f) {
+          const auto& fs_ = cfg.features[f];
+          while (feature_at[f] < fs_.ts.size() && fs_.ts[feature_at[f]] <= t) ++feature_at[f];
+        }
+        for (size_t i : closed_idx) {
+          nlohmann::json sets = nlohmann::json::object();
+          for (size_t f = 0; f < cfg.features.size(); ++f) {
+            const auto& fs_ = cfg.features[f];
+            if (feature_at[f] == 0) continue;
+            const bool applies = fs_.scope.empty() ||
+                                 (fs_.scope.starts_with("sector:") && fs_.scope.substr(7) == sector_of[i]) ||
+                                 (fs_.scope.starts_with("symbol:") && fs_.scope.substr(7) == data[i].symbol);
+            const double v = fs_.values[feature_at[f] - 1];
+            if (applies && std::isfinite(v)) sets[fs_.set][fs_.name] = v;
+          }
+          if (!sets.empty()) bc.extras[data[i].symbol] = {{"features", std::move(sets)}};
+        }
+      }
+      lua::BarResult br = rt.OnBarClose(bc);
+      SF_RETURN_IF_ERROR(strategy_stopped(br, t));
+      if (!br.intents.empty() || !br.errors.empty() || !br.rejected.empty())
+        outputs.emplace_back(t, std::move(br));
+      if (cfg.progress && step_i % progress_every == 0)
+        cfg.progress(strategy_share * static_cast<double>(step_i + 1) / timeline.size());
+    }
+  } else {
+    for (const auto& s : data) {
+      Status u = rt.UpdateSeries(s);
+      if (!u.ok()) return Status(u.code(), "backtest: " + s.symbol + ": " + u.message());
+    }
+    lua::RangeRequest rq;
+    rq.file = file;
+    rq.timeframe = tf;
+    for (const auto& s : data) rq.symbols.push_back(s.symbol);
+    rq.from_ts = res.from;
+    rq.to_ts = res.to;
+    rq.features = cfg.features;
+    if (cfg.progress) rq.progress = [&](double share) { cfg.progress(strategy_share * share); };
+    rq.cancel = cfg.cancel;
+    auto rr = rt.EvaluateRange(rq);
+    if (!rr.ok()) return Status(rr.status().code(), "backtest: " + rr.status().message());
+    if (cfg.cancel && cfg.cancel->load()) return Status(SF_ERR_CANCELLED, "backtest cancelled");
+    for (const auto& [t, br] : rr->bars) SF_RETURN_IF_ERROR(strategy_stopped(br, t));
+    res.bars = rr->evaluated;
+    outputs = std::move(rr->bars);
+  }
+  const auto evaluated = std::chrono::steady_clock::now();
+  res.strategy_seconds = std::chrono::duration<double>(evaluated - started).count();
+
+  // Phase two: the simulation over the precomputed intents.
   RiskManager risk(cfg.risk);
   double cash = cfg.initial_equity, peak = cfg.initial_equity, equity = cfg.initial_equity;
-  std::map<size_t, Position> open;            // by series
-  std::map<size_t, PendingEntry> pending;     // by series
+  // Positions and entry orders by series; the *_list vectors hold the
+  // series that have one, ascending, so scans cost O(open), not O(symbols).
+  std::vector<Position> open(data.size());
+  std::vector<PendingEntry> pending(data.size());
+  std::vector<size_t> open_list, pending_list;
+  auto list_insert = [](std::vector<size_t>& l, size_t i) {
+    auto it = std::lower_bound(l.begin(), l.end(), i);
+    if (it == l.end() || *it != i) l.insert(it, i);
+  };
+  auto list_erase = [](std::vector<size_t>& l, size_t i) {
+    auto it = std::lower_bound(l.begin(), l.end(), i);
+    if (it != l.end() && *it == i) l.erase(it);
+  };
   const int lookback = cfg.risk.correlation_lookback;
 
   auto close_position = [&](Position& p, const LifecycleStep& step, double volume) {
@@ -195,15 +326,22 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
     t.mfe_pct = step.mfe_pct;
     t.mae_pct = step.mae_pct;
     res.trades.push_back(std::move(t));
+    p.active = false;
+    list_erase(open_list, p.series);
   };
 
-  std::vector<std::string> closed_syms;
+  // Bars of the period in time order: series i's bars at or after cursor[i].
+  std::vector<size_t> cursor = first;
   std::vector<size_t> closed_idx;
-  const size_t progress_every = std::max<size_t>(1, timeline.size() / 200);
+  closed_idx.reserve(data.size());
+  res.equity.reserve(timeline.size());
+  size_t out_i = 0;
+  PortfolioState ps;  // built once per bar that has intents, then kept current
+  const size_t progress_every = std::max<size_t>(1, timeline.size() / 50);
   for (size_t step_i = 0; step_i < timeline.size(); ++step_i) {
     const int64_t t = timeline[step_i];
-    if (cfg.cancel && cfg.cancel->load()) return Status(SF_ERR_CANCELLED, "backtest cancelled");
-    closed_syms.clear();
+    if (cfg.cancel && (step_i & 1023) == 0 && cfg.cancel->load())
+      return Status(SF_ERR_CANCELLED, "backtest cancelled");
     closed_idx.clear();
     for (size_t i = 0; i < data.size(); ++i)
       if (cursor[i] < data[i].size() && data[i].ts[cursor[i]] == t) closed_idx.push_back(i);
@@ -213,34 +351,28 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
       const market::BarSeries& s = data[i];
       const size_t k = cursor[i];
       const BarView bar{t, s.open[k], s.high[k], s.low[k], s.close[k]};
-      auto op = open.find(i);
-      if (op != open.end() && op->second.close_next_open) {
-        LifecycleStep step = CloseAt(op->second.sig, t, bar.open, kStatusManuallyClosed,
-                                     "opposite_signal");
-        close_position(op->second, step, s.volume[k]);
-        open.erase(op);
-        op = open.end();
+      Position& op = open[i];
+      if (op.active && op.close_next_open) {
+        LifecycleStep step = CloseAt(op.sig, t, bar.open, kStatusManuallyClosed, "opposite_signal");
+        close_position(op, step, s.volume[k]);
       }
-      auto pe = pending.find(i);
-      if (pe != pending.end()) {
-        const lua::Intent& in = pe->second.intent;
+      PendingEntry& pe = pending[i];
+      if (pe.active) {
+        const lua::Intent& in = pe.intent;
         const bool buy = in.side == "buy";
         const bool gapped = buy ? (bar.open <= in.stop || bar.open >= in.target)
                                 : (bar.open >= in.stop || bar.open <= in.target);
-        if (gapped || op != open.end()) {
+        if (gapped || op.active) {
           ++res.rejections["skipped_gap"];
-          for (auto it = res.signals.rbegin(); it != res.signals.rend(); ++it)
-            if (it->symbol == in.symbol && it->bar_ts == in.bar_ts) {
-              it->verdict = "skipped_gap";
-              break;
-            }
+          res.signals[pe.signal].verdict = "skipped_gap";
         } else {
-          Fill f = SimulateFill(buy, bar.open, pe->second.qty, s.volume[k], cfg.costs);
+          Fill f = SimulateFill(buy, bar.open, pe.qty, s.volume[k], cfg.costs);
           Position p;
+          p.active = true;
           p.series = i;
-          p.qty = buy ? pe->second.qty : -pe->second.qty;
+          p.qty = buy ? pe.qty : -pe.qty;
           p.entry_fees = f.fees;
-          p.size_pct = pe->second.size_pct;
+          p.size_pct = pe.size_pct;
           p.confidence = in.confidence;
           p.signal_ts = in.bar_ts;
           p.entry_ts = t;
@@ -254,50 +386,39 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
           p.sig.opened_at = in.bar_ts;
           p.sig.last_price = f.price;
           cash -= p.qty * f.price + f.fees;
-          op = open.emplace(i, std::move(p)).first;
+          op = std::move(p);
+          list_insert(open_list, i);
         }
-        pending.erase(pe);
+        pe.active = false;
+        list_erase(pending_list, i);
       }
-      if (op != open.end()) {
-        LifecycleStep step = Advance(op->second.sig, bar);
-        if (step.closed) {
-          close_position(op->second, step, s.volume[k]);
-          open.erase(op);
-        }
+      if (op.active) {
+        LifecycleStep step = Advance(op.sig, bar);
+        if (step.closed) close_position(op, step, s.volume[k]);
       }
     }
 
     // 3. Mark to market at the closes of t.
     equity = cash;
-    for (const auto& [i, p] : open) {
+    for (size_t i : open_list) {
       size_t k = cursor[i] < data[i].size() && data[i].ts[cursor[i]] == t ? cursor[i]
                  : cursor[i] > 0 ? cursor[i] - 1 : 0;
-      equity += p.qty * data[i].close[k];
+      equity += open[i].qty * data[i].close[k];
     }
     peak = std::max(peak, equity);
     res.equity.push_back({t, equity});
-
-    // 4. The strategy sees exactly the bars complete at t.
-    for (size_t i : closed_idx) {
-      Status u = rt.UpdateSeries(data[i], static_cast<int64_t>(cursor[i] + 1));
-      if (!u.ok()) return Status(u.code(), "backtest: " + data[i].symbol + ": " + u.message());
-      closed_syms.push_back(data[i].symbol);
-      ++res.bars;
-    }
     for (size_t i : closed_idx) ++cursor[i];
-    if (closed_syms.empty()) continue;
-    lua::BarResult br = rt.OnBarClose({tf, t, closed_syms, {}});
-    for (const auto& e : br.errors) {
-      if (res.errors.size() < 100)
-        res.errors.push_back(UtcDate(t) + " " + e.symbol + ": " + e.message);
-      if (e.symbol.empty()) {
-        auto now = rt.FindStatus(file);
-        if (now && now->state != "running")
-          return Internal("backtest: strategy " + st.name + " stopped at " + UtcDate(t) + ": " +
-                          now->last_error);
-      }
+
+    // 4. The strategy's output for bar t.
+    while (out_i < outputs.size() && outputs[out_i].first < t) ++out_i;
+    if (out_i >= outputs.size() || outputs[out_i].first != t) {
+      if (cfg.progress && step_i % progress_every == 0)
+        cfg.progress(strategy_share + (1 - strategy_share) * (step_i + 1) / timeline.size());
+      continue;
     }
-    res.rejections["invalid_intent"] += 0;
+    lua::BarResult& br = outputs[out_i].second;
+    for (const auto& e : br.errors)
+      if (res.errors.size() < 100) res.errors.push_back(UtcDate(t) + " " + e.symbol + ": " + e.message);
     for (const auto& p : br.rejected) {
       ++res.rejections["invalid_intent"];
       if (res.errors.size() < 100) res.errors.push_back(UtcDate(t) + " " + p.message);
@@ -307,79 +428,81 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
     std::vector<lua::Intent>& intents = br.intents;
     std::stable_sort(intents.begin(), intents.end(),
                      [](const lua::Intent& a, const lua::Intent& b) { return a.confidence > b.confidence; });
+    bool ps_built = false;
+    // ps.positions: open positions by series, then entry orders by series.
+    auto pending_pos = [&](size_t j) {
+      return OpenPosition{data[j].symbol, pending[j].intent.side, sector_of[j], pending[j].size_pct,
+                          RecentReturns(data[j], cursor[j] - 1, lookback)};
+    };
     for (lua::Intent& in : intents) {
-      BacktestSignal sig{in.symbol, in.side, in.bar_ts, in.confidence, in.entry, in.target,
-                         in.stop, "", in.features};
       auto si = index_of.find(in.symbol);
       if (si == index_of.end()) continue;
+      res.signals.push_back({in.symbol, in.side, in.bar_ts, in.confidence, in.entry, in.target,
+                             in.stop, "", in.features});
+      BacktestSignal& sig = res.signals.back();
       const size_t i = si->second;
-      auto op = open.find(i);
-      if (op != open.end() && op->second.sig.side != in.side) {
-        op->second.close_next_open = true;
+      Position& op = open[i];
+      if (op.active && op.sig.side != in.side) {
+        op.close_next_open = true;
         sig.verdict = "opposite_close";
-        res.signals.push_back(std::move(sig));
         continue;
       }
-      PortfolioState ps;
-      ps.equity = equity;
-      ps.peak_equity = peak;
-      const size_t last = cursor[i] - 1;
-      for (const auto& [j, p] : open) {
-        auto sec = cfg.sectors.find(data[j].symbol);
-        OpenPosition pos{data[j].symbol, p.sig.side,
-                         sec == cfg.sectors.end() ? "" : sec->second,
-                         std::abs(p.qty) * data[j].close[cursor[j] - 1] / equity * 100.0, {}};
-        pos.returns = RecentReturns(data[j], cursor[j] - 1, lookback);
-        ps.positions.push_back(std::move(pos));
-      }
-      for (const auto& [j, pe] : pending) {
-        auto sec = cfg.sectors.find(data[j].symbol);
-        OpenPosition pos{data[j].symbol, pe.intent.side,
-                         sec == cfg.sectors.end() ? "" : sec->second, pe.size_pct, {}};
-        pos.returns = RecentReturns(data[j], cursor[j] - 1, lookback);
-        ps.positions.push_back(std::move(pos));
+      if (!ps_built) {
+        ps.equity = equity;
+        ps.peak_equity = peak;
+        ps.positions.clear();
+        for (size_t j : open_list)
+          ps.positions.push_back({data[j].symbol, open[j].sig.side, sector_of[j],
+                                  std::abs(open[j].qty) * data[j].close[cursor[j] - 1] / equity * 100.0,
+                                  RecentReturns(data[j], cursor[j] - 1, lookback)});
+        for (size_t j : pending_list) ps.positions.push_back(pending_pos(j));
+        ps_built = true;
       }
       Candidate c;
       c.symbol = in.symbol;
       c.side = in.side;
-      auto sec = cfg.sectors.find(in.symbol);
-      if (sec != cfg.sectors.end()) c.sector = sec->second;
+      c.sector = sector_of[i];
       c.confidence = in.confidence;
       c.entry = in.entry;
       c.target = in.target;
       c.stop = in.stop;
-      if (!ps.positions.empty()) c.returns = RecentReturns(data[i], last, lookback);
+      if (!ps.positions.empty()) c.returns = RecentReturns(data[i], cursor[i] - 1, lookback);
       RiskDecision d = risk.Evaluate(c, ps);
       if (!d.accepted) {
         ++res.rejections[d.rule];
         sig.verdict = d.rule;
-        res.signals.push_back(std::move(sig));
         continue;
       }
       sig.verdict = "accepted";
-      res.signals.push_back(std::move(sig));
-      PendingEntry pe;
+      PendingEntry& pe = pending[i];
+      const bool replaces = pe.active;
+      pe.active = true;
       pe.series = i;
+      pe.signal = res.signals.size() - 1;
       pe.size_pct = d.size_pct;
       pe.qty = equity * d.size_pct / 100.0 / in.entry;
       pe.intent = std::move(in);
-      pending[i] = std::move(pe);
+      list_insert(pending_list, i);
+      // Keep ps equal to a fresh build: the entry order sits among the
+      // pending ones in series order.
+      const size_t pos = open_list.size() + static_cast<size_t>(
+          std::lower_bound(pending_list.begin(), pending_list.end(), i) - pending_list.begin());
+      if (replaces) ps.positions[pos] = pending_pos(i);
+      else ps.positions.insert(ps.positions.begin() + static_cast<std::ptrdiff_t>(pos), pending_pos(i));
     }
-    if (cfg.progress && (step_i % progress_every == 0 || step_i + 1 == timeline.size()))
-      cfg.progress(static_cast<double>(step_i + 1) / timeline.size());
+    if (cfg.progress && step_i % progress_every == 0)
+      cfg.progress(strategy_share + (1 - strategy_share) * (step_i + 1) / timeline.size());
   }
 
   // Whatever is still open closes at its last close.
-  for (auto& [i, p] : open) {
+  const bool had_open = !open_list.empty();
+  for (size_t i : std::vector<size_t>(open_list)) {
     const market::BarSeries& s = data[i];
     const size_t k = cursor[i] - 1;
-    LifecycleStep step = CloseAt(p.sig, s.ts[k], s.close[k], kStatusManuallyClosed, "end_of_data");
-    close_position(p, step, s.volume[k]);
+    LifecycleStep step = CloseAt(open[i].sig, s.ts[k], s.close[k], kStatusManuallyClosed, "end_of_data");
+    close_position(open[i], step, s.volume[k]);
   }
-  if (!open.empty()) {
-    res.equity.back().equity = cash;
-    open.clear();
-  }
+  if (had_open) res.equity.back().equity = cash;
   std::stable_sort(res.trades.begin(), res.trades.end(),
                    [](const BacktestTrade& a, const BacktestTrade& b) { return a.exit_ts < b.exit_ts; });
 
@@ -390,7 +513,10 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
   res.stats = ComputeStats(ToClosedTrades(res.trades), res.equity, res.benchmark);
   res.steps = static_cast<int64_t>(timeline.size());
   if (res.rejections["invalid_intent"] == 0) res.rejections.erase("invalid_intent");
-  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (cfg.progress) cfg.progress(1.0);
+  const auto done = std::chrono::steady_clock::now();
+  res.simulation_seconds = std::chrono::duration<double>(done - evaluated).count();
+  res.seconds = std::chrono::duration<double>(done - started).count();
   return res;
 }
 

@@ -1,7 +1,20 @@
 // The backtester: the live signal path driven by a simulated clock.
 //
-// One run walks the union of the series' bar timestamps in order. At each
-// simulated time t:
+// A run has two phases.
+//
+// Intents. A backtest passes no positions to the strategy (ctx sees bars,
+// indicators, features and its own state, never the simulated portfolio), so
+// what the strategy asks for does not depend on fills. By default (range
+// mode) the whole series go to the SAME sf::lua::StrategyRuntime the server
+// uses once, and StrategyRuntime::EvaluateRange returns, inside the worker
+// and without per-bar IPC, exactly the intents per-bar OnBarClose would have
+// given: at bar time t the strategy sees only bars complete at t. With
+// BacktestConfig::per_bar the runtime is driven bar by bar instead
+// (UpdateSeries(series, index_of(t) + 1) + OnBarClose), the live path; a
+// test proves both give identical results.
+//
+// Simulation. The union of the series' bar timestamps is walked in order. At
+// each simulated time t:
 //   1. orders decided at the previous bar fill at this bar's OPEN plus
 //      slippage and fees (engine/fills.h); an entry whose open has already
 //      gapped through its stop or target is skipped (recorded as a skip);
@@ -9,17 +22,20 @@
 //      (target / stop with gap-through at the open / expiry), exactly as
 //      the live position monitor does; exits pay slippage and fees too;
 //   3. equity is marked to the closes of t;
-//   4. the SAME sf::lua::StrategyRuntime the server uses is shown only the
-//      bars complete at t (UpdateSeries(series, index_of(t) + 1)) and asked
-//      for intents (OnBarClose);
+//   4. the intents of bar t (phase one);
 //   5. an intent opposite to an open position closes it at the next open
 //      (manually_closed / opposite_signal); other intents go through the same
 //      RiskManager (engine/risk.h) against the simulated portfolio, and an
 //      accepted one becomes an entry order for the next bar's open.
-// Nothing in steps 1-5 reads a bar after t: the look-ahead test in
-// tests/backtest proves it by truncating the data at each signal's bar.
+// Nothing reads a bar after t: the look-ahead test in tests/backtest proves
+// it by truncating the data at each signal's bar.
 // Positions still open when the data ends close at the last close with
 // status manually_closed, exit_reason "end_of_data".
+//
+// Feature series (BacktestConfig::features, e.g. regime_v1 computed by the
+// caller over the run's universe) reach ctx.features(set) at every bar in
+// both modes: range mode hands them to EvaluateRange, per-bar mode passes the
+// value at t through BarClose extras (SYMBOL -> {features: {set: {...}}}).
 //
 // Thread-safety: RunBacktest is reentrant; each call starts its own Lua
 // worker process (one per run, so sweeps run several in parallel).
@@ -39,6 +55,7 @@
 #include "engine/fills.h"
 #include "engine/performance.h"
 #include "engine/risk.h"
+#include "lua/strategy_runtime.h"
 #include "market/bar_series.h"
 
 namespace sf::engine {
@@ -56,6 +73,14 @@ struct BacktestConfig {
   CostModel costs;
   int history_bars = 500;                 // bars the strategy can see
   std::map<std::string, std::string> sectors;  // symbol -> sector (risk + ctx.instrument)
+  // Models ctx.predict can call: name -> {"component": id, "config": {...}}
+  // (lua::RuntimeOptions::models); empty: ctx.predict returns nil.
+  nlohmann::json models = nlohmann::json::object();
+  // Host-computed feature sets over time (ctx.features), e.g. regime_v1.
+  std::vector<lua::FeatureSeries> features;
+  // true: drive the runtime bar by bar through OnBarClose (the live path);
+  // false: one EvaluateRange over the whole period (same intents, faster).
+  bool per_bar = false;
   // Called now and then with the share of the timeline done (0..1).
   std::function<void(double)> progress;
   // Set to true from another thread to stop early (the run fails "cancelled").
@@ -88,6 +113,7 @@ struct BacktestSignal {       // every intent the strategy produced, with the ve
   double confidence = 0, entry = 0, target = 0, stop = 0;
   std::string verdict;        // "accepted", "opposite_close", a risk rule, or "skipped_gap"
   nlohmann::json features;
+  nlohmann::json ToJson() const;  // bar_ts in ms, like the other series
 };
 
 struct BacktestResult {
@@ -106,6 +132,10 @@ struct BacktestResult {
   int64_t bars = 0;                           // bars shown to the strategy
   int64_t steps = 0;                          // simulated times
   double seconds = 0;                         // wall time of the run
+  double strategy_seconds = 0;                // of which: loading the series + evaluating intents
+  double simulation_seconds = 0;              // of which: fills, lifecycle, equity, risk
+  // with_series adds the equity and benchmark curves and "signal_details"
+  // (the first 5,000 signals with their verdicts and features).
   nlohmann::json ToJson(bool with_series = true) const;
 };
 

@@ -170,11 +170,20 @@ StatusOr<Parsed> Parse(const nlohmann::json& req, const BacktestEnvironment& env
   p.cfg.from = p.from;
   p.cfg.to = p.to;
   p.cfg.sectors = env.sectors;
+  p.cfg.models = env.models;
+  p.cfg.per_bar = env.per_bar;
   p.cfg.cancel = env.cancel;
   return p;
 }
 
+BacktestFeatureFn& DefaultFeatures() {
+  static BacktestFeatureFn fn;
+  return fn;
+}
+
 }  // namespace
+
+void SetDefaultBacktestFeatures(BacktestFeatureFn fn) { DefaultFeatures() = std::move(fn); }
 
 std::optional<int64_t> ParseDayMicros(const std::string& date) {
   int64_t day;
@@ -197,6 +206,13 @@ StatusOr<BacktestReport> RunBacktestRequest(const nlohmann::json& request,
   if (data->empty())
     return NotFound("backtest: no bars for the requested symbols between " + UtcDate(p.from) +
                     " and " + UtcDate(p.to));
+
+  const BacktestFeatureFn& features = env.features ? env.features : DefaultFeatures();
+  if (features) {
+    auto f = features(*data, env.sectors);
+    if (!f.ok()) return Status(f.status().code(), "backtest: feature sets: " + f.status().message());
+    p.cfg.features = std::move(*f);
+  }
 
   BacktestReport rep;
   rep.request = request;

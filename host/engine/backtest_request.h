@@ -21,8 +21,14 @@
 // Every error names the key and the rule ("request.from: '2020-13-01' is not
 // a date YYYY-MM-DD").
 //
+// Feature sets: the environment's `features` callback (or, when it is empty,
+// the process default SetDefaultBacktestFeatures installed; the app installs
+// one computing regime_v1, so the CLI and the API runner both pass it) turns
+// the loaded bars into lua::FeatureSeries for ctx.features.
+//
 // Thread-safety: RunBacktestRequest is reentrant; the environment's
 // callbacks must be callable from the calling thread.
+// SetDefaultBacktestFeatures is meant for start-up (static initialisation).
 #ifndef SF_ENGINE_BACKTEST_REQUEST_H_
 #define SF_ENGINE_BACKTEST_REQUEST_H_
 
@@ -43,6 +49,10 @@
 
 namespace sf::engine {
 
+// Feature series over a run's bars (history included) and sectors.
+using BacktestFeatureFn = std::function<StatusOr<std::vector<lua::FeatureSeries>>(
+    const std::vector<market::BarSeries>& bars, const std::map<std::string, std::string>& sectors)>;
+
 struct BacktestEnvironment {
   // Strategy names resolve to scripts_dir/NAME.lua; a path is taken as is
   // when allow_paths (the CLI), refused otherwise (the API).
@@ -57,6 +67,10 @@ struct BacktestEnvironment {
       const std::vector<std::string>& symbols, market::Timeframe tf, int64_t from, int64_t to)>
       load_bars;
   std::map<std::string, std::string> sectors;  // symbol -> sector, when known
+  // Models for ctx.predict: name -> {"component": id, "config": {...}}.
+  nlohmann::json models = nlohmann::json::object();
+  BacktestFeatureFn features;                  // empty: the process default
+  bool per_bar = false;                        // BacktestConfig::per_bar
   std::function<void(double)> progress;
   const std::atomic<bool>* cancel = nullptr;
   int parallel = 2;                            // sweep / walk-forward runs at once
@@ -74,6 +88,9 @@ struct BacktestReport {
   store::BacktestRunRow RunRow() const;
   std::vector<store::BacktestTradeRow> TradeRows() const;
 };
+
+// The feature callback used when an environment has none (see above).
+void SetDefaultBacktestFeatures(BacktestFeatureFn fn);
 
 // Checks the request without running anything (for the API's 400s).
 Status ValidateBacktestRequest(const nlohmann::json& request, const BacktestEnvironment& env);

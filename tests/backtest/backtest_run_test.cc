@@ -13,7 +13,7 @@
 #include "engine/report_html.h"
 #include "engine/sweep.h"
 #include "engine/walk_forward.h"
-#include "lua/csv_bars.h"
+#include "backtest_support.h"
 
 namespace sf::engine {
 namespace {
@@ -24,19 +24,7 @@ namespace fs = std::filesystem;
 const std::vector<std::string> kSymbols = {"AAPL", "BA", "CCL", "XOM", "AMD", "MGM", "F", "NVDA"};
 
 std::vector<market::BarSeries> Load(const std::vector<std::string>& symbols, int64_t until = INT64_MAX) {
-  std::vector<market::BarSeries> out;
-  for (const auto& s : symbols) {
-    auto b = lua::LoadDailyCsv(std::string(SF_SP500_DIR) + "/daily/" + s + ".csv", s);
-    EXPECT_TRUE(b.ok()) << b.status().ToString();
-    if (!b.ok()) continue;
-    market::BarSeries cut;
-    cut.symbol = s;
-    for (size_t i = 0; i < b->size(); ++i)
-      if (b->ts[i] <= until && b->ts[i] >= *ParseDayMicros("2015-01-01"))
-        cut.Append(b->ts[i], b->open[i], b->high[i], b->low[i], b->close[i], b->volume[i]);
-    out.push_back(std::move(cut));
-  }
-  return out;
+  return backtest_test::LoadSp500(symbols, *ParseDayMicros("2015-01-01"), until);
 }
 
 std::string Plugins() {
@@ -117,6 +105,57 @@ TEST(BacktestLookAhead, MomentumSwing) {
   CheckNoLookAhead("momentum_swing", more, "2016-01-01");
 }
 TEST(BacktestLookAhead, Confluence) { CheckNoLookAhead("confluence"); }
+
+// Range mode (one EvaluateRange, the default) and the live per-bar path
+// (UpdateSeries + OnBarClose at every simulated time) give the same
+// backtest: every signal with its verdict and features, every trade, the
+// equity curve, the risk verdict counts and the bars evaluated.
+void CheckRangeEqualsPerBar(const std::string& strategy, const std::vector<std::string>& symbols,
+                            const std::string& from) {
+  BacktestConfig cfg = Config(strategy);
+  cfg.from = *ParseDayMicros(from);
+  const auto data = Load(symbols);
+  auto range = RunBacktest(cfg, data);
+  ASSERT_TRUE(range.ok()) << range.status().ToString();
+  cfg.per_bar = true;
+  auto bars = RunBacktest(cfg, data);
+  ASSERT_TRUE(bars.ok()) << bars.status().ToString();
+  ASSERT_GE(range->signals.size(), 2u) << strategy << " produced too few signals to compare";
+  EXPECT_TRUE(range->errors.empty()) << range->errors.front();
+  EXPECT_EQ(range->bars, bars->bars);
+  EXPECT_EQ(range->steps, bars->steps);
+  ASSERT_EQ(range->signals.size(), bars->signals.size()) << strategy;
+  for (size_t i = 0; i < range->signals.size(); ++i) {
+    const auto& a = range->signals[i];
+    const auto& b = bars->signals[i];
+    EXPECT_TRUE(SameSignal(a, b)) << strategy << " signal " << i << ": " << a.symbol << " "
+                                  << UtcDate(a.bar_ts) << " " << a.features.dump() << " vs "
+                                  << b.symbol << " " << UtcDate(b.bar_ts) << " " << b.features.dump();
+    EXPECT_EQ(a.verdict, b.verdict) << strategy << " signal " << i;
+  }
+  ASSERT_EQ(range->trades.size(), bars->trades.size()) << strategy;
+  for (size_t i = 0; i < range->trades.size(); ++i)
+    EXPECT_EQ(range->trades[i].ToJson(), bars->trades[i].ToJson()) << strategy << " trade " << i;
+  ASSERT_EQ(range->equity.size(), bars->equity.size());
+  for (size_t i = 0; i < range->equity.size(); ++i) {
+    EXPECT_EQ(range->equity[i].ts, bars->equity[i].ts);
+    EXPECT_EQ(range->equity[i].equity, bars->equity[i].equity) << strategy << " " << UtcDate(range->equity[i].ts);
+  }
+  EXPECT_EQ(range->rejections, bars->rejections);
+  EXPECT_EQ(range->errors, bars->errors);
+}
+
+TEST(BacktestModes, RangeEqualsPerBarMeanReversion) {
+  CheckRangeEqualsPerBar("mean_reversion", kSymbols, "2018-01-01");
+}
+TEST(BacktestModes, RangeEqualsPerBarMomentumSwing) {
+  std::vector<std::string> more = kSymbols;
+  for (const char* s : {"MSFT", "JPM", "GE", "INTC", "CSCO", "KO", "PFE", "WMT"}) more.push_back(s);
+  CheckRangeEqualsPerBar("momentum_swing", more, "2016-01-01");
+}
+TEST(BacktestModes, RangeEqualsPerBarConfluence) {
+  CheckRangeEqualsPerBar("confluence", kSymbols, "2018-01-01");
+}
 
 TEST(BacktestRun, TradesFollowTheRulesAndCostsHurt) {
   BacktestConfig cfg = Config("mean_reversion");
