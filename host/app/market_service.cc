@@ -320,6 +320,8 @@ void MarketService::FlushStore(bool force) {
   last_flush_us_ = now;
   auto log = base::Logger("market");
   store::BarsRepository repo(pool_);
+  store::IngestOptions options;
+  options.notify = true;  // the API stream's bar channel hears each series as it commits
   for (auto& [key, buf] : pending_store_) {
     if (buf.size() == 0) continue;
     buf.SortByStart();
@@ -328,7 +330,7 @@ void MarketService::FlushStore(bool force) {
     buf.Filter(keep);
     const std::string source = buf.source;
     store::BarBatch batch = store::BarBatchFromProvider(std::move(buf), source);
-    auto r = repo.Ingest(batch);
+    auto r = repo.Ingest(batch, options);
     if (!r.ok()) {
       if (store_errors_++ < 20) log->warn("market: storing {} {}: {}", batch.symbol,
                                           market::TimeframeName(batch.timeframe), r.status().ToString());

@@ -26,6 +26,10 @@ std::string SeriesKey(const std::string& symbol, market::Timeframe tf) {
   return symbol + "@" + std::string(market::TimeframeName(tf));
 }
 
+double MsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
 int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -89,7 +93,11 @@ json CycleReport::ToJson() const {
           {"closed", closed},
           {"errors", errors},
           {"latency_ms", latency_ms},
-          {"strategy_ms", strategy_ms}};
+          {"strategy_ms", strategy_ms},
+          {"monitor_ms", monitor_ms},
+          {"claims_ms", claims_ms},
+          {"commit_ms", commit_ms},
+          {"features_ms", features_ms}};
 }
 
 StatusOr<std::unique_ptr<LiveEngine>> LiveEngine::Create(LiveEngineOptions options) {
@@ -340,8 +348,13 @@ double LiveEngine::Mark(const std::string& symbol) const {
   return s != nullptr && s->size() > 0 ? s->close.back() : 0.0;
 }
 
-json LiveEngine::ExtrasFor(const std::vector<std::string>& symbols, market::Timeframe tf, int64_t bar_ts) {
+json LiveEngine::ExtrasFor(const std::vector<std::string>& symbols, market::Timeframe tf, int64_t bar_ts,
+                          json features) {
   json extras = json::object();
+  if (features.is_object()) {
+    for (auto& [sym, sets] : features.items())
+      if (sets.is_object()) extras[sym]["features"] = std::move(sets);
+  }
   const int64_t from = bar_ts - market::TimeframeMicros(tf);
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -538,16 +551,49 @@ CycleReport LiveEngine::CloseBar(const DueBar& due) {
   for (const auto& sym : ready) unknown = unknown || !instruments_.count(sym);
   if (unknown) RefreshInstruments();
 
+  // Host feature sets (regime_v1...) compute while the store works below.
+  std::future<json> features;
+  if (opt_.bar_features && !ready.empty()) {
+    BarFeaturesInput in{due.timeframe, due.bar_ts, ready, {}, {}};
+    for (const auto& [k, s] : series_) {
+      if (s.timeframe != due.timeframe || s.size() == 0) continue;
+      auto inst = instruments_.find(s.symbol);
+      in.universe.push_back(&s);
+      in.sectors.push_back(inst == instruments_.end() ? "" : inst->second.sector);
+    }
+    features = std::async(std::launch::async, [this, in = std::move(in), &report] {
+      const auto f0 = std::chrono::steady_clock::now();
+      json out = opt_.bar_features(in);
+      report.features_ms = MsSince(f0);
+      return out;
+    });
+  }
+  auto take_features = [&]() -> json {
+    if (!features.valid()) return json::object();
+    try {
+      return features.get();
+    } catch (const std::exception& e) {
+      log->warn("engine: feature sets for {} {}: {}", market::TimeframeName(due.timeframe),
+                store::FormatTimestamp(due.bar_ts), e.what());
+      ++report.errors;
+      return json::object();
+    }
+  };
+
   // 1. Open signals see the bar first: a stop hit on this bar closes before
   //    any new signal is judged against the portfolio.
   std::set<std::string> closed_strategies;
-  for (const auto& sym : ready) {
-    const market::BarSeries* s = Series(sym, due.timeframe);
-    for (const auto& c : monitor_.OnBar(*s, s->size() - 1)) {
+  const auto m0 = std::chrono::steady_clock::now();
+  {
+    std::vector<const market::BarSeries*> bars;
+    bars.reserve(ready.size());
+    for (const auto& sym : ready) bars.push_back(Series(sym, due.timeframe));
+    for (const auto& c : monitor_.OnBars(bars)) {
       AfterClose(c, &closed_strategies);
       ++report.closed;
     }
   }
+  report.monitor_ms = MsSince(m0);
 
   // 2. Strategies of this timeframe, on the work this instance claimed.
   std::vector<StrategyRef> strategies = SyncStrategies(due.timeframe, &report);
@@ -556,9 +602,9 @@ CycleReport LiveEngine::CloseBar(const DueBar& due) {
     store::ClaimsRepository claims(opt_.pool);
     std::vector<int64_t> ids;
     for (const auto& s : strategies) ids.push_back(s.strategy_id);
-    Status offered = claims.Offer(ids, ready, due.timeframe, due.bar_ts, opt_.instance);
-    auto claim = offered.ok() ? claims.ClaimPending(due.timeframe, due.bar_ts, opt_.instance)
-                              : StatusOr<std::unique_ptr<store::Claim>>(offered);
+    const auto c0 = std::chrono::steady_clock::now();
+    auto claim = claims.ClaimBar(ids, ready, due.timeframe, due.bar_ts, opt_.instance);
+    report.claims_ms = MsSince(c0);
     if (!claim.ok()) {
       log->error("engine: claiming {} {}: {}", market::TimeframeName(due.timeframe),
                  store::FormatTimestamp(due.bar_ts), claim.status().ToString());
@@ -573,12 +619,13 @@ CycleReport LiveEngine::CloseBar(const DueBar& due) {
       }
       std::vector<std::string> eval(eval_set.begin(), eval_set.end());
       report.evaluated = static_cast<int>(eval.size());
+      auto w0 = std::chrono::steady_clock::now();
       if (!eval.empty()) {
-        lua::BarClose bc{due.timeframe, due.bar_ts, eval, ExtrasFor(eval, due.timeframe, due.bar_ts)};
+        lua::BarClose bc{due.timeframe, due.bar_ts, eval, ExtrasFor(eval, due.timeframe, due.bar_ts, take_features())};
         const auto s0 = std::chrono::steady_clock::now();
         lua::BarResult r = opt_.runtime->OnBarClose(bc);
-        report.strategy_ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s0).count();
+        report.strategy_ms = MsSince(s0);
+        w0 = std::chrono::steady_clock::now();
         for (const auto& e : r.errors) {
           log->warn("engine: {} {}: {}", e.strategy, e.symbol, e.message);
           ++report.errors;
@@ -619,6 +666,7 @@ CycleReport LiveEngine::CloseBar(const DueBar& due) {
         log->warn("engine: completing claims: {}", done.ToString());
         ++report.errors;
       }
+      report.commit_ms = MsSince(w0);
       // Finished claims only matter while a bar can still be re-run.
       if (--closes_until_prune_ <= 0) {
         closes_until_prune_ = kClosesPerPrune;
@@ -627,6 +675,8 @@ CycleReport LiveEngine::CloseBar(const DueBar& due) {
       }
     }
   }
+
+  if (features.valid()) (void)take_features();  // not evaluated (no work claimed): still joined here
 
   // 3. Paper portfolios marked at this bar; 4. statistics of strategies whose signals closed.
   if (opt_.paper && due.timeframe == opt_.mark_timeframe) {

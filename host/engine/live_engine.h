@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -59,6 +60,15 @@
 
 namespace sf::engine {
 
+// What a per-bar feature hook sees (valid for the duration of the call).
+struct BarFeaturesInput {
+  market::Timeframe timeframe = market::Timeframe::k1d;
+  int64_t bar_ts = 0;
+  std::vector<std::string> symbols;                 // evaluated at this bar
+  std::vector<const market::BarSeries*> universe;   // every series of the timeframe held
+  std::vector<std::string> sectors;                 // aligned with universe; "" = unknown
+};
+
 struct LiveEngineOptions {
   store::Pool* pool = nullptr;                // required
   lua::StrategyRuntime* runtime = nullptr;    // required
@@ -74,6 +84,12 @@ struct LiveEngineOptions {
   // Outbox rows for a new signal (the notify service); null or an error:
   // a single "log" row.
   std::function<StatusOr<std::vector<store::OutboxItem>>(const store::NewSignal&, const std::string&)> outbox;
+  // Host-computed feature sets per bar (e.g. regime_v1; app/engine_regime.h):
+  // returns {SYMBOL: {set: {name: value}}}, which strategies read as
+  // ctx.features(set). Runs on its own thread while the bar's store work
+  // (position monitor, claims) goes on; the series it reads are not
+  // modified meanwhile. Null: no host features.
+  std::function<nlohmann::json(const BarFeaturesInput&)> bar_features;
   // Told about every closed signal (e.g. signal.closed deliveries).
   std::function<void(const store::StoredSignal&, const std::string& strategy)> on_close;
 };
@@ -94,6 +110,10 @@ struct CycleReport {
   int errors = 0;             // strategy errors and store failures
   double latency_ms = 0;      // close processing, start to last commit
   double strategy_ms = 0;     // of which inside StrategyRuntime::OnBarClose
+  double monitor_ms = 0;      //   advancing active signals (one transaction)
+  double claims_ms = 0;       //   claiming the bar's (strategy, symbol) work
+  double commit_ms = 0;       //   risk, signals, rejections, claims commit
+  double features_ms = 0;     //   host feature sets (in parallel with the store work)
   nlohmann::json ToJson() const;
 };
 
@@ -148,7 +168,8 @@ class LiveEngine {
   void AfterClose(const MonitorClose& c, std::set<std::string>* closed_strategies);
   PortfolioState HousePortfolio() const;
   std::vector<double> Returns(const std::string& symbol, market::Timeframe tf) const;
-  nlohmann::json ExtrasFor(const std::vector<std::string>& symbols, market::Timeframe tf, int64_t bar_ts);
+  nlohmann::json ExtrasFor(const std::vector<std::string>& symbols, market::Timeframe tf, int64_t bar_ts,
+                           nlohmann::json features);
   double Mark(const std::string& symbol) const;
   void UpdateWantedTimeframes();
   void RecordCycle(const CycleReport& r);

@@ -16,6 +16,24 @@ BarView ViewAt(const market::BarSeries& s, size_t i) {
   return {s.ts[i], s.open[i], s.high[i], s.low[i], s.close[i]};
 }
 
+store::SignalClose CloseOf(const LifecycleStep& step) {
+  store::SignalClose close;
+  close.status = step.status;
+  close.exit_price = step.exit_price;
+  close.exit_reason = step.exit_reason;
+  close.exit_at = step.exit_at;
+  close.realized_pnl_pct = step.realized_pnl_pct;
+  close.max_favorable_excursion_pct = step.mfe_pct;
+  close.max_adverse_excursion_pct = step.mae_pct;
+  return close;
+}
+
+// The closing bar's own snapshot.
+store::PerformanceSnapshot SnapshotOf(const TrackedSignal& t, const LifecycleStep& step) {
+  return {step.exit_at, step.exit_price, step.realized_pnl_pct,
+          static_cast<double>(step.exit_at - t.open.opened_at) / kUsPerDay};
+}
+
 }  // namespace
 
 StatusOr<std::vector<MonitorClose>> PositionMonitor::Recover(const SeriesFn& memory, int64_t now_us) {
@@ -109,36 +127,50 @@ bool PositionMonitor::Apply(TrackedSignal& t, const BarView& bar, bool write_sna
 }
 
 Status PositionMonitor::PersistClose(const TrackedSignal& t, const LifecycleStep& step) {
-  store::SignalClose close;
-  close.status = step.status;
-  close.exit_price = step.exit_price;
-  close.exit_reason = step.exit_reason;
-  close.exit_at = step.exit_at;
-  close.realized_pnl_pct = step.realized_pnl_pct;
-  close.max_favorable_excursion_pct = step.mfe_pct;
-  close.max_adverse_excursion_pct = step.mae_pct;
-  store::PerformanceSnapshot snap{step.exit_at, step.exit_price, step.realized_pnl_pct,
-                                  static_cast<double>(step.exit_at - t.open.opened_at) / kUsPerDay};
-  return store::SignalLifecycleRepository(pool_).CloseWithSnapshot(t.open.id, close, snap);
+  return store::SignalLifecycleRepository(pool_).CloseWithSnapshot(t.open.id, CloseOf(step), SnapshotOf(t, step));
 }
 
-std::vector<MonitorClose> PositionMonitor::OnBar(const market::BarSeries& series, size_t index) {
+std::vector<MonitorClose> PositionMonitor::OnBars(const std::vector<const market::BarSeries*>& series) {
   std::vector<MonitorClose> closes;
-  if (index >= series.size()) return closes;
-  const BarView bar = ViewAt(series, index);
-  for (auto it = active_.begin(); it != active_.end();) {
-    TrackedSignal& t = it->second;
-    if (t.open.symbol != series.symbol || t.timeframe != series.timeframe) {
-      ++it;
-      continue;
-    }
-    MonitorClose c;
-    if (Apply(t, bar, true, &c)) {
-      closes.push_back(std::move(c));
-      it = active_.erase(it);
+  if (active_.empty()) return closes;
+  std::map<std::pair<std::string, market::Timeframe>, const market::BarSeries*> by_key;
+  for (const market::BarSeries* s : series)
+    if (s != nullptr && s->size() > 0) by_key[{s->symbol, s->timeframe}] = s;
+  struct Pending {
+    TrackedSignal* signal;
+    OpenSignal before;
+    LifecycleStep step;
+  };
+  std::vector<Pending> closing;
+  std::vector<store::SnapshotWrite> snapshots;
+  std::vector<store::CloseWrite> close_writes;
+  for (auto& [id, t] : active_) {
+    auto it = by_key.find({t.open.symbol, t.timeframe});
+    if (it == by_key.end()) continue;
+    const BarView bar = ViewAt(*it->second, it->second->size() - 1);
+    if (bar.ts_end <= t.open.opened_at) continue;
+    OpenSignal before = t.open;
+    LifecycleStep step = Advance(t.open, bar);
+    const double days = static_cast<double>(bar.ts_end - t.open.opened_at) / kUsPerDay;
+    if (step.closed) {
+      close_writes.push_back({id, CloseOf(step), SnapshotOf(t, step)});
+      closing.push_back({&t, before, step});
     } else {
-      ++it;
+      snapshots.push_back({id, {bar.ts_end, bar.close, step.unrealized_pnl_pct, days}});
     }
+  }
+  auto written = store::SignalLifecycleRepository(pool_).Advance(snapshots, close_writes);
+  if (!written.ok()) {
+    base::Logger("engine")->warn("engine: lifecycle writes of {} snapshots and {} closes: {}", snapshots.size(),
+                                 close_writes.size(), written.status().ToString());
+    for (auto& p : closing) p.signal->open = p.before;  // retried on the next bar
+    return closes;
+  }
+  // A close the store skipped (the signal was not active anymore) is gone
+  // all the same.
+  for (auto& p : closing) {
+    closes.push_back({*p.signal, p.step});
+    active_.erase(p.signal->open.id);
   }
   return closes;
 }

@@ -2,7 +2,10 @@
 // state (engine/lifecycle.h) in memory and, on each new bar of the signal's
 // symbol and timeframe, advances it: a snapshot per bar while it is open
 // (signal_performance), and a close (target, stop with gap-through at the
-// open, expiry) stamped with the END of the bar that caused it.
+// open, expiry) stamped with the END of the bar that caused it. A bar close
+// advances every signal at once (OnBars): all snapshots and closes of that
+// bar are written in one transaction (store/signal_lifecycle_repository.h),
+// each close NOTIFYing the signals channel as it commits.
 //
 // Recovery: Recover() loads the active signals from the store and replays
 // each one over the bars stored after it (plus any newer bars the engine
@@ -58,10 +61,11 @@ class PositionMonitor {
   StatusOr<std::vector<MonitorClose>> Recover(const SeriesFn& memory, int64_t now_us);
 
   void Track(TrackedSignal s);
-  // Advances every tracked signal of series.symbol/series.timeframe with the
-  // bar at `index`; persists the snapshots and closes. A store failure
-  // leaves the signal tracked (the next bar retries the close).
-  std::vector<MonitorClose> OnBar(const market::BarSeries& series, size_t index);
+  // Advances every tracked signal whose (symbol, timeframe) is one of
+  // `series` with that series' newest bar; persists all snapshots and
+  // closes in one transaction. A store failure leaves every signal tracked
+  // as before the bar (the next bar retries its close).
+  std::vector<MonitorClose> OnBars(const std::vector<const market::BarSeries*>& series);
   // Closes `id` at `price` on the bar ending at `ts_end` for an opposite
   // signal (status manually_closed, reason opposite_signal).
   StatusOr<MonitorClose> CloseOpposite(const std::string& id, int64_t ts_end, double price);

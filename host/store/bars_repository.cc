@@ -2,12 +2,17 @@
 
 #include <algorithm>
 #include <bit>
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <map>
+#include <set>
 
 namespace sf::store {
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 // µs between 1970-01-01 and 2000-01-01 (PostgreSQL's timestamp epoch).
 constexpr int64_t kPgEpochOffsetUs = 946684800LL * 1000000LL;
@@ -105,42 +110,43 @@ Status Validate(const BarBatch& b) {
   return Status::Ok();
 }
 
-// Streams rows in ~4 MB chunks so memory stays flat for big batches.
-Status CopyRows(Connection& c, const BarBatch& b, bool with_keys, int64_t instrument_id,
-                std::string_view copy_sql) {
+// Streams the rows of batches[which...] into one COPY (the bars columns
+// without ingested_at), in ~4 MB chunks so memory stays flat for big groups.
+Status CopyRows(Connection& c, std::span<const BarBatch> batches, const std::vector<size_t>& which,
+                const std::vector<int64_t>& instrument_ids, std::string_view copy_sql) {
   SF_RETURN_IF_ERROR(c.BeginCopy(copy_sql));
   BinaryCopyWriter w;
-  const char* tf = TimeframeSqlName(b.timeframe);
-  const size_t n = b.size();
   constexpr size_t kChunk = 4 << 20;
   w.buffer().reserve(kChunk + 4096);
-  for (size_t i = 0; i < n; ++i) {
-    w.BeginRow(with_keys ? 12 : 9);
-    if (with_keys) {
-      w.Int64(instrument_id);
+  for (size_t k : which) {
+    const BarBatch& b = batches[k];
+    const char* tf = TimeframeSqlName(b.timeframe);
+    for (size_t i = 0; i < b.size(); ++i) {
+      w.BeginRow(12);
+      w.Int64(instrument_ids[k]);
       w.Text(tf);
-    }
-    w.Timestamp(b.ts_start[i]);
-    w.Timestamp(b.ts_end[i]);
-    w.Float8(b.open[i]);
-    w.Float8(b.high[i]);
-    w.Float8(b.low[i]);
-    w.Float8(b.close[i]);
-    w.Float8(b.volume[i]);
-    if (b.vwap.empty() || std::isnan(b.vwap[i])) {
-      w.Null();
-    } else {
-      w.Float8(b.vwap[i]);
-    }
-    w.Float8(b.adj_factor.empty() ? 1.0 : b.adj_factor[i]);
-    if (with_keys) w.Text(b.source);
-    if (w.buffer().size() >= kChunk) {
-      Status s = c.PutCopyData(w.buffer().data(), w.buffer().size());
-      if (!s.ok()) {
-        (void)c.EndCopy();
-        return s;
+      w.Timestamp(b.ts_start[i]);
+      w.Timestamp(b.ts_end[i]);
+      w.Float8(b.open[i]);
+      w.Float8(b.high[i]);
+      w.Float8(b.low[i]);
+      w.Float8(b.close[i]);
+      w.Float8(b.volume[i]);
+      if (b.vwap.empty() || std::isnan(b.vwap[i])) {
+        w.Null();
+      } else {
+        w.Float8(b.vwap[i]);
       }
-      w.buffer().clear();
+      w.Float8(b.adj_factor.empty() ? 1.0 : b.adj_factor[i]);
+      w.Text(b.source);
+      if (w.buffer().size() >= kChunk) {
+        Status s = c.PutCopyData(w.buffer().data(), w.buffer().size());
+        if (!s.ok()) {
+          (void)c.EndCopy();
+          return s;
+        }
+        w.buffer().clear();
+      }
     }
   }
   w.Finish();
@@ -149,18 +155,60 @@ Status CopyRows(Connection& c, const BarBatch& b, bool with_keys, int64_t instru
   return s.ok() ? e : s;
 }
 
+// A PostgreSQL array literal of quoted elements ({"a","b"}), for one
+// `$n::type[]` parameter instead of one statement per series.
+std::string ArrayLiteral(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (char ch : items[i]) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+int64_t MicrosSince(Clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
+}
+
+constexpr const char* kCopyIntoBars =
+    "COPY bars (instrument_id, timeframe, ts_start, ts_end, open, high, low, close,"
+    " volume, vwap, adj_factor, source) FROM STDIN (FORMAT binary)";
+
+// Temporary: no WAL, private to the session, emptied at every commit.
 constexpr const char* kStageTable =
-    "CREATE TEMP TABLE IF NOT EXISTS sf_bars_stage ("
+    "CREATE TEMP TABLE IF NOT EXISTS sf_bars_staging ("
+    " instrument_id bigint NOT NULL, timeframe text NOT NULL,"
     " ts_start timestamptz NOT NULL, ts_end timestamptz NOT NULL,"
     " open float8, high float8, low float8, close float8, volume float8,"
-    " vwap float8, adj_factor float8) ON COMMIT DELETE ROWS";
+    " vwap float8, adj_factor float8, source text NOT NULL) ON COMMIT DELETE ROWS";
+
+// Series (1-based positions in the arrays) that already hold a bar whose
+// start lies in [lo, hi]: those go through staging + merge.
+constexpr const char* kOccupiedWindows =
+    "SELECT k.n FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[])"
+    " WITH ORDINALITY AS k(id, tf, lo, hi, n)"
+    " WHERE EXISTS (SELECT 1 FROM bars b WHERE b.instrument_id = k.id AND b.timeframe = k.tf"
+    " AND b.ts_start BETWEEN k.lo AND k.hi)";
 
 constexpr const char* kMerge =
     "WITH up AS ("
     " INSERT INTO bars AS b (instrument_id, timeframe, ts_start, ts_end, open, high, low, close,"
     "  volume, vwap, adj_factor, source)"
-    " SELECT $1, $2, s.ts_start, s.ts_end, s.open, s.high, s.low, s.close, s.volume, s.vwap,"
-    "  s.adj_factor, $3 FROM sf_bars_stage s"
+    " SELECT s.instrument_id, s.timeframe, s.ts_start, s.ts_end, s.open, s.high, s.low, s.close,"
+    "  s.volume, s.vwap, s.adj_factor, s.source FROM sf_bars_staging s"
+    // Rows identical to the stored ones are dropped here, so they are
+    // neither locked nor rewritten by ON CONFLICT.
+    " WHERE NOT EXISTS (SELECT 1 FROM bars o WHERE o.instrument_id = s.instrument_id"
+    "  AND o.timeframe = s.timeframe AND o.ts_start = s.ts_start"
+    "  AND (o.ts_end, o.open, o.high, o.low, o.close, o.volume, o.vwap, o.adj_factor)"
+    "  IS NOT DISTINCT FROM (s.ts_end, s.open, s.high, s.low, s.close, s.volume, s.vwap,"
+    "  s.adj_factor))"
     " ON CONFLICT (instrument_id, timeframe, ts_start) DO UPDATE SET"
     "  ts_end = EXCLUDED.ts_end, open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low,"
     "  close = EXCLUDED.close, volume = EXCLUDED.volume, vwap = EXCLUDED.vwap,"
@@ -168,10 +216,21 @@ constexpr const char* kMerge =
     " WHERE (b.ts_end, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.adj_factor)"
     "  IS DISTINCT FROM (EXCLUDED.ts_end, EXCLUDED.open, EXCLUDED.high, EXCLUDED.low,"
     "  EXCLUDED.close, EXCLUDED.volume, EXCLUDED.vwap, EXCLUDED.adj_factor)"
-    " RETURNING (b.xmax = 0) AS inserted)"
-    " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up";
+    " RETURNING b.instrument_id, b.timeframe, (b.xmax = 0) AS inserted)"
+    " SELECT instrument_id, timeframe, count(*) FILTER (WHERE inserted),"
+    "  count(*) FILTER (WHERE NOT inserted) FROM up GROUP BY 1, 2";
 
 }  // namespace
+
+IngestTimings& IngestTimings::operator+=(const IngestTimings& o) {
+  prepare_us += o.prepare_us;
+  copy_us += o.copy_us;
+  merge_us += o.merge_us;
+  commit_us += o.commit_us;
+  return *this;
+}
+
+Status ValidateBarBatch(const BarBatch& batch) { return Validate(batch); }
 
 const char* TimeframeSqlName(market::Timeframe tf) {
   switch (tf) {
@@ -195,50 +254,136 @@ std::optional<market::Timeframe> TimeframeFromSqlName(std::string_view name) {
 }
 
 StatusOr<IngestCounts> BarsRepository::Ingest(const BarBatch& batch, const IngestOptions& options) {
-  SF_RETURN_IF_ERROR(Validate(batch));
-  IngestCounts counts;
-  if (batch.size() == 0) return counts;
-  const char* tf = TimeframeSqlName(batch.timeframe);
+  auto counts = IngestMany(std::span<const BarBatch>(&batch, 1), options);
+  if (!counts.ok()) return counts.status();
+  return (*counts)[0];
+}
+
+StatusOr<std::vector<IngestCounts>> BarsRepository::IngestMany(std::span<const BarBatch> batches,
+                                                               const IngestOptions& options,
+                                                               IngestTimings* timings) {
+  std::vector<IngestCounts> counts(batches.size());
+  std::vector<size_t> live;  // batches with rows
+  std::set<std::string> series, symbols;
+  for (size_t k = 0; k < batches.size(); ++k) {
+    const BarBatch& b = batches[k];
+    SF_RETURN_IF_ERROR(Validate(b));
+    const std::string key = b.symbol + "/" + TimeframeSqlName(b.timeframe);
+    if (!series.insert(key).second) {
+      return InvalidArgument("bar batches: series " + key +
+                             " appears twice in one IngestMany call (give each series once)");
+    }
+    if (b.size() == 0) continue;
+    live.push_back(k);
+    symbols.insert(b.symbol);
+  }
+  if (live.empty()) return counts;
+  const std::string symbol_array = ArrayLiteral({symbols.begin(), symbols.end()});
+  IngestTimings t;
+  Clock::time_point body_done;
   Status s = pool_->InTransaction([&](Connection& c) -> Status {
-    int64_t instrument_id = 0;
+    auto t0 = Clock::now();
     if (options.create_missing_instrument) {
+      // Sorted, so concurrent loaders of new symbols take them in one order.
       SF_RETURN_IF_ERROR(c.Run(
-          "INSERT INTO instruments (symbol) VALUES ($1) ON CONFLICT (symbol) DO NOTHING",
-          Params().Add(batch.symbol)));
+          "INSERT INTO instruments (symbol) SELECT s FROM unnest($1::text[]) AS s ORDER BY s"
+          " ON CONFLICT (symbol) DO NOTHING",
+          Params().Add(symbol_array)));
     }
-    auto id = c.Exec("SELECT id FROM instruments WHERE symbol = $1", Params().Add(batch.symbol));
-    if (!id.ok()) return id.status();
-    if (id->rows() == 0) return NotFound("bar batch: unknown instrument '" + batch.symbol + "'");
-    instrument_id = id->GetInt64(0, 0);
-    // One writer per series at a time; other series proceed in parallel.
-    SF_RETURN_IF_ERROR(c.Run("SELECT pg_advisory_xact_lock($1, hashtext($2))",
-                             Params().Add(int64_t{kBarsLockSpace}).Add(batch.symbol + "/" + tf)));
-    auto any = c.Exec(
-        "SELECT EXISTS (SELECT 1 FROM bars WHERE instrument_id = $1 AND timeframe = $2"
-        " AND ts_start BETWEEN $3 AND $4)",
-        Params().Add(instrument_id).Add(tf).AddTimestamp(batch.ts_start.front())
-            .AddTimestamp(batch.ts_start.back()));
-    if (!any.ok()) return any.status();
-    if (!any->GetBool(0, 0)) {
-      // Nothing stored in this window: the rows go straight in.
-      SF_RETURN_IF_ERROR(CopyRows(
-          c, batch, true, instrument_id,
-          "COPY bars (instrument_id, timeframe, ts_start, ts_end, open, high, low, close,"
-          " volume, vwap, adj_factor, source) FROM STDIN (FORMAT binary)"));
-      counts.inserted = static_cast<int64_t>(batch.size());
-      return Status::Ok();
+    // FOR KEY SHARE: the instrument cannot be deleted until this commits.
+    auto found = c.Exec(
+        "SELECT symbol, id FROM instruments WHERE symbol = ANY($1::text[]) ORDER BY id"
+        " FOR KEY SHARE",
+        Params().Add(symbol_array));
+    if (!found.ok()) return found.status();
+    std::map<std::string, int64_t, std::less<>> id_of;
+    for (int r = 0; r < found->rows(); ++r) id_of[found->GetString(r, 0)] = found->GetInt64(r, 1);
+    std::vector<int64_t> ids(batches.size(), 0);
+    for (size_t k : live) {
+      auto it = id_of.find(batches[k].symbol);
+      if (it == id_of.end()) {
+        return NotFound("bar batch: unknown instrument '" + batches[k].symbol + "'");
+      }
+      ids[k] = it->second;
     }
-    SF_RETURN_IF_ERROR(c.Run(kStageTable));
-    SF_RETURN_IF_ERROR(CopyRows(c, batch, false, instrument_id,
-                                "COPY sf_bars_stage FROM STDIN (FORMAT binary)"));
-    auto merged = c.Exec(kMerge, Params().Add(instrument_id).Add(tf).Add(batch.source));
-    if (!merged.ok()) return merged.status();
-    counts.inserted = merged->GetInt64(0, 0);
-    counts.updated = merged->GetInt64(0, 1);
-    counts.unchanged = static_cast<int64_t>(batch.size()) - counts.inserted - counts.updated;
+    // One writer per series at a time (locks taken in one order); other
+    // series proceed in parallel.
+    SF_RETURN_IF_ERROR(c.Run(
+        "SELECT pg_advisory_xact_lock($1, h) FROM"
+        " (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k) AS s ORDER BY h",
+        Params().Add(int64_t{kBarsLockSpace}).Add(ArrayLiteral({series.begin(), series.end()}))));
+    // Decided under the locks: a series with no stored bar in its window
+    // cannot conflict, so its rows go straight in.
+    std::vector<std::string> id_items, tf_items, lo_items, hi_items;
+    for (size_t k : live) {
+      id_items.push_back(std::to_string(ids[k]));
+      tf_items.push_back(TimeframeSqlName(batches[k].timeframe));
+      lo_items.push_back(FormatTimestamp(batches[k].ts_start.front()));
+      hi_items.push_back(FormatTimestamp(batches[k].ts_start.back()));
+    }
+    auto occupied = c.Exec(kOccupiedWindows, Params()
+                                                 .Add(ArrayLiteral(id_items))
+                                                 .Add(ArrayLiteral(tf_items))
+                                                 .Add(ArrayLiteral(lo_items))
+                                                 .Add(ArrayLiteral(hi_items)));
+    if (!occupied.ok()) return occupied.status();
+    std::vector<bool> merge_it(batches.size(), false);
+    for (int r = 0; r < occupied->rows(); ++r) {
+      const int64_t n = occupied->GetInt64(r, 0);
+      if (n >= 1 && n <= static_cast<int64_t>(live.size())) merge_it[live[n - 1]] = true;
+    }
+    std::vector<size_t> direct, merged;
+    for (size_t k : live) (merge_it[k] ? merged : direct).push_back(k);
+    t.prepare_us += MicrosSince(t0);
+
+    if (!direct.empty()) {
+      auto tc = Clock::now();
+      SF_RETURN_IF_ERROR(CopyRows(c, batches, direct, ids, kCopyIntoBars));
+      for (size_t k : direct) counts[k].inserted = static_cast<int64_t>(batches[k].size());
+      t.copy_us += MicrosSince(tc);
+    }
+    if (!merged.empty()) {
+      auto tc = Clock::now();
+      SF_RETURN_IF_ERROR(c.Run(kStageTable));
+      SF_RETURN_IF_ERROR(
+          CopyRows(c, batches, merged, ids, "COPY sf_bars_staging FROM STDIN (FORMAT binary)"));
+      t.copy_us += MicrosSince(tc);
+      auto tm = Clock::now();
+      auto up = c.Exec(kMerge);
+      if (!up.ok()) return up.status();
+      std::map<std::pair<int64_t, std::string>, size_t> batch_of;
+      for (size_t k : merged) batch_of[{ids[k], TimeframeSqlName(batches[k].timeframe)}] = k;
+      for (int r = 0; r < up->rows(); ++r) {
+        auto it = batch_of.find({up->GetInt64(r, 0), up->GetString(r, 1)});
+        if (it == batch_of.end()) return Internal("bar merge returned a series it was not given");
+        counts[it->second].inserted = up->GetInt64(r, 2);
+        counts[it->second].updated = up->GetInt64(r, 3);
+      }
+      for (size_t k : merged) {
+        counts[k].unchanged =
+            static_cast<int64_t>(batches[k].size()) - counts[k].inserted - counts[k].updated;
+      }
+      t.merge_us += MicrosSince(tm);
+    }
+    // Heard by listeners when (and only if) these bars commit.
+    if (options.notify) {
+      std::vector<std::string> payloads;
+      for (size_t k : live) {
+        if (counts[k].inserted + counts[k].updated > 0) {
+          payloads.push_back(batches[k].symbol + "|" + TimeframeSqlName(batches[k].timeframe));
+        }
+      }
+      if (!payloads.empty()) {
+        SF_RETURN_IF_ERROR(c.Run("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p",
+                                 Params().Add(kBarsChannel).Add(ArrayLiteral(payloads))));
+      }
+    }
+    body_done = Clock::now();
     return Status::Ok();
   });
   if (!s.ok()) return s;
+  t.commit_us += MicrosSince(body_done);
+  if (timings) *timings += t;
   return counts;
 }
 
@@ -319,6 +464,123 @@ BarBatch BarBatchFromProvider(market::ProviderBars&& bars, std::string source) {
   batch.vwap = std::move(bars.vwap);
   batch.adj_factor = std::move(bars.adj_factor);
   return batch;
+}
+
+BarsBulkLoader::BarsBulkLoader(BarsRepository* repo, BulkLoadOptions options)
+    : repo_(repo), options_(std::move(options)) {
+  const int n = std::max(1, options_.loaders);
+  for (int i = 0; i < n; ++i) threads_.emplace_back([this] { Run(); });
+}
+
+BarsBulkLoader::~BarsBulkLoader() { Finish(); }
+
+Status BarsBulkLoader::Add(BarBatch batch) {
+  SF_RETURN_IF_ERROR(Validate(batch));
+  if (batch.size() == 0) return Status::Ok();
+  std::unique_lock lock(mu_);
+  if (closing_) return Internal("bars loader: Add after Finish");
+  if (!unavailable_.ok()) return unavailable_;
+  // A series appears once per transaction: a repeat starts the next one.
+  std::string key = batch.symbol + "/" + TimeframeSqlName(batch.timeframe);
+  if (open_keys_.count(key)) CloseGroupLocked();
+  open_keys_.insert(std::move(key));
+  open_rows_ += batch.size();
+  open_.push_back(std::move(batch));
+  if (open_rows_ >= options_.rows_per_transaction) CloseGroupLocked();
+  space_cv_.wait(lock, [&] { return ready_.size() < 2 * threads_.size() || !unavailable_.ok(); });
+  return unavailable_;
+}
+
+void BarsBulkLoader::CloseGroupLocked() {
+  if (open_.empty()) return;
+  ready_.push_back(std::move(open_));
+  open_.clear();
+  open_keys_.clear();
+  open_rows_ = 0;
+  ready_cv_.notify_one();
+}
+
+void BarsBulkLoader::Run() {
+  for (;;) {
+    Group group;
+    {
+      std::unique_lock lock(mu_);
+      ready_cv_.wait(lock, [&] { return !ready_.empty() || closing_; });
+      if (ready_.empty()) return;
+      group = std::move(ready_.front());
+      ready_.pop_front();
+    }
+    space_cv_.notify_all();
+    Commit(group);
+  }
+}
+
+void BarsBulkLoader::Commit(Group& group) {
+  auto key = [](const BarBatch& b) { return b.symbol + "/" + TimeframeSqlName(b.timeframe); };
+  auto record = [&](std::span<const BarBatch> done, const StatusOr<std::vector<IngestCounts>>& r,
+                    const IngestTimings& t) {
+    std::lock_guard lock(mu_);
+    if (!r.ok()) {
+      if (r.status().code() == SF_ERR_UNAVAILABLE && unavailable_.ok()) unavailable_ = r.status();
+      for (const auto& b : done) result_.errors.emplace_back(key(b), r.status());
+      space_cv_.notify_all();
+      return;
+    }
+    result_.transactions++;
+    result_.series += static_cast<int64_t>(done.size());
+    result_.timings += t;
+    for (const auto& c : *r) {
+      result_.counts.inserted += c.inserted;
+      result_.counts.updated += c.updated;
+      result_.counts.unchanged += c.unchanged;
+    }
+  };
+  auto gone = [&]() {
+    std::lock_guard lock(mu_);
+    return unavailable_;
+  };
+  if (Status down = gone(); !down.ok()) {
+    record(group, down, {});
+    return;
+  }
+  IngestTimings t;
+  auto r = repo_->IngestMany(group, options_.ingest, &t);
+  if (r.ok() || r.status().code() == SF_ERR_UNAVAILABLE || group.size() == 1) {
+    record(group, r, t);
+    return;
+  }
+  // Find the series at fault: each on its own, the others still load.
+  for (const BarBatch& b : group) {
+    std::span<const BarBatch> one(&b, 1);
+    if (Status down = gone(); !down.ok()) {
+      record(one, down, {});
+      continue;
+    }
+    IngestTimings t1;
+    auto r1 = repo_->IngestMany(one, options_.ingest, &t1);
+    record(one, r1, t1);
+  }
+}
+
+BulkLoadResult BarsBulkLoader::Finish() {
+  {
+    std::lock_guard lock(mu_);
+    if (!closing_) {
+      CloseGroupLocked();
+      closing_ = true;
+    }
+  }
+  ready_cv_.notify_all();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  std::lock_guard lock(mu_);
+  return result_;
+}
+
+BulkLoadResult BarsBulkLoader::Snapshot() const {
+  std::lock_guard lock(mu_);
+  return result_;
 }
 
 }  // namespace sf::store

@@ -8,19 +8,31 @@
 // serialised by a transaction-level advisory lock; different series run in
 // parallel.
 //
-// How: when the window is empty in the table, rows are COPYed (binary)
-// straight into `bars`; otherwise they are COPYed into a temporary staging
-// table and merged with INSERT ... ON CONFLICT DO UPDATE ... WHERE the
-// values differ.
+// How: IngestMany writes many series in one transaction (one commit, one
+// COPY per path). Series whose window is empty in the table (checked after
+// taking their locks, inside the transaction) are COPYed (binary) straight
+// into `bars`; the others are COPYed into a temporary staging table and
+// merged with one INSERT ... SELECT ... ON CONFLICT DO UPDATE ... WHERE the
+// values differ, rows identical to the stored ones being filtered out first
+// (so re-loading unchanged data neither locks nor rewrites them). The
+// reference to instruments is checked once per statement (migration 0016).
+// BarsBulkLoader feeds IngestMany from parallel connections.
 //
 // Thread-safety: the repository holds only a Pool pointer; all methods are
-// thread-safe. The Pool must outlive the repository.
+// thread-safe. The Pool must outlive the repository. BarsBulkLoader: Add and
+// Finish from one producer thread; Snapshot from any thread.
 #ifndef SF_STORE_BARS_REPOSITORY_H_
 #define SF_STORE_BARS_REPOSITORY_H_
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <mutex>
 #include <optional>
+#include <set>
+#include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/status.h"
@@ -60,6 +72,9 @@ struct BarBatch {
 // `bars`, which must already be sorted without repeated ts_start.
 BarBatch BarBatchFromProvider(market::ProviderBars&& bars, std::string source);
 
+// The rules above; OK or SF_ERR_BAD_DATA naming the batch, row and rule.
+Status ValidateBarBatch(const BarBatch& batch);
+
 struct IngestCounts {
   int64_t inserted = 0;   // new bars
   int64_t updated = 0;    // existing bars whose values changed
@@ -69,6 +84,23 @@ struct IngestCounts {
 // What Ingest does when the symbol is not in `instruments` yet.
 struct IngestOptions {
   bool create_missing_instrument = true;  // insert it as type 'equity'
+  // NOTIFY kBarsChannel "SYMBOL|tf" in the batch's transaction when it
+  // stored a new or changed bar (live bars; the API stream listens).
+  bool notify = false;
+};
+
+// The channel live bar writes are announced on (payload "SYMBOL|tf").
+inline constexpr const char* kBarsChannel = "sf_bars";
+
+// Where IngestMany's time went (µs, wall clock, summed over calls):
+// instruments + locks + window check, COPY (both paths), the merge
+// statement, and COMMIT (the WAL flush).
+struct IngestTimings {
+  int64_t prepare_us = 0;
+  int64_t copy_us = 0;
+  int64_t merge_us = 0;
+  int64_t commit_us = 0;
+  IngestTimings& operator+=(const IngestTimings& o);
 };
 
 class BarsRepository {
@@ -81,6 +113,15 @@ class BarsRepository {
   // database is down. When this returns OK, the batch is committed durably.
   StatusOr<IngestCounts> Ingest(const BarBatch& batch,
                                 const IngestOptions& options = {});
+
+  // Stores several series windows in ONE transaction: all of them or none.
+  // Each (symbol, timeframe) may appear at most once (SF_ERR_INVALID_ARGUMENT
+  // otherwise); a rule violation in any batch refuses the whole call
+  // (SF_ERR_BAD_DATA naming it). Counts come back in the order of
+  // `batches`; `timings`, when given, is added to.
+  StatusOr<std::vector<IngestCounts>> IngestMany(std::span<const BarBatch> batches,
+                                                 const IngestOptions& options = {},
+                                                 IngestTimings* timings = nullptr);
 
   // Bars of `symbol`/`timeframe` with from <= bar END (ts_end) <= to, in
   // time order; ts of the series is the bar END time (µs, UTC), as
@@ -102,6 +143,67 @@ class BarsRepository {
 
  private:
   Pool* pool_;
+};
+
+struct BulkLoadOptions {
+  int loaders = 2;  // parallel connections (the pool must allow that many)
+  // A transaction closes once it holds this many rows (whole series only).
+  size_t rows_per_transaction = 100'000;
+  IngestOptions ingest;
+};
+
+// What a BarsBulkLoader has committed so far.
+struct BulkLoadResult {
+  int64_t series = 0;  // series windows committed
+  IngestCounts counts;
+  IngestTimings timings;
+  int64_t transactions = 0;
+  // Series refused (symbol/timeframe, error); the other series still load.
+  std::vector<std::pair<std::string, Status>> errors;
+};
+
+// Bulk ingest: batches go to `loaders` threads, each committing groups of
+// whole series of about rows_per_transaction rows through IngestMany, while
+// the producer keeps parsing. A group that fails for a reason other than
+// the database being down is retried series by series, so one bad series
+// is reported by name and the rest still load. Once the database is
+// unavailable, Add returns that error and nothing more is attempted.
+// A series counts as stored only once its transaction committed (Snapshot,
+// Finish); a crash loses whole uncommitted groups, never part of a series.
+class BarsBulkLoader {
+ public:
+  BarsBulkLoader(BarsRepository* repo, BulkLoadOptions options);
+  ~BarsBulkLoader();  // Finish() if not called
+  BarsBulkLoader(const BarsBulkLoader&) = delete;
+  BarsBulkLoader& operator=(const BarsBulkLoader&) = delete;
+
+  // Queues `batch`; blocks while every loader has two groups waiting. A
+  // rule violation comes back at once (SF_ERR_BAD_DATA, nothing queued,
+  // the loader goes on); SF_ERR_UNAVAILABLE once the database is gone.
+  Status Add(BarBatch batch);
+  // Commits what is queued, stops the loaders, returns the totals.
+  BulkLoadResult Finish();
+  // Totals committed so far (progress).
+  BulkLoadResult Snapshot() const;
+
+ private:
+  using Group = std::vector<BarBatch>;
+  void Run();
+  void Commit(Group& group);
+  void CloseGroupLocked();
+
+  BarsRepository* repo_;
+  const BulkLoadOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable ready_cv_, space_cv_;
+  Group open_;  // being filled by Add
+  std::set<std::string> open_keys_;  // its series
+  size_t open_rows_ = 0;
+  std::deque<Group> ready_;
+  bool closing_ = false;
+  Status unavailable_;  // first SF_ERR_UNAVAILABLE seen
+  BulkLoadResult result_;
+  std::vector<std::thread> threads_;
 };
 
 // "1m".."1d" without depending on the market room's implementation.

@@ -35,8 +35,12 @@ Claim::~Claim() {
 
 Status Claim::Complete() {
   if (!open_) return Conflict("claim already completed");
+  if (stamp_.empty()) {
+    open_ = false;
+    return conn_->Run("COMMIT");
+  }
   std::vector<int64_t> strategies, instruments;
-  for (const auto& k : keys_) {
+  for (const auto& k : stamp_) {
     strategies.push_back(k.strategy_id);
     instruments.push_back(k.instrument_id);
   }
@@ -67,6 +71,47 @@ Status ClaimsRepository::Offer(const std::vector<int64_t>& strategy_ids,
           .Add(TimeframeSqlName(tf)).AddTimestamp(bar_ts).Add(instance));
 }
 
+StatusOr<std::unique_ptr<Claim>> ClaimsRepository::ClaimBar(const std::vector<int64_t>& strategy_ids,
+                                                            const std::vector<std::string>& symbols,
+                                                            market::Timeframe tf, int64_t bar_ts,
+                                                            const std::string& instance) {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  SF_RETURN_IF_ERROR((*conn)->Run("BEGIN"));
+  // `ins`: the new keys, born done (visible to others only once committed);
+  // `old`: rows offered earlier (ClaimPending's path) that nobody finished
+  // or holds. The snapshot of `old` predates `ins`, so they never overlap.
+  auto r = (*conn)->ExecPrepared(
+      "sf_claims_bar",
+      "WITH keys AS ("
+      "  SELECT s AS strategy_id, i.id AS instrument_id FROM unnest($1::bigint[]) s"
+      "  CROSS JOIN instruments i WHERE i.symbol = ANY($2::text[]) ORDER BY 1, 2),"
+      " ins AS ("
+      "  INSERT INTO evaluation_claims (strategy_id, instrument_id, timeframe, bar_ts, claimed_by, done_at)"
+      "  SELECT strategy_id, instrument_id, $3, $4, $5, now() FROM keys"
+      "  ON CONFLICT DO NOTHING RETURNING strategy_id, instrument_id),"
+      " old AS ("
+      "  SELECT c.strategy_id, c.instrument_id FROM evaluation_claims c"
+      "  WHERE c.timeframe = $3 AND c.bar_ts = $4 AND c.done_at IS NULL FOR UPDATE SKIP LOCKED)"
+      " SELECT u.strategy_id, i.symbol, u.instrument_id, u.old FROM"
+      "  (SELECT strategy_id, instrument_id, false AS old FROM ins"
+      "   UNION ALL SELECT strategy_id, instrument_id, true FROM old) u"
+      " JOIN instruments i ON i.id = u.instrument_id ORDER BY 1, 3",
+      Params().Add(ArrayLiteral(strategy_ids)).Add(ArrayLiteral(symbols)).Add(TimeframeSqlName(tf))
+          .AddTimestamp(bar_ts).Add(instance));
+  if (!r.ok()) {
+    (void)(*conn)->Run("ROLLBACK");
+    return r.status();
+  }
+  std::vector<ClaimKey> keys, stamp;
+  keys.reserve(r->rows());
+  for (int i = 0; i < r->rows(); ++i) {
+    keys.push_back({r->GetInt64(i, 0), r->GetString(i, 1), r->GetInt64(i, 2)});
+    if (r->GetBool(i, 3)) stamp.push_back(keys.back());
+  }
+  return std::make_unique<Claim>(std::move(*conn), std::move(keys), std::move(stamp), tf, bar_ts, instance);
+}
+
 StatusOr<std::unique_ptr<Claim>> ClaimsRepository::ClaimPending(market::Timeframe tf, int64_t bar_ts,
                                                                 const std::string& instance) {
   auto conn = pool_->Acquire();
@@ -85,7 +130,8 @@ StatusOr<std::unique_ptr<Claim>> ClaimsRepository::ClaimPending(market::Timefram
   std::vector<ClaimKey> keys;
   keys.reserve(r->rows());
   for (int i = 0; i < r->rows(); ++i) keys.push_back({r->GetInt64(i, 0), r->GetString(i, 1), r->GetInt64(i, 2)});
-  return std::make_unique<Claim>(std::move(*conn), std::move(keys), tf, bar_ts, instance);
+  std::vector<ClaimKey> stamp = keys;
+  return std::make_unique<Claim>(std::move(*conn), std::move(keys), std::move(stamp), tf, bar_ts, instance);
 }
 
 StatusOr<std::optional<std::string>> ClaimsRepository::DoneBy(int64_t strategy_id, const std::string& symbol,

@@ -12,6 +12,18 @@
 // stamps claimed_by/done_at and commits, after which nobody claims them
 // again.
 //
+// ClaimBar() is the live engine's path: one statement, inside the claim's
+// open transaction, inserts the bar's whole (strategy, symbol) set already
+// stamped done by this instance (ON CONFLICT DO NOTHING RETURNING: the rows
+// returned are this instance's) and also takes any older not-done rows with
+// FOR UPDATE SKIP LOCKED. The inserted rows stay invisible to others until
+// Complete() commits them (then they are done) or the claim rolls back
+// (then they never existed and another instance claims them). A concurrent
+// ClaimBar of the same keys waits for that outcome rather than skipping, so
+// no key is ever evaluated twice and none is lost; keys are inserted in one
+// order, so two instances cannot deadlock. Complete() then only has to
+// stamp the older rows: a bar costs one insert statement and one commit.
+//
 // Thread-safety: the repository is thread-safe; a Claim belongs to one
 // thread (it holds one pooled connection until Complete() or destruction).
 #ifndef SF_STORE_CLAIMS_REPOSITORY_H_
@@ -40,9 +52,11 @@ struct ClaimKey {
 // (which rolls back: the work becomes claimable again).
 class Claim {
  public:
-  Claim(PooledConnection conn, std::vector<ClaimKey> keys, market::Timeframe tf, int64_t bar_ts,
-        std::string instance)
-      : conn_(std::move(conn)), keys_(std::move(keys)), tf_(tf), bar_ts_(bar_ts),
+  // `stamp` are the keys Complete() still has to mark done (all of `keys`
+  // for ClaimPending; only the pre-existing rows for ClaimBar).
+  Claim(PooledConnection conn, std::vector<ClaimKey> keys, std::vector<ClaimKey> stamp, market::Timeframe tf,
+        int64_t bar_ts, std::string instance)
+      : conn_(std::move(conn)), keys_(std::move(keys)), stamp_(std::move(stamp)), tf_(tf), bar_ts_(bar_ts),
         instance_(std::move(instance)) {}
   ~Claim();
   Claim(const Claim&) = delete;
@@ -55,6 +69,7 @@ class Claim {
  private:
   PooledConnection conn_;
   std::vector<ClaimKey> keys_;
+  std::vector<ClaimKey> stamp_;
   market::Timeframe tf_;
   int64_t bar_ts_;
   std::string instance_;
@@ -69,6 +84,12 @@ class ClaimsRepository {
   // known symbol). Symbols without an instrument row are skipped.
   Status Offer(const std::vector<int64_t>& strategy_ids, const std::vector<std::string>& symbols,
                market::Timeframe tf, int64_t bar_ts, const std::string& instance);
+  // Offers and claims one bar's work in one statement (see the header
+  // comment): every strategy id × every symbol with an instrument row that
+  // nobody did or holds, plus older not-done rows of the bar nobody holds.
+  StatusOr<std::unique_ptr<Claim>> ClaimBar(const std::vector<int64_t>& strategy_ids,
+                                            const std::vector<std::string>& symbols, market::Timeframe tf,
+                                            int64_t bar_ts, const std::string& instance);
   // Claims every not-done row of the bar that no other session holds.
   StatusOr<std::unique_ptr<Claim>> ClaimPending(market::Timeframe tf, int64_t bar_ts,
                                                 const std::string& instance);

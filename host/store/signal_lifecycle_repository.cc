@@ -63,13 +63,76 @@ Status SignalLifecycleRepository::CloseWithSnapshot(const std::string& id, const
     if (!r.ok()) return r.status();
     if (r->AffectedRows() == 0) return Conflict("signal '" + id + "' is not active (or unknown)");
     return c.Run(
-        "INSERT INTO signal_performance (signal_id, bar_ts, price, unrealized_pnl_pct, days_held)"
+        "WITH p AS (INSERT INTO signal_performance (signal_id, bar_ts, price, unrealized_pnl_pct, days_held)"
         " VALUES ($1::uuid, $2, $3, $4, $5) ON CONFLICT (signal_id, bar_ts) DO UPDATE SET"
         " price = EXCLUDED.price, unrealized_pnl_pct = EXCLUDED.unrealized_pnl_pct,"
-        " days_held = EXCLUDED.days_held",
+        " days_held = EXCLUDED.days_held)"
+        " SELECT pg_notify($6, $1::text)",
         Params().Add(id).AddTimestamp(snap.bar_ts).Add(snap.price).Add(snap.unrealized_pnl_pct)
-            .Add(snap.days_held));
+            .Add(snap.days_held).Add(kSignalsChannel));
   });
+}
+
+StatusOr<std::vector<std::string>> SignalLifecycleRepository::Advance(const std::vector<SnapshotWrite>& snapshots,
+                                                                       const std::vector<CloseWrite>& closes) {
+  std::vector<std::string> closed;
+  if (snapshots.empty() && closes.empty()) return closed;
+  nlohmann::json snaps = nlohmann::json::array(), rows = nlohmann::json::array();
+  for (const auto& w : snapshots) {
+    snaps.push_back({{"id", w.signal_id}, {"ts", w.snapshot.bar_ts}, {"price", w.snapshot.price},
+                     {"pnl", w.snapshot.unrealized_pnl_pct}, {"days", w.snapshot.days_held}});
+  }
+  for (const auto& w : closes) {
+    if (w.close.status == "active") return InvalidArgument("signal close: status must not be 'active'");
+    nlohmann::json row = {{"id", w.signal_id},           {"status", w.close.status},
+                          {"exit_price", w.close.exit_price}, {"reason", w.close.exit_reason},
+                          {"exit_at", w.close.exit_at},  {"pnl", w.close.realized_pnl_pct},
+                          {"ts", w.snapshot.bar_ts},     {"price", w.snapshot.price},
+                          {"snap_pnl", w.snapshot.unrealized_pnl_pct}, {"days", w.snapshot.days_held}};
+    row["mfe"] = w.close.max_favorable_excursion_pct ? nlohmann::json(*w.close.max_favorable_excursion_pct)
+                                                     : nlohmann::json();
+    row["mae"] = w.close.max_adverse_excursion_pct ? nlohmann::json(*w.close.max_adverse_excursion_pct)
+                                                   : nlohmann::json();
+    rows.push_back(std::move(row));
+  }
+  Status s = pool_->InTransaction([&](Connection& c) -> Status {
+    if (!snapshots.empty()) {
+      auto r = c.ExecPrepared(
+          "sf_lifecycle_snapshots",
+          "INSERT INTO signal_performance (signal_id, bar_ts, price, unrealized_pnl_pct, days_held)"
+          " SELECT x.id, timestamptz 'epoch' + x.ts * interval '1 microsecond', x.price, x.pnl, x.days"
+          " FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, ts bigint, price float8, pnl float8, days float8)"
+          " JOIN signals s ON s.id = x.id"
+          " ON CONFLICT (signal_id, bar_ts) DO UPDATE SET price = EXCLUDED.price,"
+          " unrealized_pnl_pct = EXCLUDED.unrealized_pnl_pct, days_held = EXCLUDED.days_held",
+          Params().Add(snaps.dump()));
+      if (!r.ok()) return r.status();
+    }
+    if (closes.empty()) return Status::Ok();
+    // Closed rows, their closing snapshot and the NOTIFY, all in this statement.
+    auto r = c.ExecPrepared(
+        "sf_lifecycle_closes",
+        "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, status text, exit_price float8,"
+        "   reason text, exit_at bigint, pnl float8, mfe float8, mae float8, ts bigint, price float8,"
+        "   snap_pnl float8, days float8)),"
+        " c AS (UPDATE signals s SET status = x.status, exit_price = x.exit_price, exit_reason = x.reason,"
+        "   exit_at = timestamptz 'epoch' + x.exit_at * interval '1 microsecond', realized_pnl_pct = x.pnl,"
+        "   max_favorable_excursion_pct = x.mfe, max_adverse_excursion_pct = x.mae,"
+        "   current_price = x.exit_price, updated_at = now()"
+        "   FROM x WHERE s.id = x.id AND s.status = 'active' RETURNING s.id),"
+        " p AS (INSERT INTO signal_performance (signal_id, bar_ts, price, unrealized_pnl_pct, days_held)"
+        "   SELECT x.id, timestamptz 'epoch' + x.ts * interval '1 microsecond', x.price, x.snap_pnl, x.days"
+        "   FROM x JOIN c ON c.id = x.id"
+        "   ON CONFLICT (signal_id, bar_ts) DO UPDATE SET price = EXCLUDED.price,"
+        "   unrealized_pnl_pct = EXCLUDED.unrealized_pnl_pct, days_held = EXCLUDED.days_held)"
+        " SELECT c.id::text, pg_notify($2, c.id::text) FROM c ORDER BY 1",
+        Params().Add(rows.dump()).Add(kSignalsChannel));
+    if (!r.ok()) return r.status();
+    for (int i = 0; i < r->rows(); ++i) closed.push_back(r->GetString(i, 0));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return closed;
 }
 
 StatusOr<double> SignalLifecycleRepository::RealizedContributionPct() {

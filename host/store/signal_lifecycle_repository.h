@@ -2,7 +2,9 @@
 // basic signal rows (signals_repository.h): open signals with the fields
 // risk and paper trading need (strategy name, sector, size), the house
 // portfolio's realized result, and closing a signal together with its last
-// performance snapshot in one transaction.
+// performance snapshot in one transaction. Every close also NOTIFYs
+// kSignalsChannel with the signal's id in that transaction, so listeners
+// (the API stream) hear of it exactly when it commits.
 //
 // Thread-safety: holds only a Pool pointer; all methods are thread-safe.
 // The Pool must outlive the repository.
@@ -37,6 +39,19 @@ struct PerformanceSnapshot {
   double days_held = 0;
 };
 
+// One open signal's snapshot at a bar.
+struct SnapshotWrite {
+  std::string signal_id;
+  PerformanceSnapshot snapshot;
+};
+
+// One signal's close with the closing bar's snapshot.
+struct CloseWrite {
+  std::string signal_id;
+  SignalClose close;
+  PerformanceSnapshot snapshot;
+};
+
 class SignalLifecycleRepository {
  public:
   explicit SignalLifecycleRepository(Pool* pool) : pool_(pool) {}
@@ -47,6 +62,12 @@ class SignalLifecycleRepository {
   // transaction; SF_ERR_CONFLICT when the signal is not active anymore.
   Status CloseWithSnapshot(const std::string& id, const SignalClose& close,
                            const PerformanceSnapshot& snapshot);
+  // A whole bar's lifecycle writes in ONE transaction and two statements:
+  // every snapshot upserted, every close applied to signals still active
+  // (with its snapshot and a NOTIFY). Returns the ids closed now; a close
+  // of a signal that was not active anymore is skipped, not an error.
+  StatusOr<std::vector<std::string>> Advance(const std::vector<SnapshotWrite>& snapshots,
+                                             const std::vector<CloseWrite>& closes);
   // Sum over closed signals of position_size_pct × realized_pnl_pct / 100:
   // the house portfolio's realized return in percent of its equity.
   StatusOr<double> RealizedContributionPct();

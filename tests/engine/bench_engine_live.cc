@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
   if (!eng.ok()) return Fail("engine", eng.status());
   auto& e = **eng;
 
-  std::vector<double> cycle_ms, e2e_ms, strategy_ms;
+  std::vector<double> cycle_ms, e2e_ms, strategy_ms, monitor_ms, claims_ms, commit_ms;
   int days = 0, signals = 0, rejected = 0, closed = 0, errors = 0, evaluated = 0;
   for (auto& [ts, bars] : live) {
     if (days > timed_days) break;
@@ -162,6 +162,9 @@ int main(int argc, char** argv) {
     cycle_ms.push_back(r.latency_ms);
     e2e_ms.push_back(ms);
     strategy_ms.push_back(r.strategy_ms);
+    monitor_ms.push_back(r.monitor_ms);
+    claims_ms.push_back(r.claims_ms);
+    commit_ms.push_back(r.commit_ms);
     signals += r.signals_created;
     rejected += r.rejected;
     closed += r.closed;
@@ -176,6 +179,12 @@ int main(int argc, char** argv) {
          Pct(e2e_ms, 0.5), Pct(e2e_ms, 0.99));
   printf("  of which strategy evaluation (3 Lua workers in parallel):  p50 %.1f ms  p99 %.1f ms\n",
          Pct(strategy_ms, 0.5), Pct(strategy_ms, 0.99));
+  printf("  of which claiming the bar's work (one statement):          p50 %.1f ms  p99 %.1f ms\n",
+         Pct(claims_ms, 0.5), Pct(claims_ms, 0.99));
+  printf("  of which position monitor (one transaction):               p50 %.1f ms  p99 %.1f ms\n",
+         Pct(monitor_ms, 0.5), Pct(monitor_ms, 0.99));
+  printf("  of which risk + signals + rejections + claims commit:      p50 %.1f ms  p99 %.1f ms\n",
+         Pct(commit_ms, 0.5), Pct(commit_ms, 0.99));
   std::map<std::string, int> rules;
   if (auto rej = store::RejectionsRepository(pool->get()).ListRecent(10000); rej.ok())
     for (const auto& r : *rej) rules[r.rule]++;
