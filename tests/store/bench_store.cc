@@ -1,17 +1,21 @@
 // bench_store: the store's speed on real data, in one run on one machine.
 //
 //  1. Bulk ingest of the S&P 500 daily set (../shared/data/sp500/daily,
-//     about 2.4 million bars) through BarsRepository::Ingest (binary COPY,
-//     one transaction per symbol) into a fresh durable cluster (fsync on,
-//     synchronous_commit on), rows/s.
+//     about 2.4 million bars, parsed up front and timed separately) through
+//     BarsBulkLoader (2 loaders, binary COPY, ~100k rows per transaction)
+//     into a fresh durable cluster (fsync on, synchronous_commit on), rows/s
+//     and where the time went (prepare / COPY / merge / commit).
 //  2. The same rows, pre-written to one CSV file, loaded with plain
-//     `psql -c "\copy bars ... CSV"` into an identical fresh database:
-//     rows/s, and the ratio (1) / (2). Both tables are then compared by
-//     checksum, so the two loads provably stored the same rows.
-//  3. Re-ingesting everything (the idempotent merge path: every row
-//     unchanged), rows/s.
-//  4. InsertSignalWithOutbox latency (signal + 3 outbox rows + NOTIFY, one
+//     `psql -c "\copy bars ... CSV"` into an identical fresh database of
+//     the same cluster: rows/s, and the ratio (1) / (2).
+//  3. (1) with a single loader.
+//     All three tables are then compared by checksum, so the loads provably
+//     stored the same rows.
+//  4. Re-ingesting everything (the idempotent merge path: every row
+//     unchanged), rows/s, and the table's checksum is unchanged.
+//  5. InsertSignalWithOutbox latency (signal + 3 outbox rows + NOTIFY, one
 //     durable commit each): p50/p99.
+// A CHECKPOINT precedes every timed load so none inherits another's WAL.
 //
 // The AlphaVantage CSVs are parsed by a minimal parser here (the real CSV
 // provider is a plugin of the market room). Rows that break the bar rules
@@ -21,7 +25,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <map>
 #include <charconv>
 #include <chrono>
@@ -29,7 +32,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "store/bars_repository.h"
 #include "store/embedded_cluster.h"
@@ -136,6 +138,46 @@ int Die(const std::string& what, const sf::Status& s) {
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
+// Runs a CHECKPOINT so every timed load starts from the same WAL state.
+sf::Status Checkpoint(Pool* p) {
+  auto c = p->Acquire();
+  if (!c.ok()) return c.status();
+  return (*c)->Run("CHECKPOINT");
+}
+
+struct LoadRun {
+  double seconds = 0;
+  BulkLoadResult result;
+};
+
+// Loads every batch through BarsBulkLoader with `loaders` connections.
+sf::StatusOr<LoadRun> Load(Pool* pool, const std::vector<BarBatch>& batches, int loaders) {
+  BarsRepository repo(pool);
+  LoadRun run;
+  auto t0 = Clock::now();
+  BulkLoadOptions options;
+  options.loaders = loaders;
+  BarsBulkLoader loader(&repo, options);
+  for (const auto& b : batches) {
+    sf::Status s = loader.Add(b);
+    if (!s.ok()) return s;
+  }
+  run.result = loader.Finish();
+  run.seconds = Seconds(Clock::now() - t0);
+  if (!run.result.errors.empty()) {
+    return sf::Internal(run.result.errors[0].first + ": " + run.result.errors[0].second.ToString());
+  }
+  return run;
+}
+
+void PrintSplit(const char* what, const LoadRun& r) {
+  const IngestTimings& t = r.result.timings;
+  std::printf("  split (%s, summed over loaders): prepare %.2f s, COPY %.2f s, merge %.2f s, "
+              "commit %.2f s; %lld transactions\n",
+              what, t.prepare_us / 1e6, t.copy_us / 1e6, t.merge_us / 1e6, t.commit_us / 1e6,
+              static_cast<long long>(r.result.transactions));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -157,9 +199,10 @@ int main(int argc, char** argv) {
     rows += b.size();
     batches.push_back(std::move(b));
   }
-  std::printf("parsed %zu symbols, %zu bars in %.2f s (%zu rows dropped by the bar rules, %zu "
-              "files without prices)\n",
-              batches.size(), rows, Seconds(Clock::now() - t_parse), dropped, bad_files);
+  const double parse_s = Seconds(Clock::now() - t_parse);
+  std::printf("parsed %zu symbols, %zu bars in %.2f s, %.0f rows/s (%zu rows dropped by the bar "
+              "rules, %zu files without prices)\n",
+              batches.size(), rows, parse_s, rows / parse_s, dropped, bad_files);
 
   // A durable cluster: fsync and synchronous_commit stay on.
   char tmpl[] = "/tmp/sfbench-XXXXXX";
@@ -173,21 +216,21 @@ int main(int argc, char** argv) {
     EmbeddedCluster cluster(co);
     sf::Status s = cluster.Start();
     if (!s.ok()) return Die("start cluster", s);
-    for (const char* db : {"ours", "plain", "ours2"}) {
+    for (const char* db : {"ours", "plain", "ours1"}) {
       if (!(s = cluster.CreateDatabase(db)).ok()) return Die("create db", s);
     }
     auto pool = Pool::Create({.conninfo = cluster.ConnectionString("ours"), .size = 2});
     auto plain = Pool::Create({.conninfo = cluster.ConnectionString("plain"), .size = 1});
-    auto pool2 = Pool::Create({.conninfo = cluster.ConnectionString("ours2"), .size = 2});
-    if (!pool.ok() || !plain.ok() || !pool2.ok()) return Die("pool", sf::Internal("cannot connect"));
-    for (Pool* p : {pool->get(), plain->get(), pool2->get()}) {
+    auto pool1 = Pool::Create({.conninfo = cluster.ConnectionString("ours1"), .size = 1});
+    if (!pool.ok() || !plain.ok() || !pool1.ok()) return Die("pool", sf::Internal("cannot connect"));
+    for (Pool* p : {pool->get(), plain->get(), pool1->get()}) {
       auto m = Migrator(p, sf::testing::PgCluster::MigrationsDir()).Migrate();
       if (!m.ok()) return Die("migrate", m.status());
     }
-    // Same instruments (and ids) in both databases, created up front.
+    // Same instruments (and ids) in every database, created up front.
     std::vector<Instrument> instruments;
     for (const auto& b : batches) instruments.push_back({.symbol = b.symbol});
-    for (Pool* p : {pool->get(), plain->get(), pool2->get()}) {
+    for (Pool* p : {pool->get(), plain->get(), pool1->get()}) {
       if (!(s = InstrumentsRepository(p).UpsertAll(instruments)).ok()) return Die("instruments", s);
     }
     auto ids = InstrumentsRepository(pool->get()).List();
@@ -195,7 +238,7 @@ int main(int argc, char** argv) {
     std::map<std::string, int64_t> id_of;
     for (const auto& i : *ids) id_of[i.symbol] = i.id;
 
-    // (2) prepare the psql \copy input: the exact rows of the bars table.
+    // The psql \copy input: exactly the rows of the bars table.
     const std::string csv = dir + "/bars.csv";
     {
       std::ofstream out(csv);
@@ -209,23 +252,21 @@ int main(int argc, char** argv) {
         }
       }
     }
-    // So the comparison is not skewed by which load runs first.
     sync();
 
-    // (1) our ingest, one thread then the same with two.
-    BarsRepository bars(pool->get());
-    auto t0 = Clock::now();
-    for (const auto& b : batches) {
-      auto r = bars.Ingest(b);
-      if (!r.ok()) return Die("ingest " + b.symbol, r.status());
-      if (r->inserted != static_cast<int64_t>(b.size())) {
-        std::fprintf(stderr, "bench_store: %s inserted %lld of %zu\n", b.symbol.c_str(),
-                     static_cast<long long>(r->inserted), b.size());
-        return 1;
-      }
+    // (1) ours, 2 loaders (the default of `signalforge ingest`).
+    if (!(s = Checkpoint(pool->get())).ok()) return Die("checkpoint", s);
+    auto ours = Load(pool->get(), batches, 2);
+    if (!ours.ok()) return Die("ingest", ours.status());
+    if (ours->result.counts.inserted != static_cast<int64_t>(rows)) {
+      std::fprintf(stderr, "bench_store: inserted %lld of %zu\n",
+                   static_cast<long long>(ours->result.counts.inserted), rows);
+      return 1;
     }
-    const double ours_s = Seconds(Clock::now() - t0);
 
+    // (2) psql \copy into an identical empty table (same schema, same
+    // triggers, same cluster).
+    if (!(s = Checkpoint(plain->get())).ok()) return Die("checkpoint", s);
     std::string cmd = "psql -X -q -v ON_ERROR_STOP=1 \"" + cluster.ConnectionString("plain") +
                       "\" -c \"\\copy bars (instrument_id, timeframe, ts_start, ts_end, open, high,"
                       " low, close, volume, vwap, adj_factor, source) FROM '" + csv + "' CSV\"";
@@ -237,64 +278,53 @@ int main(int argc, char** argv) {
       return 1;
     }
 
-    // (1b) the same ingest from two threads (one per core) into a third database.
-    BarsRepository bars2(pool2->get());
-    std::atomic<size_t> next{0};
-    std::atomic<bool> failed{false};
-    auto t3 = Clock::now();
-    std::vector<std::thread> workers;
-    for (int w = 0; w < 2; ++w) {
-      workers.emplace_back([&] {
-        for (size_t i; (i = next++) < batches.size() && !failed;) {
-          auto r = bars2.Ingest(batches[i]);
-          if (!r.ok()) {
-            std::fprintf(stderr, "bench_store: %s\n", r.status().ToString().c_str());
-            failed = true;
-          }
-        }
-      });
-    }
-    for (auto& t : workers) t.join();
-    const double ours2_s = Seconds(Clock::now() - t3);
-    if (failed) return 1;
+    // (3) ours with one loader.
+    if (!(s = Checkpoint(pool1->get())).ok()) return Die("checkpoint", s);
+    auto ours1 = Load(pool1->get(), batches, 1);
+    if (!ours1.ok()) return Die("ingest (1 loader)", ours1.status());
 
-    auto sum_ours = bars.Checksum();
+    auto sum_ours = BarsRepository(pool->get()).Checksum();
     auto sum_plain = BarsRepository(plain->get()).Checksum();
-    auto sum_ours2 = bars2.Checksum();
-    const bool same = sum_ours.ok() && sum_plain.ok() && sum_ours2.ok() &&
-                      *sum_ours == *sum_plain && *sum_ours2 == *sum_plain;
+    auto sum_ours1 = BarsRepository(pool1->get()).Checksum();
+    const bool same = sum_ours.ok() && sum_plain.ok() && sum_ours1.ok() &&
+                      *sum_ours == *sum_plain && *sum_ours1 == *sum_plain;
 
-    // (3) idempotent re-ingest: all rows go through staging + merge.
-    auto t2 = Clock::now();
-    int64_t unchanged = 0;
-    for (const auto& b : batches) {
-      auto r = bars.Ingest(b);
-      if (!r.ok()) return Die("re-ingest " + b.symbol, r.status());
-      unchanged += r->unchanged;
-    }
-    const double again_s = Seconds(Clock::now() - t2);
+    // (4) idempotent re-ingest: every series goes through staging + merge.
+    if (!(s = Checkpoint(pool->get())).ok()) return Die("checkpoint", s);
+    auto again = Load(pool->get(), batches, 2);
+    if (!again.ok()) return Die("re-ingest", again.status());
+    auto sum_again = BarsRepository(pool->get()).Checksum();
+    const bool still_same = sum_again.ok() && sum_ours.ok() && *sum_again == *sum_ours;
 
+    const double ours_s = ours->seconds;
     std::printf("\n== bulk ingest, %zu daily bars, durable cluster (fsync on, synchronous_commit on)\n",
                 rows);
-    std::printf("BarsRepository::Ingest (binary COPY, 1 txn/symbol): %7.2f s  %9.0f rows/s\n",
+    std::printf("BarsBulkLoader, 2 loaders (binary COPY)            : %7.2f s  %9.0f rows/s\n",
                 ours_s, rows / ours_s);
+    PrintSplit("2 loaders", *ours);
     std::printf("psql \\copy of the same rows (CSV, 1 txn)           : %7.2f s  %9.0f rows/s\n",
                 psql_s, rows / psql_s);
     std::printf("ratio ours / psql                                   : %7.2fx   (target >= 0.8x)\n",
                 psql_s / ours_s);
-    std::printf("BarsRepository::Ingest from 2 threads              : %7.2f s  %9.0f rows/s  (%.2fx psql)\n",
-                ours2_s, rows / ours2_s, psql_s / ours2_s);
+    std::printf("BarsBulkLoader, 1 loader                            : %7.2f s  %9.0f rows/s  (%.2fx psql)\n",
+                ours1->seconds, rows / ours1->seconds, psql_s / ours1->seconds);
+    PrintSplit("1 loader", *ours1);
+    std::printf("parse + load (2 loaders), end to end               : %7.2f s  %9.0f rows/s\n",
+                parse_s + ours_s, rows / (parse_s + ours_s));
     std::printf("tables identical (checksum)                         : %s\n", same ? "yes" : "NO");
-    std::printf("re-ingest, every row unchanged (staging + merge)    : %7.2f s  %9.0f rows/s  (%lld unchanged)\n",
-                again_s, rows / again_s, static_cast<long long>(unchanged));
-    if (!same) rc = 1;
+    std::printf("re-ingest, every row unchanged (staging + merge)    : %7.2f s  %9.0f rows/s  (%lld unchanged, table %s)\n",
+                again->seconds, rows / again->seconds,
+                static_cast<long long>(again->result.counts.unchanged),
+                still_same ? "unchanged" : "CHANGED");
+    PrintSplit("re-ingest", *again);
+    if (!same || !still_same || again->result.counts.unchanged != static_cast<int64_t>(rows)) rc = 1;
 
-    // (4) signal + outbox latency.
+    // (5) signal + outbox latency.
     auto v = StrategiesRepository(pool->get()).EnsureVersion("bench", "0123456789abcdef", "src");
     if (!v.ok()) return Die("strategy", v.status());
     SignalsRepository signals(pool->get());
     std::vector<double> lat;
-    constexpr int kSignals = 2000;
+    constexpr int kSignals = 1000;
     for (int i = 0; i < kSignals; ++i) {
       NewSignal sig;
       sig.strategy_version_id = v->version_id;
