@@ -18,11 +18,13 @@ namespace sf::lua {
 
 enum class MsgType : uint32_t {
   kLoad = 1,         // host -> worker: {source, chunkname, params}
-  kEval = 2,         // host -> worker: {bar_time, slots, symbols, extras}
+  kEval = 2,         // host -> worker: {bar_ts, slots, extras?, timeframes?}
   kSaveState = 3,    // host -> worker: {}
   kRestoreState = 4, // host -> worker: {state}
   kInstruments = 5,  // host -> worker: {SYMBOL: {sector, type, ...}}
   kTimeframes = 6,   // host -> worker: {SYMBOL: {tf: slot}}
+  kRange = 7,        // host -> worker: {slots, from_ts, to_ts, timeframes?}
+  kFeatures = 8,     // host -> worker: {layer, clear, series: [{set, name, scope, ts, values}]}
   kReply = 100,      // worker -> host: {ok, ...}
 };
 

@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -24,15 +25,22 @@ std::string SeriesArena::Key(std::string_view symbol, market::Timeframe tf) {
 }
 
 StatusOr<std::unique_ptr<SeriesArena>> SeriesArena::Create(uint32_t max_slots,
-                                                           int32_t history_bars) {
+                                                           int32_t history_bars,
+                                                           int32_t capacity_in) {
   if (max_slots == 0 || max_slots > 100000)
     return InvalidArgument("series arena: max_slots must be in 1..100000");
   if (history_bars < 2 || history_bars > 100000)
     return InvalidArgument("series arena: history_bars must be in 2..100000");
-  const int64_t capacity = static_cast<int64_t>(history_bars) * 2;
+  if (capacity_in < 0)
+    return InvalidArgument("series arena: series_capacity must be >= 0 (0: 2 * history_bars)");
+  const int64_t capacity = capacity_in == 0 ? static_cast<int64_t>(history_bars) * 2
+                                            : std::max<int64_t>(capacity_in, history_bars);
   const int64_t cells = capacity * kArenaColumns * max_slots;
   if (cells > INT32_MAX)
-    return InvalidArgument("series arena: max_slots * history_bars is too large");
+    return InvalidArgument("series arena: max_series * series_capacity = " +
+                           std::to_string(max_slots) + " * " + std::to_string(capacity) +
+                           " bars is too large (at most " +
+                           std::to_string(INT32_MAX / kArenaColumns) + " bars in all)");
   std::unique_ptr<SeriesArena> a(new SeriesArena());
   const size_t slots_off = PageRound(sizeof(ArenaHeader));
   const size_t data_off = PageRound(slots_off + sizeof(ArenaSlot) * max_slots);
@@ -69,15 +77,18 @@ int SeriesArena::Find(std::string_view symbol, market::Timeframe tf) const {
 void SeriesArena::WriteBars(ArenaSlot& s, const market::BarSeries& series, int64_t from,
                             int64_t to) {
   const int64_t cap = header_->capacity;
-  const int64_t hist = header_->history_bars;
+  const int64_t keep = std::max<int64_t>(header_->history_bars, cap / 2);
   double* col[kArenaColumns];
   for (int c = 0; c < kArenaColumns; ++c) col[c] = data_ + s.base + c * cap;
   for (int64_t i = from; i < to; ++i) {
     if (s.start + s.len == cap) {
-      // Full: move the kept bars to the front (amortised over `hist` bars).
+      // Full: move the newest `keep` bars to the front (amortised).
+      const int64_t drop = s.len - std::min<int64_t>(keep, s.len);
       for (int c = 0; c < kArenaColumns; ++c)
-        std::memmove(col[c], col[c] + s.start, static_cast<size_t>(s.len) * 8);
+        std::memmove(col[c], col[c] + s.start + drop, static_cast<size_t>(s.len - drop) * 8);
       s.start = 0;
+      s.len = static_cast<int32_t>(s.len - drop);
+      s.origin = static_cast<int32_t>(s.origin + drop);
     }
     const int64_t at = s.start + s.len;
     int64_t ts = series.ts[i];
@@ -88,7 +99,7 @@ void SeriesArena::WriteBars(ArenaSlot& s, const market::BarSeries& series, int64
     col[kColClose][at] = series.close[i];
     col[kColVolume][at] = series.volume[i];
     col[kColTime][at] = static_cast<double>(ts) / 1e6;
-    if (s.len < hist) ++s.len; else ++s.start;
+    ++s.len;
   }
   if (to > from) s.last_ts = series.ts[to - 1];
 }
@@ -116,13 +127,13 @@ StatusOr<int> SeriesArena::Sync(const market::BarSeries& series, int64_t upto) {
     idx = it->second;
   }
   ArenaSlot& s = slots_[idx];
-  const int64_t hist = header_->history_bars;
+  const int64_t cap = header_->capacity;
   // Append when the slot's newest bar is a bar of this series and the bars
-  // after it are new; otherwise rewrite the newest `hist` bars.
+  // after it are new; otherwise rewrite the newest `cap` bars.
   int64_t from = -1;
   if (s.len > 0 && n > 0) {
     if (series.ts[n - 1] == s.last_ts) return idx;  // nothing new
-    for (int64_t i = n - 1; i >= 0 && i >= n - hist; --i) {
+    for (int64_t i = n - 1; i >= 0 && i >= n - cap; --i) {
       if (series.ts[i] == s.last_ts) { from = i + 1; break; }
       if (series.ts[i] < s.last_ts) break;
     }
@@ -130,8 +141,10 @@ StatusOr<int> SeriesArena::Sync(const market::BarSeries& series, int64_t upto) {
   if (from < 0) {
     s.start = 0;
     s.len = 0;
+    s.origin = 0;
+    ++s.generation;
     s.last_ts = INT64_MIN;
-    from = std::max<int64_t>(0, n - hist);
+    from = std::max<int64_t>(0, n - cap);
   }
   WriteBars(s, series, from, n);
   return idx;
@@ -156,13 +169,13 @@ ArenaReader::~ArenaReader() {
   if (map_) munmap(const_cast<unsigned char*>(map_), size_);
 }
 
-sf_bar_series ArenaReader::View(int slot) const {
+sf_bar_series ArenaReader::View(int slot, int64_t first, int64_t count) const {
   const ArenaSlot& s = slots_[slot];
   const int64_t cap = header_->capacity;
-  const double* b = data_ + s.base + s.start;
+  const double* b = data_ + s.base + s.start + first;
   sf_bar_series v{};
   v.struct_size = sizeof(v);
-  v.count = s.len;
+  v.count = count < 0 ? s.len - first : count;
   v.ts = reinterpret_cast<const sf_time_us*>(b + kColTs * cap);
   v.open = b + kColOpen * cap;
   v.high = b + kColHigh * cap;

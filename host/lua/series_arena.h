@@ -6,9 +6,17 @@
 // arena holds one slot per (symbol, timeframe) with room for `capacity` bars
 // in seven columns: ts (int64 µs, for indicator plugins), open, high, low,
 // close, volume (double) and time (double seconds since the epoch, for Lua).
-// A slot shows the newest bars of its series, at most history_bars of them
-// (capacity is twice that, so shifting the window costs one memmove every
-// history_bars appends).
+// A slot stores the newest bars of its series, up to `capacity` of them;
+// when full it keeps the newest max(history_bars, capacity / 2) (one memmove
+// per that many appends). Strategies see at most the newest history_bars
+// bars (the worker's cursor, not the arena, applies that window), while
+// indicators are computed from the first stored bar, so a backtest that
+// sizes capacity to its longest series gets values defined from bar 0.
+//
+// Bars carry an absolute index: `origin` is the absolute index of the bar at
+// column position `start` (0 = the first bar written since the slot's last
+// rewrite); `generation` changes on every rewrite, so a worker knows when
+// indicator values it cached for the slot no longer apply.
 //
 // The layout below is shared with scripts/lib/sf/runtime.lua (ffi.cdef): keep
 // the two in step.
@@ -38,7 +46,7 @@ struct ArenaHeader {
   uint32_t magic;
   uint32_t max_slots;
   int32_t capacity;       // bars per slot and column
-  int32_t history_bars;   // newest bars kept after a shift
+  int32_t history_bars;   // newest bars a strategy sees
   uint64_t slots_offset;  // bytes from the start of the mapping
   uint64_t data_offset;   // bytes from the start; data is an array of 8-byte cells
 };
@@ -51,23 +59,27 @@ struct ArenaSlot {
   int32_t base;
   int32_t start;
   int32_t len;
+  int32_t origin;      // absolute index of the bar at `start`
+  int64_t last_ts;     // ts of the newest bar, for append detection
+  int32_t generation;  // bumped when the slot is rewritten (not appended)
   int32_t reserved;
-  int64_t last_ts;  // ts of the newest bar, for append detection
 };
-static_assert(sizeof(ArenaSlot) == 56, "ArenaSlot layout is shared with Lua");
+static_assert(sizeof(ArenaSlot) == 64, "ArenaSlot layout is shared with Lua");
 
 // Host side. Owns the memfd and its read-write mapping.
 class SeriesArena {
  public:
-  static StatusOr<std::unique_ptr<SeriesArena>> Create(uint32_t max_slots, int32_t history_bars);
+  // capacity: bars stored per slot (0: 2 * history_bars; at least history_bars).
+  static StatusOr<std::unique_ptr<SeriesArena>> Create(uint32_t max_slots, int32_t history_bars,
+                                                       int32_t capacity = 0);
   ~SeriesArena();
   SeriesArena(const SeriesArena&) = delete;
   SeriesArena& operator=(const SeriesArena&) = delete;
 
-  // Makes the slot of (series.symbol, series.timeframe) hold the newest
-  // min(upto, size) bars of `series` (upto < 0: all). Appends when the slot
-  // already holds a prefix of these bars, rewrites otherwise. Returns the
-  // slot index.
+  // Makes the slot of (series.symbol, series.timeframe) end with bar
+  // min(upto, size) - 1 of `series` (upto < 0: all), storing up to capacity
+  // bars. Appends when the slot already holds a prefix of these bars,
+  // rewrites otherwise. Returns the slot index.
   StatusOr<int> Sync(const market::BarSeries& series, int64_t upto = -1);
 
   // The slot of "SYMBOL@tf", or -1.
@@ -77,6 +89,12 @@ class SeriesArena {
   int fd() const { return fd_; }
   size_t size() const { return size_; }
   int32_t history_bars() const { return header_->history_bars; }
+  int32_t capacity() const { return header_->capacity; }
+  // The ts column of a slot's stored bars (slot(i).len of them).
+  const int64_t* Times(int i) const {
+    return reinterpret_cast<const int64_t*>(data_ + slots_[i].base + kColTs * header_->capacity +
+                                            slots_[i].start);
+  }
   const ArenaSlot& slot(int i) const { return slots_[i]; }
   // Slot keys in slot order.
   const std::map<std::string, int, std::less<>>& index() const { return index_; }
@@ -102,8 +120,9 @@ class ArenaReader {
   const ArenaHeader& header() const { return *header_; }
   const ArenaSlot* slots() const { return slots_; }
   const double* data() const { return data_; }
-  // The SDK view of a slot's bars (pointers into the arena).
-  sf_bar_series View(int slot) const;
+  // The SDK view of a slot's stored bars [first, first + count) (positions
+  // relative to the slot's start; count < 0: to the end).
+  sf_bar_series View(int slot, int64_t first = 0, int64_t count = -1) const;
 
  private:
   ArenaReader() = default;

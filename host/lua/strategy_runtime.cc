@@ -89,7 +89,10 @@ StatusOr<std::unique_ptr<StrategyRuntime>> StrategyRuntime::Create(RuntimeOption
   if (o.eval_budget.count() <= 0 || o.load_budget.count() <= 0)
     return InvalidArgument("lua: eval_budget and load_budget must be positive");
   std::unique_ptr<StrategyRuntime> rt(new StrategyRuntime(std::move(o)));
-  auto arena = SeriesArena::Create(rt->opt_.max_series, rt->opt_.history_bars);
+  if (rt->opt_.range_chunk_bars <= 0 || rt->opt_.range_budget_per_bar.count() < 0)
+    return InvalidArgument("lua: range_chunk_bars must be positive and range_budget_per_bar >= 0");
+  auto arena = SeriesArena::Create(rt->opt_.max_series, rt->opt_.history_bars,
+                                   rt->opt_.series_capacity);
   if (!arena.ok()) return arena.status();
   rt->arena_ = std::move(*arena);
   WorkerConfig& w = rt->wcfg_;
@@ -172,6 +175,12 @@ StatusOr<StrategyRuntime::Version> StrategyRuntime::Compile(const std::string& p
   v.declaration = (*r)["declaration"];
   auto inst = (*w)->Call(MsgType::kInstruments, InstrumentsJson(), opt_.load_budget);
   if (!inst.ok()) return inst.status();
+  {
+    std::lock_guard lock(mu_);
+    std::vector<const FeatureSeries*> live;
+    for (const auto& [key, f] : features_) live.push_back(&f);
+    if (!live.empty()) SF_RETURN_IF_ERROR(SendFeatures(**w, "live", live));
+  }
   v.worker = std::move(*w);
   v.loaded_at_us = NowMicros();
   return v;
@@ -320,22 +329,7 @@ BarResult StrategyRuntime::OnBarClose(const BarClose& bar) {
   BarResult result;
   std::lock_guard lock(mu_);
   // 1. Bar boundary: pending versions take over, removed files stop.
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    Entry& e = it->second;
-    if (e.remove_pending) {
-      spdlog::info("lua: {} was removed; its strategy stops", e.file);
-      it = entries_.erase(it);
-      continue;
-    }
-    if (e.pending) {
-      Version v = std::move(*e.pending);
-      e.pending.reset();
-      e.status.pending_version.clear();
-      Activate(e, std::move(v), true);
-      result.swapped.push_back(e.status.name);
-    }
-    ++it;
-  }
+  SwapPending(&result);
   // 2. The batch: symbols of this timeframe that have a series.
   const std::string tfname(market::TimeframeName(bar.timeframe));
   std::vector<std::string> batch = bar.symbols;
@@ -345,12 +339,7 @@ BarResult StrategyRuntime::OnBarClose(const BarClose& bar) {
       if (key.size() > suffix.size() && key.ends_with(suffix))
         batch.push_back(key.substr(0, key.size() - suffix.size()));
   }
-  struct Sent {
-    Entry* e;
-    std::vector<std::string> symbols;
-  };
-  std::vector<Sent> sent;
-  const double bar_time = static_cast<double>(bar.bar_ts) / 1e6;
+  std::vector<Entry*> sent;
   for (auto& [file, e] : entries_) {
     if (!e.active.worker || e.status.state != "running") continue;
     if (e.active.declaration.value("timeframe", std::string()) != tfname) continue;
@@ -364,114 +353,294 @@ BarResult StrategyRuntime::OnBarClose(const BarClose& bar) {
       present.push_back(s);
     }
     if (present.empty()) continue;
-    nlohmann::json req = {{"bar_time", bar_time}, {"slots", slots}, {"symbols", present}};
-    nlohmann::json extras = nlohmann::json::object();
-    if (bar.extras.is_object())
+    // Compact: slots name their symbols (the worker reads the arena keys).
+    nlohmann::json req = {{"bar_ts", bar.bar_ts}, {"slots", slots}};
+    if (bar.extras.is_object() && !bar.extras.empty()) {
+      nlohmann::json extras = nlohmann::json::object();
       for (const auto& s : present)
         if (bar.extras.contains(s)) extras[s] = bar.extras[s];
-    if (!extras.empty()) req["extras"] = std::move(extras);
-    const auto& tfs = e.active.declaration["timeframes"];
-    if (tfs.is_array() && !tfs.empty()) {
-      nlohmann::json m = nlohmann::json::object();
-      for (const auto& s : present)
-        for (const auto& t : tfs) {
-          auto ptf = market::ParseTimeframe(t.get<std::string>());
-          int slot = ptf ? arena_->Find(s, *ptf) : -1;
-          if (slot >= 0) m[s][t.get<std::string>()] = slot;
-        }
-      req["timeframes"] = std::move(m);
+      if (!extras.empty()) req["extras"] = std::move(extras);
     }
+    nlohmann::json tfs = TimeframesJson(e, present);
+    if (!tfs.is_null()) req["timeframes"] = std::move(tfs);
     Status s = e.active.worker->Send(MsgType::kEval, req);
     if (!s.ok()) {
       Disable(e, "lua worker is gone: " + s.message());
       result.errors.push_back({e.status.name, e.active.hash, "", e.status.last_error});
       continue;
     }
-    sent.push_back({&e, std::move(present)});
+    sent.push_back(&e);
   }
   // 3. Collect, each strategy within its budget (they ran in parallel).
   const Deadline deadline = std::chrono::steady_clock::now() + opt_.eval_budget;
-  const int64_t tf_us = market::TimeframeMicros(bar.timeframe);
-  for (Sent& s : sent) {
-    Entry& e = *s.e;
+  for (Entry* ep : sent) {
+    Entry& e = *ep;
     auto r = e.active.worker->Receive(deadline);
-    const int32_t at = e.active.worker->progress();  // where it was when it stopped
-    if (!r.ok()) {
-      std::string reason;
-      const bool mem_cap = e.active.worker->exit_description() ==
-                           "exited with status " + std::to_string(kExitMemoryCap);
-      if (mem_cap) {
-        reason = "exceeded its memory cap of " + std::to_string(opt_.memory_mb) + " MiB; killed";
-      } else if (r.status().code() == SF_ERR_TIMEOUT) {
-        std::string where = at >= 1 && static_cast<size_t>(at) <= s.symbols.size()
-                                ? " in evaluate(ctx, \"" + s.symbols[at - 1] + "\")" : "";
-        reason = "exceeded its CPU budget of " + std::to_string(opt_.eval_budget.count()) +
-                 " ms per bar" + where + "; killed";
-      } else {
-        reason = r.status().message();
-      }
+    const std::string reason = FailureReason(e, r, [&] {
+      const std::string sym = SymbolOfSlot(e.active.worker->progress() - 1);
+      return "exceeded its CPU budget of " + std::to_string(opt_.eval_budget.count()) +
+             " ms per bar" + (sym.empty() ? "" : " in evaluate(ctx, \"" + sym + "\")") + "; killed";
+    });
+    if (!reason.empty()) {
       Disable(e, reason);
       result.errors.push_back({e.status.name, e.active.hash, "", reason});
       continue;
     }
-    const nlohmann::json& rep = *r;
-    if (rep.value("memory_exceeded", false)) {
-      std::string reason = "exceeded its memory cap of " + std::to_string(opt_.memory_mb) + " MiB; killed";
-      Disable(e, reason);
-      result.errors.push_back({e.status.name, e.active.hash, "", reason});
-      continue;
-    }
-    if (rep.contains("fatal")) {
-      std::string reason = "the strategy runtime failed: " + rep["fatal"].get<std::string>();
-      Disable(e, reason);
-      result.errors.push_back({e.status.name, e.active.hash, "", reason});
-      continue;
-    }
-    for (const auto& j : rep.value("intents", nlohmann::json::array())) {
-      Intent in;
-      in.strategy = e.status.name;
-      in.version = e.active.hash;
-      in.file = e.file;
-      in.symbol = j.value("symbol", "");
-      in.timeframe = bar.timeframe;
-      in.bar_ts = bar.bar_ts;
-      in.side = j.value("side", "");
-      in.confidence = j.value("confidence", 0.0);
-      in.entry = j.value("entry", 0.0);
-      in.target = j.value("target", 0.0);
-      in.stop = j.value("stop", 0.0);
-      in.expiry_bars = j.value("expiry_bars", 0);
-      in.expires_at = bar.bar_ts + in.expiry_bars * tf_us;
-      in.summary = j.value("summary", "");
-      in.features = j.value("features", nlohmann::json::object());
-      result.intents.push_back(std::move(in));
-    }
-    for (const auto& j : rep.value("rejected", nlohmann::json::array()))
-      result.rejected.push_back({e.status.name, e.active.hash, j.value("symbol", ""),
-                                 j.value("reason", "")});
-    for (const auto& j : rep.value("errors", nlohmann::json::array()))
-      result.errors.push_back({e.status.name, e.active.hash, j.value("symbol", ""),
-                               j.value("message", "")});
-    for (const auto& l : rep.value("logs", nlohmann::json::array()))
-      result.logs.push_back(e.status.name + ": " + l.get<std::string>());
+    CollectReply(e, *r, bar.timeframe, bar.bar_ts, &result);
   }
   return result;
 }
 
+namespace {
+nlohmann::json FeatureJson(const FeatureSeries& f) {
+  return nlohmann::json{{"set", f.set}, {"name", f.name}, {"scope", f.scope},
+                        {"ts", f.ts}, {"values", f.values}};
+}
+}  // namespace
+
+Status StrategyRuntime::SendFeatures(WorkerProcess& w, const std::string& layer,
+                                     const std::vector<const FeatureSeries*>& series) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const FeatureSeries* f : series) list.push_back(FeatureJson(*f));
+  auto r = w.Call(MsgType::kFeatures, {{"layer", layer}, {"clear", true}, {"series", list}},
+                  opt_.load_budget);
+  if (!r.ok()) return r.status();
+  if (!r->value("ok", false))
+    return InvalidArgument("feature series: " + r->value("error", std::string("?")));
+  return Status::Ok();
+}
+
 Status StrategyRuntime::SetFeatureSeries(const FeatureSeries& fs) {
   if (fs.set.empty() || fs.name.empty())
-    return InvalidArgument("feature series: set and name are required");
+    return InvalidArgument("feature series: 'set' and 'name' are required (got set '" + fs.set +
+                           "', name '" + fs.name + "')");
   if (fs.ts.size() != fs.values.size())
-    return InvalidArgument("feature series " + fs.set + "." + fs.name + ": ts and values differ in length");
+    return InvalidArgument("feature series " + fs.set + "." + fs.name + ": ts has " +
+                           std::to_string(fs.ts.size()) + " points but values " +
+                           std::to_string(fs.values.size()));
+  if (!fs.scope.empty() && !fs.scope.starts_with("sector:") && !fs.scope.starts_with("symbol:"))
+    return InvalidArgument("feature series " + fs.set + "." + fs.name + ": scope '" + fs.scope +
+                           "' must be empty (every symbol), 'sector:<Sector>' or 'symbol:<SYM>'");
+  for (size_t i = 1; i < fs.ts.size(); ++i)
+    if (fs.ts[i] <= fs.ts[i - 1])
+      return InvalidArgument("feature series " + fs.set + "." + fs.name +
+                             ": ts must be strictly ascending (point " + std::to_string(i) + ")");
   std::lock_guard lock(mu_);
   auto key = std::make_tuple(fs.set, fs.name, fs.scope);
   if (fs.ts.empty()) features_.erase(key);
   else features_[key] = fs;
+  const nlohmann::json one = {{"layer", "live"}, {"clear", false},
+                              {"series", nlohmann::json::array({FeatureJson(fs)})}};
+  for (auto& [file, e] : entries_) {
+    for (WorkerProcess* w : {e.active.worker.get(), e.pending ? e.pending->worker.get() : nullptr}) {
+      if (w == nullptr || !w->alive()) continue;
+      auto r = w->Call(MsgType::kFeatures, one, opt_.load_budget);
+      if (!r.ok() || !r->value("ok", false))
+        spdlog::warn("lua: {}: feature series {}.{} not delivered: {}", file, fs.set, fs.name,
+                     r.ok() ? r->value("error", std::string("?")) : r.status().message());
+    }
+  }
   return Status::Ok();
 }
 
-StatusOr<RangeResult> StrategyRuntime::EvaluateRange(const RangeRequest& request) {
-  return Unavailable("EvaluateRange(" + request.file + "): range evaluation lands in the next commit");
+void StrategyRuntime::SwapPending(BarResult* result) {
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    Entry& e = it->second;
+    if (e.remove_pending) {
+      spdlog::info("lua: {} was removed; its strategy stops", e.file);
+      it = entries_.erase(it);
+      continue;
+    }
+    if (e.pending) {
+      Version v = std::move(*e.pending);
+      e.pending.reset();
+      e.status.pending_version.clear();
+      Activate(e, std::move(v), true);
+      result->swapped.push_back(e.status.name);
+    }
+    ++it;
+  }
+}
+
+nlohmann::json StrategyRuntime::TimeframesJson(const Entry& e,
+                                               const std::vector<std::string>& symbols) const {
+  const auto& tfs = e.active.declaration["timeframes"];
+  if (!tfs.is_array() || tfs.empty()) return nullptr;
+  nlohmann::json m = nlohmann::json::object();
+  for (const auto& s : symbols)
+    for (const auto& t : tfs) {
+      auto ptf = market::ParseTimeframe(t.get<std::string>());
+      int slot = ptf ? arena_->Find(s, *ptf) : -1;
+      if (slot >= 0) m[s][t.get<std::string>()] = slot;
+    }
+  return m;
+}
+
+void StrategyRuntime::CollectReply(const Entry& e, const nlohmann::json& rep,
+                                   market::Timeframe tf, int64_t bar_ts, BarResult* out) const {
+  const int64_t tf_us = market::TimeframeMicros(tf);
+  for (const auto& j : rep.value("intents", nlohmann::json::array())) {
+    Intent in;
+    in.strategy = e.status.name;
+    in.version = e.active.hash;
+    in.file = e.file;
+    in.symbol = j.value("symbol", "");
+    in.timeframe = tf;
+    in.bar_ts = bar_ts;
+    in.side = j.value("side", "");
+    in.confidence = j.value("confidence", 0.0);
+    in.entry = j.value("entry", 0.0);
+    in.target = j.value("target", 0.0);
+    in.stop = j.value("stop", 0.0);
+    in.expiry_bars = j.value("expiry_bars", 0);
+    in.expires_at = bar_ts + in.expiry_bars * tf_us;
+    in.summary = j.value("summary", "");
+    in.features = j.value("features", nlohmann::json::object());
+    out->intents.push_back(std::move(in));
+  }
+  for (const auto& j : rep.value("rejected", nlohmann::json::array()))
+    out->rejected.push_back({e.status.name, e.active.hash, j.value("symbol", ""),
+                             j.value("reason", "")});
+  for (const auto& j : rep.value("errors", nlohmann::json::array()))
+    out->errors.push_back({e.status.name, e.active.hash, j.value("symbol", ""),
+                           j.value("message", "")});
+  for (const auto& l : rep.value("logs", nlohmann::json::array()))
+    out->logs.push_back(e.status.name + ": " + l.get<std::string>());
+}
+
+std::string StrategyRuntime::FailureReason(Entry& e, const StatusOr<nlohmann::json>& r,
+                                           const std::function<std::string()>& timeout) const {
+  if (!r.ok()) {
+    if (e.active.worker->exit_description() ==
+        "exited with status " + std::to_string(kExitMemoryCap))
+      return "exceeded its memory cap of " + std::to_string(opt_.memory_mb) + " MiB; killed";
+    if (r.status().code() == SF_ERR_TIMEOUT) return timeout();
+    return r.status().message();
+  }
+  if (r->value("memory_exceeded", false))
+    return "exceeded its memory cap of " + std::to_string(opt_.memory_mb) + " MiB; killed";
+  if (r->contains("fatal"))
+    return "the strategy runtime failed: " + (*r)["fatal"].get<std::string>();
+  return "";
+}
+
+std::string StrategyRuntime::SymbolOfSlot(int32_t slot) const {
+  if (slot < 0 || static_cast<size_t>(slot) >= arena_->index().size()) return "";
+  std::string key = arena_->slot(slot).key;
+  return key.substr(0, key.find('@'));
+}
+
+StatusOr<RangeResult> StrategyRuntime::EvaluateRange(const RangeRequest& req) {
+  std::error_code ec;
+  const std::string path = fs::absolute(req.file, ec).lexically_normal().string();
+  std::lock_guard lock(mu_);
+  BarResult swapped;
+  SwapPending(&swapped);
+  auto it = entries_.find(path);
+  if (it == entries_.end())
+    return NotFound("EvaluateRange: strategy file " + path + " is not loaded (LoadFile it first)");
+  Entry& e = it->second;
+  if (!e.active.worker || e.status.state != "running")
+    return Unavailable("EvaluateRange: strategy " + path + " is " + e.status.state +
+                       (e.status.last_error.empty() ? "" : ": " + e.status.last_error));
+  const std::string tfname(market::TimeframeName(req.timeframe));
+  const std::string decl_tf = e.active.declaration.value("timeframe", std::string());
+  if (decl_tf != tfname)
+    return InvalidArgument("EvaluateRange: " + path + " declares timeframe " + decl_tf +
+                           ", the request is for " + tfname);
+  if (req.from_ts > req.to_ts)
+    return InvalidArgument("EvaluateRange: from_ts is after to_ts");
+  for (const auto& s : req.symbols)
+    if (arena_->Find(s, req.timeframe) < 0)
+      return InvalidArgument("EvaluateRange: symbol " + s + " has no " + tfname +
+                             " series (call UpdateSeries with its whole data first)");
+  // The strategy's universe, in request order (as OnBarClose filters a batch).
+  std::vector<std::string> syms = UniverseOf(e, req.symbols);
+  std::vector<int> slots;
+  std::vector<int64_t> times;
+  for (const auto& s : syms) {
+    const int slot = arena_->Find(s, req.timeframe);
+    slots.push_back(slot);
+    const ArenaSlot& a = arena_->slot(slot);
+    const int64_t* ts = arena_->Times(slot);
+    for (int32_t i = 0; i < a.len; ++i)
+      if (ts[i] >= req.from_ts && ts[i] <= req.to_ts) times.push_back(ts[i]);
+  }
+  RangeResult result;
+  if (slots.empty() || times.empty()) return result;
+  std::sort(times.begin(), times.end());
+  // Chunks of about range_chunk_bars symbol-bars, cut between bar times.
+  struct Chunk {
+    int64_t from, to, bars;
+  };
+  std::vector<Chunk> chunks;
+  const int64_t per_chunk = std::max<int64_t>(1, opt_.range_chunk_bars);
+  for (size_t i = 0; i < times.size();) {
+    Chunk c{times[i], times[i], 0};
+    while (i < times.size() && (c.bars < per_chunk || times[i] == c.to)) {
+      c.to = times[i];
+      ++c.bars;
+      ++i;
+    }
+    chunks.push_back(c);
+  }
+  if (!req.features.empty()) {
+    std::vector<const FeatureSeries*> list;
+    for (const auto& f : req.features) {
+      if (f.ts.size() != f.values.size())
+        return InvalidArgument("EvaluateRange: feature series " + f.set + "." + f.name +
+                               ": ts and values differ in length");
+      list.push_back(&f);
+    }
+    if (Status s = SendFeatures(*e.active.worker, "range", list); !s.ok()) {
+      Disable(e, "feature series could not be delivered: " + s.message());
+      return Unavailable("EvaluateRange: " + e.status.last_error);
+    }
+  }
+  nlohmann::json tfs = TimeframesJson(e, syms);
+  const int64_t total = static_cast<int64_t>(times.size());
+  int64_t done = 0;
+  for (const Chunk& c : chunks) {
+    if (req.cancel != nullptr && req.cancel->load())
+      return Status(SF_ERR_CANCELLED, "EvaluateRange: cancelled after " + std::to_string(done) +
+                                          " of " + std::to_string(total) + " symbol-bars");
+    const auto budget = std::chrono::duration_cast<std::chrono::milliseconds>(
+        opt_.eval_budget + opt_.range_budget_per_bar * c.bars);
+    nlohmann::json rq = {{"slots", slots}, {"from_ts", c.from}, {"to_ts", c.to},
+                         {"backstop_s", budget.count() / 1000 * 2 + 5}};
+    if (!tfs.is_null()) rq["timeframes"] = tfs;
+    Status sent = e.active.worker->Send(MsgType::kRange, rq);
+    auto r = sent.ok() ? e.active.worker->Receive(std::chrono::steady_clock::now() + budget)
+                       : StatusOr<nlohmann::json>(sent);
+    const std::string reason = FailureReason(e, r, [&] {
+      const std::string sym = SymbolOfSlot(e.active.worker->progress() - 1);
+      return "exceeded its CPU budget of " + std::to_string(budget.count()) + " ms for " +
+             std::to_string(c.bars) + " symbol-bars (eval_budget + " +
+             std::to_string(opt_.range_budget_per_bar.count()) + " us per symbol-bar)" +
+             (sym.empty() ? "" : " in evaluate(ctx, \"" + sym + "\")") + " at bar time " +
+             std::to_string(e.active.worker->progress_ts()) + "; killed";
+    });
+    if (!reason.empty()) {
+      Disable(e, reason);
+      return Unavailable("EvaluateRange: " + e.status.name + " " + reason);
+    }
+    for (const auto& b : (*r)["bars"]) {
+      BarResult br;
+      const int64_t t = b.value("ts", int64_t{0});
+      CollectReply(e, b, req.timeframe, t, &br);
+      result.bars.emplace_back(t, std::move(br));
+    }
+    result.evaluated += r->value("evaluated", int64_t{0});
+    result.bar_times += r->value("bar_times", int64_t{0});
+    result.worker_seconds += r->value("seconds", 0.0);
+    done += c.bars;
+    if (req.progress) req.progress(static_cast<double>(done) / static_cast<double>(total));
+  }
+  if (!req.features.empty()) {
+    Status s = SendFeatures(*e.active.worker, "range", {});
+    if (!s.ok()) spdlog::warn("lua: {}: clearing range feature series failed: {}", e.file, s.message());
+  }
+  return result;
 }
 
 std::vector<StrategyStatus> StrategyRuntime::Statuses() const {

@@ -251,7 +251,17 @@ class StrategyRuntime {
   void Disable(Entry& e, const std::string& reason);
   std::vector<std::string> UniverseOf(const Entry& e, const std::vector<std::string>& batch) const;
   nlohmann::json InstrumentsJson() const;
-  Status SendFeatures(WorkerProcess& w, const std::vector<FeatureSeries>& extra);
+  // Replaces one feature layer ("live" or "range") of a worker.
+  Status SendFeatures(WorkerProcess& w, const std::string& layer,
+                      const std::vector<const FeatureSeries*>& series);
+  void SwapPending(BarResult* result);
+  nlohmann::json TimeframesJson(const Entry& e, const std::vector<std::string>& symbols) const;
+  void CollectReply(const Entry& e, const nlohmann::json& reply, market::Timeframe tf,
+                    int64_t bar_ts, BarResult* out) const;
+  std::string SymbolOfSlot(int32_t slot) const;
+  // Why a worker's reply (or its absence) ends the strategy; "" when it is fine.
+  std::string FailureReason(Entry& e, const StatusOr<nlohmann::json>& reply,
+                            const std::function<std::string()>& timeout) const;
   void WatchLoop();
   void Refresh(const std::string& file, bool force);
   StrategyStatus LoadFileImpl(const std::string& path, bool activate, bool force);

@@ -1,5 +1,6 @@
 #include "lua/strategy_vm.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -175,7 +176,7 @@ void* StrategyVm::Alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
 StatusOr<std::unique_ptr<StrategyVm>> StrategyVm::Create(const VmOptions& options) {
   if (options.arena == nullptr) return InvalidArgument("StrategyVm: an arena is required");
   std::unique_ptr<StrategyVm> vm(new StrategyVm(options));
-  if (vm->opt_.progress == nullptr) vm->opt_.progress = &vm->local_progress_;
+  if (vm->opt_.progress == nullptr) vm->opt_.progress = vm->local_progress_;
   SF_RETURN_IF_ERROR(vm->Bootstrap());
   return vm;
 }
@@ -198,13 +199,22 @@ Status StrategyVm::Bootstrap() {
     return Internal("lua runtime: " + err);
   }
   const ArenaHeader& h = opt_.arena->header();
-  lua_createtable(L_, 0, 12);
+  cursors_.reset(new SlotCursor[h.max_slots]());
+  batch_.reset(new int32_t[h.max_slots]());
+  slot_entries_.resize(h.max_slots);
+  lua_createtable(L_, 0, 16);
   lua_pushlightuserdata(L_, const_cast<ArenaSlot*>(opt_.arena->slots()));
   lua_setfield(L_, -2, "slots_addr");
   lua_pushlightuserdata(L_, const_cast<double*>(opt_.arena->data()));
   lua_setfield(L_, -2, "data_addr");
-  lua_pushlightuserdata(L_, &ind_base_);
-  lua_setfield(L_, -2, "ind_base_addr");
+  lua_pushlightuserdata(L_, &columns_base_);
+  lua_setfield(L_, -2, "columns_addr");
+  lua_pushlightuserdata(L_, cursors_.get());
+  lua_setfield(L_, -2, "cursors_addr");
+  lua_pushlightuserdata(L_, batch_.get());
+  lua_setfield(L_, -2, "batch_addr");
+  lua_pushinteger(L_, h.history_bars);
+  lua_setfield(L_, -2, "history_bars");
   lua_pushlightuserdata(L_, const_cast<int32_t*>(opt_.progress));
   lua_setfield(L_, -2, "progress_addr");
   lua_pushinteger(L_, h.capacity);
@@ -302,7 +312,7 @@ int StrategyVm::ComputeL(lua_State* L) {
   return r;
 }
 
-// (slot, name, params) -> off, n, output names. No C++ object with a
+// (slot, name, params) -> first column, output names. No C++ object with a
 // destructor is alive when the caller raises the error.
 int StrategyVm::Compute(lua_State* L, char* err, size_t errcap) {
   const int slot = static_cast<int>(lua_tointeger(L, 1));
@@ -384,123 +394,141 @@ int StrategyVm::Compute(lua_State* L, char* err, size_t errcap) {
         params[k] = v;
       }
     }
-    const sf_bar_series in = opt_.arena->View(slot);
-    const size_t n = static_cast<size_t>(in.count);
-    const size_t outs = info->outputs.size();
-    const size_t need = ind_used_ + n * outs;
-    if (need > opt_.indicator_buffer_cells) {
-      snprintf(err, errcap,
-               "indicator '%s': over the per-bar indicator budget of %zu values (too many "
-               "distinct indicator calls)",
-               name, opt_.indicator_buffer_cells);
-      return -1;
+    std::string key = std::to_string(slot) + "|" + info->id;
+    for (double p : params) key += "|" + NumText(p);
+    size_t idx;
+    auto it = entry_index_.find(key);
+    if (it != entry_index_.end()) {
+      idx = it->second;
+    } else {
+      auto e = std::make_unique<IndEntry>();
+      e->info = info;
+      e->params = params;
+      e->slot = slot;
+      e->out.resize(info->outputs.size());
+      e->first_column = static_cast<int>(columns_.size());
+      columns_.resize(columns_.size() + info->outputs.size(), IndColumn{nullptr, 0, 0});
+      columns_base_ = columns_.data();
+      idx = entries_.size();
+      entries_.push_back(std::move(e));
+      entry_index_.emplace(key, idx);
+      slot_entries_[static_cast<size_t>(slot)].push_back(idx);
     }
-    if (need > ind_cap_) {
-      size_t cap = std::max<size_t>(need, ind_cap_ * 2 + 4096);
-      std::unique_ptr<double[]> nb(new double[cap]);
-      if (ind_used_ > 0) std::memcpy(nb.get(), ind_buf_.get(), ind_used_ * sizeof(double));
-      ind_buf_ = std::move(nb);
-      ind_cap_ = cap;
-      ind_base_ = ind_buf_.get();
-    }
-    const size_t off = ind_used_;
-    std::vector<double*> outputs(outs);
-    for (size_t k = 0; k < outs; ++k) outputs[k] = ind_base_ + off + k * n;
-    if (n > 0) {
-      const bool streaming = info->vt->stream_create && info->vt->stream_update &&
-                             info->vt->stream_destroy && outs <= 16;
-      if (streaming) {
-        if (ComputeStreaming(*info, slot, params, in, outputs.data(), err, errcap) < 0) return -1;
-      } else {
-        Status s = opt_.indicators->Compute(*info, params, in, outputs.data());
-        if (!s.ok()) {
-          snprintf(err, errcap, "%s", s.message().c_str());
-          return -1;
-        }
-      }
-    }
-    ind_used_ = need;
-    lua_pushinteger(L, static_cast<lua_Integer>(off));
-    lua_pushinteger(L, static_cast<lua_Integer>(n));
-    lua_createtable(L, static_cast<int>(outs), 0);
-    for (size_t k = 0; k < outs; ++k) {
+    IndEntry& e = *entries_[idx];
+    if (Extend(e, range_mode_, err, errcap) < 0) return -1;
+    lua_pushinteger(L, e.first_column);
+    lua_createtable(L, static_cast<int>(info->outputs.size()), 0);
+    for (size_t k = 0; k < info->outputs.size(); ++k) {
       lua_pushstring(L, info->outputs[k].c_str());
       lua_rawseti(L, -2, static_cast<int>(k + 1));
     }
-    return 3;
+    return 2;
   } catch (const std::exception& e) {
     snprintf(err, errcap, "indicator '%s': %s", name, e.what());
     return -1;
   }
 }
 
-int StrategyVm::ComputeStreaming(const IndicatorInfo& info, int slot,
-                                 const std::vector<double>& params, const sf_bar_series& in,
-                                 double* const* outputs, char* err, size_t errcap) {
-  const int64_t n = in.count;
+void StrategyVm::PublishColumns(const IndEntry& e) {
+  for (size_t k = 0; k < e.out.size(); ++k)
+    columns_[static_cast<size_t>(e.first_column) + k] = {e.out[k].data(),
+                                                         static_cast<int32_t>(e.origin), 0};
+}
+
+int StrategyVm::Extend(IndEntry& e, bool whole, char* err, size_t errcap) {
+  const ArenaSlot& s = opt_.arena->slots()[e.slot];
+  const IndicatorInfo& info = *e.info;
   const size_t outs = info.outputs.size();
-  std::string key = std::to_string(slot) + "|" + info.id;
-  for (double p : params) key += "|" + NumText(p);
-  // Bounded: a strategy sweeping thousands of parameter sets starts over.
-  if (streams_.size() > 100000) streams_.clear();
-  std::unique_ptr<Stream>& st = streams_[key];
-  if (!st) {
-    st = std::make_unique<Stream>();
-    st->info = &info;
-  }
-  // Resume after the newest bar the state has seen, when it is still in view.
-  int64_t from = -1;
-  if (st->state != nullptr) {
-    if (in.ts[n - 1] == st->last_ts) {
-      from = n;
-    } else {
-      for (int64_t i = n - 2; i >= 0; --i) {
-        if (in.ts[i] == st->last_ts) { from = i + 1; break; }
-        if (in.ts[i] < st->last_ts) break;
-      }
+  const int64_t target = static_cast<int64_t>(s.origin) + s.len;
+  const bool streaming = info.vt->stream_create && info.vt->stream_update &&
+                         info.vt->stream_destroy && outs <= 16;
+  auto fail = [&](sf_status st) {
+    std::string msg = plugins::TakePluginError(sf_status_name(st));
+    snprintf(err, errcap, "indicator '%s': %s", info.id.c_str(), msg.c_str());
+    // Start over next time rather than keep half-extended columns.
+    e.generation = -1;
+    return -1;
+  };
+  auto reset = [&] {
+    if (e.state != nullptr) info.vt->stream_destroy(e.state);
+    e.state = nullptr;
+    for (auto& v : e.out) {
+      cached_cells_ -= v.size();
+      std::vector<double>().swap(v);
     }
+    e.origin = e.upto = s.origin;
+    e.generation = s.generation;
+  };
+  // A rewritten slot, bars dropped before they were computed, or (without
+  // streaming, or a state that was not fed) anything new: start from the
+  // first stored bar.
+  if (e.generation != s.generation || e.upto < s.origin) reset();
+  if (e.upto == target) return 0;
+  if (e.upto != e.origin && (!streaming || e.state == nullptr)) reset();
+  const int64_t from = e.upto;
+  const int64_t count = target - from;
+  if (cached_cells_ + static_cast<size_t>(count) * outs > opt_.indicator_buffer_cells) {
+    snprintf(err, errcap,
+             "indicator '%s': over the indicator cache budget of %zu values (too many distinct "
+             "indicator calls over these series)",
+             info.id.c_str(), opt_.indicator_buffer_cells);
+    return -1;
   }
-  if (from < 0) {  // new, or the series was rewritten: start over on the bars in view
-    if (st->state != nullptr) info.vt->stream_destroy(st->state);
-    st->state = nullptr;
-    st->out.assign(outs, {});
-    plugins::ClearPluginError();
-    sf_status s = info.vt->stream_create(params.data(), static_cast<uint32_t>(params.size()), &st->state);
-    if (s < 0) {
-      st->state = nullptr;
-      std::string msg = plugins::TakePluginError(sf_status_name(s));
-      snprintf(err, errcap, "indicator '%s': %s", info.id.c_str(), msg.c_str());
-      streams_.erase(key);
+  plugins::ClearPluginError();
+  if (from == e.origin && (whole || !streaming)) {
+    // One batch call over every stored bar (bit-identical to streaming by
+    // the SDK contract). No stream state: a later new bar starts over.
+    const sf_bar_series in = opt_.arena->View(e.slot, from - s.origin, count);
+    std::vector<double*> outputs(outs);
+    for (size_t k = 0; k < outs; ++k) {
+      e.out[k].resize(static_cast<size_t>(count));
+      outputs[k] = e.out[k].data();
+    }
+    cached_cells_ += static_cast<size_t>(count) * outs;
+    Status st = opt_.indicators->Compute(info, e.params, in, outputs.data());
+    if (!st.ok()) {
+      snprintf(err, errcap, "%s", st.message().c_str());
+      e.generation = -1;
       return -1;
     }
-    from = 0;
+    e.upto = target;
+    PublishColumns(e);
+    return 0;
   }
+  if (e.state == nullptr) {
+    sf_status st = info.vt->stream_create(e.params.data(), static_cast<uint32_t>(e.params.size()),
+                                          &e.state);
+    if (st < 0) {
+      e.state = nullptr;
+      return fail(st);
+    }
+  }
+  const sf_bar_series in = opt_.arena->View(e.slot, from - s.origin, count);
   double tmp[16];
   sf_bar b{};
   b.struct_size = sizeof(b);
-  for (int64_t i = from; i < n; ++i) {
+  for (int64_t i = 0; i < count; ++i) {
     b.ts = in.ts[i];
     b.open = in.open[i];
     b.high = in.high[i];
     b.low = in.low[i];
     b.close = in.close[i];
     b.volume = in.volume[i];
-    sf_status s = info.vt->stream_update(st->state, &b, tmp, static_cast<uint32_t>(outs));
-    if (s < 0) {
-      std::string msg = plugins::TakePluginError(sf_status_name(s));
-      snprintf(err, errcap, "indicator '%s': %s", info.id.c_str(), msg.c_str());
-      streams_.erase(key);
-      return -1;
-    }
-    for (size_t k = 0; k < outs; ++k) st->out[k].push_back(tmp[k]);
+    sf_status st = info.vt->stream_update(e.state, &b, tmp, static_cast<uint32_t>(outs));
+    if (st < 0) return fail(st);
+    for (size_t k = 0; k < outs; ++k) e.out[k].push_back(tmp[k]);
   }
-  st->last_ts = in.ts[n - 1];
-  const size_t keep = static_cast<size_t>(std::max<int64_t>(n, opt_.arena->header().history_bars));
-  for (size_t k = 0; k < outs; ++k) {
-    std::vector<double>& v = st->out[k];
-    if (v.size() > 2 * keep) v.erase(v.begin(), v.end() - static_cast<std::ptrdiff_t>(keep));
-    std::memcpy(outputs[k], v.data() + (v.size() - static_cast<size_t>(n)), static_cast<size_t>(n) * sizeof(double));
+  cached_cells_ += static_cast<size_t>(count) * outs;
+  e.upto = target;
+  // Live series slide: drop values of bars the arena no longer stores, in
+  // steps, so the columns stay about the size of the arena's slot.
+  const int64_t stale = static_cast<int64_t>(s.origin) - e.origin;
+  if (stale > 0 && stale >= std::max<int64_t>(64, s.len / 2)) {
+    for (auto& v : e.out) v.erase(v.begin(), v.begin() + stale);
+    cached_cells_ -= static_cast<size_t>(stale) * outs;
+    e.origin = s.origin;
   }
+  PublishColumns(e);
   return 0;
 }
 
@@ -887,9 +915,9 @@ void StrategyVm::CollectIntents(const std::string& symbol, int slot, nlohmann::j
     }
   }
   const double close = [&] {
-    const ArenaSlot& s = opt_.arena->slots()[slot];
-    if (s.len <= 0) return static_cast<double>(NAN);
-    return opt_.arena->data()[s.base + kColClose * opt_.arena->header().capacity + s.start + s.len - 1];
+    const SlotCursor& c = cursors_[slot];
+    if (c.len <= 0) return static_cast<double>(NAN);
+    return opt_.arena->data()[c.off + kColClose * opt_.arena->header().capacity + c.len - 1];
   }();
   int accepted = 0;
   for (size_t idx = 0; idx < items.size(); ++idx) {
@@ -1034,75 +1062,101 @@ void StrategyVm::CollectIntents(const std::string& symbol, int slot, nlohmann::j
   lua_settop(L_, top);
 }
 
-nlohmann::json StrategyVm::Eval(const EvalRequest& req) {
-  nlohmann::json reply;
-  if (req.slots.size() != req.symbols.size()) return {{"fatal", "eval: slots and symbols differ in length"}};
-  ind_used_ = 0;
-  mem_refused_ = false;
+void StrategyVm::PointCursorAtNewest(int slot) {
+  const ArenaSlot& s = opt_.arena->slots()[slot];
+  const int32_t vis = std::min(s.len, opt_.arena->header().history_bars);
+  cursors_[slot] = {s.base + s.start + s.len - vis, vis, s.origin + s.len, 0};
+}
+
+bool StrategyVm::RunBatch(int n, int64_t bar_ts, const nlohmann::json* extras,
+                          nlohmann::json* intents, nlohmann::json* rejected,
+                          nlohmann::json* errors, nlohmann::json* logs, std::string* fatal) {
   lua_settop(L_, 0);
-  lua_createtable(L_, static_cast<int>(req.slots.size()), 0);
-  for (size_t i = 0; i < req.slots.size(); ++i) {
-    lua_pushinteger(L_, req.slots[i]);
-    lua_rawseti(L_, -2, static_cast<int>(i + 1));
-  }
-  lua_createtable(L_, static_cast<int>(req.symbols.size()), 0);
-  for (size_t i = 0; i < req.symbols.size(); ++i) {
-    lua_pushlstring(L_, req.symbols[i].data(), req.symbols[i].size());
-    lua_rawseti(L_, -2, static_cast<int>(i + 1));
-  }
-  lua_pushnumber(L_, req.bar_time);
-  if (req.extras.is_object() && !req.extras.empty()) PushJson(L_, req.extras);
+  lua_pushinteger(L_, n);
+  lua_pushnumber(L_, static_cast<double>(bar_ts));
+  if (extras != nullptr && extras->is_object() && !extras->empty()) PushJson(L_, *extras);
   else lua_pushnil(L_);
-  Status s = CallRuntime("run_batch", 4, 3);
+  Status s = CallRuntime("run_batch", 3, 5);
   if (!s.ok()) {
     lua_settop(L_, 0);
-    reply["fatal"] = s.message();
-    reply["memory_exceeded"] = mem_refused_;
-    reply["memory_bytes"] = mem_used_;
-    return reply;
+    *fatal = s.message();
+    return false;
   }
-  nlohmann::json intents = nlohmann::json::array(), rejected = nlohmann::json::array(),
-                 errors = nlohmann::json::array(), logs = nlohmann::json::array();
-  std::map<std::string, int> slot_of;
-  const int results = 1, errs = 2, logt = 3;
-  size_t nres = lua_objlen(L_, results);
-  if (nres > 0)
-    for (size_t i = 0; i < req.symbols.size(); ++i) slot_of[req.symbols[i]] = req.slots[i];
-  for (size_t i = 1; i + 1 <= nres; i += 2) {
-    lua_rawgeti(L_, results, static_cast<int>(i));
+  // results: slot, symbol, value triplets; errors: symbol, message pairs.
+  const int results = 1, nres = static_cast<int>(lua_tointeger(L_, 2)), errs = 3,
+            nerr = static_cast<int>(lua_tointeger(L_, 4)), logt = 5;
+  const size_t before = intents->size();
+  for (int i = 0; i < nres; ++i) {
+    lua_rawgeti(L_, results, 3 * i + 1);
+    const int slot = lua_isnumber(L_, -1) ? static_cast<int>(lua_tointeger(L_, -1)) : -1;
+    lua_rawgeti(L_, results, 3 * i + 2);
     std::string sym = lua_isstring(L_, -1) ? lua_tostring(L_, -1) : "";
-    lua_pop(L_, 1);
-    auto it = slot_of.find(sym);
-    if (it == slot_of.end()) {
-      rejected.push_back({{"symbol", sym}, {"reason", "rank returned a symbol that is not in this bar's batch"}});
+    lua_pop(L_, 2);
+    if (slot < 0) {
+      rejected->push_back({{"symbol", sym}, {"reason", "rank returned a symbol that is not in this bar's batch"}});
       continue;
     }
-    lua_rawgeti(L_, results, static_cast<int>(i + 1));
-    CollectIntents(sym, it->second, &intents, &rejected);
+    lua_rawgeti(L_, results, 3 * i + 3);
+    CollectIntents(sym, slot, intents, rejected);
     lua_pop(L_, 1);
   }
-  size_t nerr = lua_objlen(L_, errs);
-  for (size_t i = 1; i + 1 <= nerr; i += 2) {
-    lua_rawgeti(L_, errs, static_cast<int>(i));
-    lua_rawgeti(L_, errs, static_cast<int>(i + 1));
-    errors.push_back({{"symbol", lua_isstring(L_, -2) ? lua_tostring(L_, -2) : "?"},
-                      {"message", lua_isstring(L_, -1) ? lua_tostring(L_, -1) : "?"}});
+  for (int i = 0; i < nerr; ++i) {
+    lua_rawgeti(L_, errs, 2 * i + 1);
+    lua_rawgeti(L_, errs, 2 * i + 2);
+    errors->push_back({{"symbol", lua_isstring(L_, -2) ? lua_tostring(L_, -2) : "?"},
+                       {"message", lua_isstring(L_, -1) ? lua_tostring(L_, -1) : "?"}});
     lua_pop(L_, 2);
   }
   for (size_t i = 1; i <= lua_objlen(L_, logt); ++i) {
     lua_rawgeti(L_, logt, static_cast<int>(i));
-    if (lua_isstring(L_, -1)) logs.push_back(lua_tostring(L_, -1));
+    if (lua_isstring(L_, -1)) logs->push_back(lua_tostring(L_, -1));
     lua_pop(L_, 1);
   }
   lua_settop(L_, 0);
-  if (static_cast<int>(intents.size()) > opt_.max_intents_per_bar) {
-    for (size_t i = static_cast<size_t>(opt_.max_intents_per_bar); i < intents.size(); ++i)
-      rejected.push_back({{"symbol", intents[i]["symbol"]},
-                          {"reason", "over the cap of " + std::to_string(opt_.max_intents_per_bar) +
-                                         " intents per strategy per bar"}});
-    intents.erase(intents.begin() + opt_.max_intents_per_bar, intents.end());
+  const size_t cap = before + static_cast<size_t>(opt_.max_intents_per_bar);
+  if (intents->size() > cap) {
+    for (size_t i = cap; i < intents->size(); ++i)
+      rejected->push_back({{"symbol", (*intents)[i]["symbol"]},
+                           {"reason", "over the cap of " + std::to_string(opt_.max_intents_per_bar) +
+                                          " intents per strategy per bar"}});
+    intents->erase(intents->begin() + static_cast<std::ptrdiff_t>(cap), intents->end());
   }
   if (mem_used_ > opt_.memory_limit / 10 * 8) lua_gc(L_, LUA_GCCOLLECT, 0);
+  return true;
+}
+
+nlohmann::json StrategyVm::Eval(const EvalRequest& req) {
+  nlohmann::json reply;
+  mem_refused_ = false;
+  range_mode_ = false;
+  const uint32_t max_slots = opt_.arena->header().max_slots;
+  int n = 0;
+  char err[512];
+  nlohmann::json intents = nlohmann::json::array(), rejected = nlohmann::json::array(),
+                 errors = nlohmann::json::array(), logs = nlohmann::json::array();
+  for (int slot : req.slots) {
+    if (slot < 0 || static_cast<uint32_t>(slot) >= max_slots || opt_.arena->slots()[slot].key[0] == 0)
+      return {{"fatal", "eval: slot " + std::to_string(slot) + " is not a series of the arena"}};
+    PointCursorAtNewest(slot);
+    // Indicators the strategy used on this series take the new bars now
+    // (one streaming update each), so Lua reads them without a C call.
+    for (size_t idx : slot_entries_[static_cast<size_t>(slot)]) {
+      err[0] = 0;
+      if (Extend(*entries_[idx], false, err, sizeof(err)) < 0) {
+        const std::string key = opt_.arena->slots()[slot].key;
+        errors.push_back({{"symbol", key.substr(0, key.find('@'))}, {"message", err}});
+      }
+    }
+    batch_[n++] = slot;
+  }
+  for (int slot : tf_slots_) PointCursorAtNewest(slot);
+  std::string fatal;
+  if (!RunBatch(n, req.bar_ts, &req.extras, &intents, &rejected, &errors, &logs, &fatal)) {
+    reply["fatal"] = fatal;
+    reply["memory_exceeded"] = mem_refused_;
+    reply["memory_bytes"] = mem_used_;
+    return reply;
+  }
   reply["intents"] = std::move(intents);
   reply["rejected"] = std::move(rejected);
   reply["errors"] = std::move(errors);
@@ -1110,6 +1164,118 @@ nlohmann::json StrategyVm::Eval(const EvalRequest& req) {
   reply["memory_bytes"] = mem_used_;
   reply["memory_exceeded"] = mem_refused_;
   return reply;
+}
+
+nlohmann::json StrategyVm::EvalRange(const RangeEvalRequest& req) {
+  mem_refused_ = false;
+  range_mode_ = true;
+  const ArenaHeader& h = opt_.arena->header();
+  const double* data = opt_.arena->data();
+  struct Sym {
+    int slot;
+    const int64_t* ts;  // stored bars' times
+    int64_t len, next;  // next: index of the next bar to evaluate
+  };
+  std::vector<Sym> syms;
+  for (int slot : req.slots) {
+    if (slot < 0 || static_cast<uint32_t>(slot) >= h.max_slots || opt_.arena->slots()[slot].key[0] == 0)
+      return {{"fatal", "range: slot " + std::to_string(slot) + " is not a series of the arena"}};
+    const ArenaSlot& s = opt_.arena->slots()[slot];
+    const auto* ts = reinterpret_cast<const int64_t*>(data + s.base + kColTs * h.capacity + s.start);
+    const int64_t first = std::lower_bound(ts, ts + s.len, req.from_ts) - ts;
+    syms.push_back({slot, ts, s.len, first});
+    cursors_[slot] = {s.base + s.start, 0, s.origin, 0};
+  }
+  // Other timeframes (ctx.bars_of) show the bars complete at each bar time.
+  struct Extra {
+    int slot;
+    const int64_t* ts;
+    int64_t len;
+  };
+  std::vector<Extra> extra;
+  for (int slot : tf_slots_) {
+    const ArenaSlot& s = opt_.arena->slots()[slot];
+    extra.push_back({slot, reinterpret_cast<const int64_t*>(data + s.base + kColTs * h.capacity + s.start), s.len});
+  }
+  nlohmann::json bars = nlohmann::json::array();
+  int64_t evaluated = 0, bar_times = 0;
+  const int32_t hist = h.history_bars;
+  for (;;) {
+    // The next bar time: the smallest pending ts among the symbols.
+    int64_t t = INT64_MAX;
+    for (const Sym& s : syms)
+      if (s.next < s.len && s.ts[s.next] < t) t = s.ts[s.next];
+    if (t == INT64_MAX || t > req.to_ts) break;
+    int n = 0;
+    for (Sym& s : syms) {
+      if (s.next < s.len && s.ts[s.next] == t) {
+        const ArenaSlot& a = opt_.arena->slots()[s.slot];
+        const int64_t i = s.next++;  // position among stored bars
+        const int32_t vis = static_cast<int32_t>(std::min<int64_t>(i + 1, hist));
+        cursors_[s.slot] = {static_cast<int32_t>(a.base + a.start + i + 1 - vis), vis,
+                            static_cast<int32_t>(a.origin + i + 1), 0};
+        batch_[n++] = s.slot;
+      }
+    }
+    for (const Extra& x : extra) {
+      const ArenaSlot& a = opt_.arena->slots()[x.slot];
+      const int64_t k = std::upper_bound(x.ts, x.ts + x.len, t) - x.ts;  // bars complete at t
+      const int32_t vis = static_cast<int32_t>(std::min<int64_t>(k, hist));
+      cursors_[x.slot] = {static_cast<int32_t>(a.base + a.start + k - vis), vis,
+                          static_cast<int32_t>(a.origin + k), 0};
+    }
+    if (req.progress_ts != nullptr) req.progress_ts[1] = t;
+    nlohmann::json intents = nlohmann::json::array(), rejected = nlohmann::json::array(),
+                   errors = nlohmann::json::array(), logs = nlohmann::json::array();
+    std::string fatal;
+    if (!RunBatch(n, t, nullptr, &intents, &rejected, &errors, &logs, &fatal)) {
+      range_mode_ = false;
+      return {{"fatal", fatal}, {"memory_exceeded", mem_refused_}, {"memory_bytes", mem_used_}};
+    }
+    evaluated += n;
+    ++bar_times;
+    if (!intents.empty() || !rejected.empty() || !errors.empty() || !logs.empty())
+      bars.push_back({{"ts", t}, {"intents", std::move(intents)}, {"rejected", std::move(rejected)},
+                      {"errors", std::move(errors)}, {"logs", std::move(logs)}});
+  }
+  range_mode_ = false;
+  return {{"bars", std::move(bars)}, {"evaluated", evaluated}, {"bar_times", bar_times},
+          {"memory_bytes", mem_used_}, {"memory_exceeded", mem_refused_}};
+}
+
+Status StrategyVm::SetFeatures(const std::string& layer, const nlohmann::json& series, bool clear) {
+  if (layer != "live" && layer != "range")
+    return InvalidArgument("features: layer must be 'live' or 'range', got '" + layer + "'");
+  lua_settop(L_, 0);
+  lua_pushlstring(L_, layer.data(), layer.size());
+  lua_pushboolean(L_, clear);
+  lua_createtable(L_, static_cast<int>(series.size()), 0);
+  int i = 0;
+  for (const auto& f : series) {
+    lua_createtable(L_, 0, 5);
+    for (const char* k : {"set", "name", "scope"}) {
+      const std::string v = f.value(k, std::string());
+      lua_pushlstring(L_, v.data(), v.size());
+      lua_setfield(L_, -2, k);
+    }
+    const auto& ts = f.value("ts", nlohmann::json::array());
+    const auto& vs = f.value("values", nlohmann::json::array());
+    const size_t m = std::min(ts.size(), vs.size());
+    lua_createtable(L_, static_cast<int>(m), 0);
+    for (size_t k = 0; k < m; ++k) {
+      lua_pushnumber(L_, ts[k].get<double>());
+      lua_rawseti(L_, -2, static_cast<int>(k + 1));
+    }
+    lua_setfield(L_, -2, "ts");
+    lua_createtable(L_, static_cast<int>(m), 0);
+    for (size_t k = 0; k < m; ++k) {
+      lua_pushnumber(L_, vs[k].is_number() ? vs[k].get<double>() : NAN);
+      lua_rawseti(L_, -2, static_cast<int>(k + 1));
+    }
+    lua_setfield(L_, -2, "values");
+    lua_rawseti(L_, -2, ++i);
+  }
+  return CallRuntime("set_features", 3, 0);
 }
 
 StatusOr<nlohmann::json> StrategyVm::SaveState() {
@@ -1135,6 +1301,14 @@ Status StrategyVm::SetInstruments(const nlohmann::json& instruments) {
 }
 
 Status StrategyVm::SetTimeframes(const nlohmann::json& timeframes) {
+  tf_slots_.clear();
+  if (timeframes.is_object())
+    for (const auto& [sym, m] : timeframes.items())
+      if (m.is_object())
+        for (const auto& [tf, slot] : m.items())
+          if (slot.is_number_integer() && slot.get<int>() >= 0 &&
+              static_cast<uint32_t>(slot.get<int>()) < opt_.arena->header().max_slots)
+            tf_slots_.push_back(slot.get<int>());
   lua_settop(L_, 0);
   PushJson(L_, timeframes.is_object() ? timeframes : nlohmann::json::object());
   return CallRuntime("set_timeframe_slots", 1, 0);

@@ -6,9 +6,19 @@
 // scripts/lib/sf/runtime.lua, then the dangerous libraries are removed from
 // the real globals), Load (compile the strategy text-only, run it in a fresh
 // sandbox environment, validate the declaration it returns, bind params),
-// then any number of Eval calls (one per bar close, many symbols each).
+// then any number of Eval calls (one per bar close, many symbols each) or
+// EvalRange calls (every bar time of a range, for backtests, without a
+// round trip per bar).
 //
-// Ownership: owns its lua_State and the per-bar indicator buffer; borrows
+// What a strategy sees of a slot is set by a *cursor* (worker memory, read
+// by Lua through FFI): the visible window of bars and the absolute index of
+// the current bar. Eval points every cursor at the newest stored bars;
+// EvalRange moves them bar by bar. Indicator values live in per-(slot,
+// indicator, params) entries computed once from the slot's first stored bar
+// and extended by streaming updates (or computed whole, in range mode); Lua
+// views read them through the same cursor, so nothing is recomputed per bar.
+//
+// Ownership: owns its lua_State, cursors and indicator entries; borrows
 // the arena, the indicator source and the model table from the caller.
 // Thread-safety: none; one thread drives a VM.
 #ifndef SF_LUA_STRATEGY_VM_H_
@@ -20,6 +30,7 @@
 #include <memory>
 #include <string>
 #include <vector>
+#include <climits>
 
 #include <nlohmann/json.hpp>
 
@@ -45,7 +56,7 @@ struct VmOptions {
   int max_intents_per_symbol = 3;
   int max_intents_per_bar = 100;
   int atr_period = 14;                   // for target_atr / stop_atr
-  size_t indicator_buffer_cells = 64u << 20;  // doubles per bar for indicator outputs
+  size_t indicator_buffer_cells = 128u << 20;  // doubles all cached indicator outputs may hold
   const IndicatorSource* indicators = nullptr;
   const ArenaReader* arena = nullptr;
   const std::map<std::string, ModelHandle>* models = nullptr;
@@ -61,10 +72,33 @@ struct VmOptions {
 inline constexpr int kExitMemoryCap = 75;
 
 struct EvalRequest {
-  double bar_time = 0;               // seconds since the epoch (ctx.time)
-  std::vector<int> slots;            // arena slots, one per symbol
-  std::vector<std::string> symbols;
+  int64_t bar_ts = 0;                // µs (ctx.time is this in seconds)
+  std::vector<int> slots;            // arena slots, one per symbol (the slot names it)
   nlohmann::json extras = nlohmann::json::object();  // SYMBOL -> {news, sentiment, ...}
+};
+
+struct RangeEvalRequest {
+  std::vector<int> slots;            // arena slots holding whole series, in evaluation order
+  int64_t from_ts = INT64_MIN, to_ts = INT64_MAX;  // bar times evaluated (inclusive)
+  // Progress word pair the driver writes: [0] is the slot+1 Lua evaluates,
+  // the int64 at byte 8 the bar time (for the host's kill message).
+  volatile int64_t* progress_ts = nullptr;
+};
+
+// The worker-side view of a slot (layout shared with runtime.lua).
+struct SlotCursor {
+  int32_t off;      // cell index of the first visible bar's ts (data + off + col * capacity)
+  int32_t len;      // visible bars
+  int32_t abs_end;  // absolute index of the current bar + 1
+  int32_t reserved;
+};
+
+// One cached indicator output column (layout shared with runtime.lua):
+// the value at absolute bar index a is p[a - origin].
+struct IndColumn {
+  const double* p;
+  int32_t origin;
+  int32_t reserved;
 };
 
 class StrategyVm {
@@ -87,6 +121,16 @@ class StrategyVm {
   // {"fatal": message} when the driver itself failed.
   nlohmann::json Eval(const EvalRequest& request);
 
+  // Evaluates every bar time in [from_ts, to_ts] of the union of the slots'
+  // bar times, as Eval would after each bar closed. Returns {"bars": [{ts,
+  // intents, rejected, errors, logs}] (only bars with output), "evaluated":
+  // symbol-bars, "bar_times": N, "memory_bytes", "memory_exceeded"} or
+  // {"fatal": message}.
+  nlohmann::json EvalRange(const RangeEvalRequest& request);
+
+  // Feature series (ctx.features): layer "live" or "range"; `clear` drops
+  // the layer first. Each series: {set, name, scope, ts:[µs], values:[...]}.
+  Status SetFeatures(const std::string& layer, const nlohmann::json& series, bool clear);
   StatusOr<nlohmann::json> SaveState();
   Status RestoreState(const nlohmann::json& state);
   Status SetInstruments(const nlohmann::json& instruments);
@@ -109,32 +153,51 @@ class StrategyVm {
                              nlohmann::json* decl);
   void CollectIntents(const std::string& symbol, int slot, nlohmann::json* intents,
                       nlohmann::json* rejected);
+  // Runs R.run_batch over batch_[0..n) and appends what it gave (validated)
+  // to the four arrays. Returns false (with *fatal set) when the driver failed.
+  bool RunBatch(int n, int64_t bar_ts, const nlohmann::json* extras, nlohmann::json* intents,
+                nlohmann::json* rejected, nlohmann::json* errors, nlohmann::json* logs,
+                std::string* fatal);
+  void PointCursorAtNewest(int slot);
 
-  // A streaming indicator state per (slot, indicator, params): a new bar
-  // costs one stream_update instead of a recompute over the whole window.
-  struct Stream {
+  // Indicator values per (slot, indicator, params), from the slot's first
+  // stored bar. Streaming indicators extend by one stream_update per new
+  // bar; others are recomputed over the stored bars when bars arrive.
+  struct IndEntry {
     const IndicatorInfo* info = nullptr;
-    void* state = nullptr;
-    int64_t last_ts = INT64_MIN;
-    std::vector<std::vector<double>> out;  // per output, aligned with the bars fed
-    ~Stream() {
+    std::vector<double> params;
+    int slot = -1;
+    int32_t generation = -1;   // of the slot when computed
+    int64_t origin = 0;        // absolute index of out[k][0]
+    int64_t upto = 0;          // absolute index after the newest computed bar
+    void* state = nullptr;     // stream state fed through `upto` (or null)
+    std::vector<std::vector<double>> out;
+    int first_column = 0;      // columns first_column .. + outputs
+    ~IndEntry() {
       if (state != nullptr) info->vt->stream_destroy(state);
     }
   };
-  int ComputeStreaming(const IndicatorInfo& info, int slot, const std::vector<double>& params,
-                       const sf_bar_series& in, double* const* outputs, char* err, size_t errcap);
+  // Brings an entry up to the slot's newest stored bar. `whole`: compute a
+  // fresh entry in one batch call (range mode) instead of streaming.
+  int Extend(IndEntry& e, bool whole, char* err, size_t errcap);
+  void PublishColumns(const IndEntry& e);
 
   VmOptions opt_;
-  std::map<std::string, std::unique_ptr<Stream>> streams_;
   lua_State* L_ = nullptr;
   size_t mem_used_ = 0;
   bool mem_refused_ = false;
   int runtime_ref_ = -1;
-  std::unique_ptr<double[]> ind_buf_;
-  size_t ind_cap_ = 0;
-  size_t ind_used_ = 0;
-  double* ind_base_ = nullptr;  // read by Lua through ind_base_addr
-  int32_t local_progress_ = 0;
+  bool range_mode_ = false;
+  std::unique_ptr<SlotCursor[]> cursors_;   // one per arena slot
+  std::unique_ptr<int32_t[]> batch_;        // slots of the current batch
+  std::vector<int> tf_slots_;               // slots of other timeframes (ctx.bars_of)
+  std::vector<std::unique_ptr<IndEntry>> entries_;
+  std::map<std::string, size_t> entry_index_;          // key -> entries_ index
+  std::vector<std::vector<size_t>> slot_entries_;       // slot -> entries_ indexes
+  std::vector<IndColumn> columns_;
+  IndColumn* columns_base_ = nullptr;       // read by Lua through columns_addr
+  size_t cached_cells_ = 0;
+  int32_t local_progress_[4] = {0, 0, 0, 0};
   std::string file_;
 };
 

@@ -15,6 +15,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -161,6 +164,8 @@ int main(int argc, char** argv) {
   vo.arena = arena->get();
   vo.models = &models;
   vo.progress = static_cast<volatile int32_t*>(pm);
+  // The int64 at byte 8 of the progress page: the bar time a range is at.
+  auto* progress_ts = static_cast<volatile int64_t*>(pm);
   vo.exit_on_memory_cap = true;
   auto vm = sf::lua::StrategyVm::Create(vo);
   if (!vm.ok()) {
@@ -191,12 +196,34 @@ int main(int argc, char** argv) {
         }
         case MsgType::kEval: {
           sf::lua::EvalRequest er;
-          er.bar_time = req.value("bar_time", 0.0);
+          er.bar_ts = req.value("bar_ts", int64_t{0});
           er.slots = req.value("slots", std::vector<int>{});
-          er.symbols = req.value("symbols", std::vector<std::string>{});
           if (req.contains("extras")) er.extras = req["extras"];
+          if (req.contains("timeframes")) (void)(*vm)->SetTimeframes(req["timeframes"]);
           out = (*vm)->Eval(er);
           out["ok"] = !out.contains("fatal");
+          break;
+        }
+        case MsgType::kRange: {
+          sf::lua::RangeEvalRequest rr;
+          rr.slots = req.value("slots", std::vector<int>{});
+          rr.from_ts = req.value("from_ts", INT64_MIN);
+          rr.to_ts = req.value("to_ts", INT64_MAX);
+          rr.progress_ts = progress_ts;
+          // A chunk's budget is larger than one bar's: the host says it.
+          alarm(static_cast<unsigned>(std::max(args.backstop_s, req.value("backstop_s", 0))));
+          if (req.contains("timeframes")) (void)(*vm)->SetTimeframes(req["timeframes"]);
+          const auto t0 = std::chrono::steady_clock::now();
+          out = (*vm)->EvalRange(rr);
+          out["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          out["ok"] = !out.contains("fatal");
+          break;
+        }
+        case MsgType::kFeatures: {
+          sf::Status s = (*vm)->SetFeatures(req.value("layer", std::string("live")),
+                                            req.value("series", nlohmann::json::array()),
+                                            req.value("clear", false));
+          out = {{"ok", s.ok()}, {"error", s.message()}};
           break;
         }
         case MsgType::kSaveState: {

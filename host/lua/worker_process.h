@@ -57,8 +57,12 @@ class WorkerProcess {
   void Kill();
   bool alive() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
-  // Index (1-based) of the symbol the worker is evaluating, 0 between calls.
+  // What the worker is evaluating: slot + 1 (0 between calls), and in a
+  // range the bar time (µs) it is at.
   int32_t progress() const { return progress_ ? *progress_ : 0; }
+  int64_t progress_ts() const {
+    return progress_ ? reinterpret_cast<const volatile int64_t*>(progress_)[1] : 0;
+  }
   // "exited with status 3", "killed by signal 9 (Killed)" once it ended.
   const std::string& exit_description() const { return exit_description_; }
   const nlohmann::json& hello() const { return hello_; }

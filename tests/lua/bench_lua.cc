@@ -56,12 +56,10 @@ int main() {
     if (!d.ok()) { fprintf(stderr, "%s\n", d.status().ToString().c_str()); return 1; }
     EvalRequest req;
     req.slots = slots;
-    req.symbols = syms;
     // Cost of the batch minus the cost of building an empty batch's tables,
     // measured as (N symbols) - (1 symbol), per extra symbol.
     EvalRequest one;
     one.slots = {slots[0]};
-    one.symbols = {syms[0]};
     std::vector<double> full, single;
     for (int r = 0; r < 300; ++r) {
       auto t0 = Clock::now();

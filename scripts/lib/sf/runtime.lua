@@ -21,17 +21,22 @@ local raw_load = load
 local floor = math.floor
 local tsort, tinsert, tremove, tconcat = table.sort, table.insert, table.remove, table.concat
 
--- Layout shared with host/lua/series_arena.h.
+-- Layouts shared with host/lua/series_arena.h and host/lua/strategy_vm.h.
 ffi.cdef [[
 typedef struct sf_arena_slot { char key[32]; int32_t base; int32_t start; int32_t len;
-                               int32_t reserved; int64_t last_ts; } sf_arena_slot;
+                               int32_t origin; int64_t last_ts; int32_t generation;
+                               int32_t reserved; } sf_arena_slot;
+typedef struct sf_cursor { int32_t off; int32_t len; int32_t abs_end; int32_t reserved; } sf_cursor;
+typedef struct sf_ind_column { const double* p; int32_t origin; int32_t reserved; } sf_ind_column;
 typedef struct sf_bar_view { const int32_t slot; const int32_t col; } sf_bar_view;
-typedef struct sf_ind_view { const int32_t off; const int32_t n; } sf_ind_view;
+typedef struct sf_ind_view { const int32_t slot; const int32_t col; } sf_ind_view;
 ]]
 
 local slots = ffi.cast("const sf_arena_slot*", host.slots_addr)
 local data = ffi.cast("const double*", host.data_addr)
-local ind_base = ffi.cast("double**", host.ind_base_addr)
+local cursors = ffi.cast("const sf_cursor*", host.cursors_addr)
+local columns = ffi.cast("sf_ind_column**", host.columns_addr)
+local batch = ffi.cast("const int32_t*", host.batch_addr)
 local progress = ffi.cast("volatile int32_t*", host.progress_addr)
 local CAP = host.capacity
 local compute = host.compute
@@ -81,38 +86,46 @@ local methods = {}
 
 -- Element k of a view: k >= 1 counts from the oldest bar, k <= -1 from the
 -- newest (-1 is the current bar). Out of range gives nil.
+-- What a strategy sees of a slot is its cursor (set by the worker before
+-- each batch): `len` visible bars starting at cell `off`, the current bar
+-- being the last of them, with absolute index abs_end - 1.
 local bar_mt = {}
 local function bar_get(v, k)
-  local s = slots[v.slot]
-  local n = s.len
+  local c = cursors[v.slot]
+  local n = c.len
   if k < 0 then k = n + 1 + k end
-  if k >= 1 and k <= n then return data[s.base + v.col * CAP + s.start + k - 1] end
+  if k >= 1 and k <= n then return data[c.off + v.col * CAP + k - 1] end
   return nil
 end
 bar_mt.__index = function(v, k)
   if type(k) == "number" then return bar_get(v, k) end
   return methods[k]
 end
-bar_mt.__len = function(v) return slots[v.slot].len end
+bar_mt.__len = function(v) return cursors[v.slot].len end
 bar_mt.__newindex = function() error("series views are read-only", 2) end
-bar_mt.__tostring = function(v) return "series(" .. slots[v.slot].len .. " bars)" end
+bar_mt.__tostring = function(v) return "series(" .. cursors[v.slot].len .. " bars)" end
 local BarView = ffi.metatype("sf_bar_view", bar_mt)
 
+-- Indicator values are aligned with the slot's bars by absolute index, so
+-- an indicator view shows exactly the bars the bar views show.
 local ind_mt = {}
-local ind_generation = 0
 local function ind_get(v, k)
-  local n = v.n
+  local c = cursors[v.slot]
+  local n = c.len
   if k < 0 then k = n + 1 + k end
-  if k >= 1 and k <= n then return ind_base[0][v.off + k - 1] end
+  if k >= 1 and k <= n then
+    local col = columns[0][v.col]
+    return col.p[c.abs_end - n + k - 1 - col.origin]
+  end
   return nil
 end
 ind_mt.__index = function(v, k)
   if type(k) == "number" then return ind_get(v, k) end
   return methods[k]
 end
-ind_mt.__len = function(v) return v.n end
+ind_mt.__len = function(v) return cursors[v.slot].len end
 ind_mt.__newindex = bar_mt.__newindex
-ind_mt.__tostring = function(v) return "series(" .. v.n .. " values)" end
+ind_mt.__tostring = function(v) return "series(" .. cursors[v.slot].len .. " values)" end
 local IndView = ffi.metatype("sf_ind_view", ind_mt)
 
 -- Methods shared by both view kinds (v[k] dispatches to the right getter).
@@ -197,9 +210,18 @@ methods = freeze(methods, "series methods")
 
 local COLUMNS = { open = 1, high = 2, low = 3, close = 4, volume = 5, time = 6 }
 
--- bars objects are cached per slot forever: a view reads the slot header on
--- each access, so it always shows the slot's current bars.
+-- bars objects are cached per slot forever: a view reads the slot's cursor
+-- on each access, so it always shows the slot's current bars.
 local bars_cache = {}
+local symbol_of = {}  -- slot -> symbol
+local function slot_symbol(slot)
+  local s = symbol_of[slot]
+  if s == nil then
+    s = ffi.string(slots[slot].key):match("^(.-)@") or ""
+    symbol_of[slot] = s
+  end
+  return s
+end
 local function bars_for(slot)
   local b = bars_cache[slot]
   if b then return b end
@@ -214,31 +236,22 @@ local function bars_for(slot)
 end
 
 ---------------------------------------------------------------------------
--- Indicators: computed once per (series, indicator, params) per bar
+-- Indicators: one view per (series, indicator, params), made on first use.
+-- The worker keeps the values current (computed once from the series' first
+-- stored bar, then one streaming update per new bar), so after the first
+-- call an indicator costs a few table lookups and no C call.
 ---------------------------------------------------------------------------
-local ind_cache = {}       -- slot -> key -> result
-local ind_cache_gen = {}   -- slot -> generation
+local ind_views = {}      -- slot -> name -> (nil-key | number | param name -> value) -> view
 local scratch_names = {}
+local NOPARAMS = {}
 
-local function params_key(name, params)
-  if params == nil then return name end
-  local tp = type(params)
-  if tp == "number" then return name .. "|" .. params end
-  if tp ~= "table" then
-    error("indicator '" .. tostring(name) .. "': params must be a table like {period=14}", 3)
-  end
+local function params_key(params)
   local n = 0
   for k in pairs(params) do n = n + 1; scratch_names[n] = k end
-  if n == 0 then return name end
-  if n == 1 then
-    local k = scratch_names[1]
-    scratch_names[1] = nil
-    return name .. "|" .. tostring(k) .. "=" .. tostring(params[k])
-  end
   for i = n + 1, #scratch_names do scratch_names[i] = nil end
   for i = 1, n do scratch_names[i] = tostring(scratch_names[i]) end
   tsort(scratch_names)
-  local parts = { name }
+  local parts = {}
   for i = 1, n do
     local k = scratch_names[i]
     parts[#parts + 1] = k .. "=" .. tostring(params[k])
@@ -247,32 +260,56 @@ local function params_key(name, params)
   return tconcat(parts, "|")
 end
 
+local function make_view(slot, name, params)
+  if type(params) == "number" then params = { period = params } end
+  local ok, first, names = pcall(compute, slot, name, params)
+  if not ok then error(first, 4) end
+  if #names == 1 then return IndView(slot, first) end
+  local t = {}
+  for i = 1, #names do
+    local view = IndView(slot, first + i - 1)
+    t[names[i]] = view
+    t[i] = view
+  end
+  return freeze(t, name)
+end
+
 local function indicator_for(slot, name, params)
   if type(name) ~= "string" then error("indicator: name must be a string like \"rsi\"", 3) end
-  local key = params_key(name, params)
-  local c = ind_cache[slot]
-  if c == nil or ind_cache_gen[slot] ~= ind_generation then
-    c = {}
-    ind_cache[slot] = c
-    ind_cache_gen[slot] = ind_generation
+  local bys = ind_views[slot]
+  if bys == nil then bys = {}; ind_views[slot] = bys end
+  local byname = bys[name]
+  if byname == nil then byname = {}; bys[name] = byname end
+  local tp = type(params)
+  local r
+  if params == nil then
+    r = byname[NOPARAMS]
+    if r == nil then r = make_view(slot, name, nil); byname[NOPARAMS] = r end
+    return r
+  elseif tp == "number" then
+    r = byname[params]
+    if r == nil then r = make_view(slot, name, params); byname[params] = r end
+    return r
+  elseif tp ~= "table" then
+    error("indicator '" .. name .. "': params must be a table like {period=14}", 3)
   end
-  local r = c[key]
-  if r ~= nil then return r end
-  if type(params) == "number" then params = { period = params } end
-  local ok, off, n, names = pcall(compute, slot, name, params)
-  if not ok then error(off, 3) end
-  if #names == 1 then
-    r = IndView(off, n)
-  else
-    local t = {}
-    for i = 1, #names do
-      local view = IndView(off + (i - 1) * n, n)
-      t[names[i]] = view
-      t[i] = view
-    end
-    r = freeze(t, name)
+  local k, v = next(params)
+  if k == nil then
+    r = byname[NOPARAMS]
+    if r == nil then r = make_view(slot, name, params); byname[NOPARAMS] = r end
+    return r
   end
-  c[key] = r
+  if next(params, k) == nil and ((type(v) == "number" and v == v) or type(v) == "string") then
+    -- The common case, one parameter: no key string is built.
+    local byk = byname[k]
+    if byk == nil then byk = {}; byname[k] = byk end
+    r = byk[v]
+    if r == nil then r = make_view(slot, name, params); byk[v] = r end
+    return r
+  end
+  local key = params_key(params)
+  r = byname[key]
+  if r == nil then r = make_view(slot, name, params); byname[key] = r end
   return r
 end
 
@@ -429,7 +466,9 @@ local cur_slot = -1
 local tf_slots = {}   -- symbol -> tf -> slot (other declared timeframes)
 local instruments = {}
 local EMPTY = freeze({}, "empty")
-local extras = {}     -- symbol -> { news=, sentiment=, positions=, signals= }
+local NOEXTRAS = {}
+local extras = NOEXTRAS  -- symbol -> { news=, sentiment=, positions=, signals=, features= }
+local cur_ts = 0         -- µs of the bar being evaluated
 
 function R.bind(decl, params, limits)
   S.evaluate = decl.evaluate
@@ -480,11 +519,82 @@ ctx.news = function(symbol)
   local e = extras[symbol or ctx.symbol]
   return (e and e.news) or EMPTY
 end
--- Host-computed feature set values at this bar (e.g. regime_v1), or nil.
+-- Feature series (host-computed feature sets such as regime_v1) by layer:
+-- "range" (given with one EvaluateRange) over "live" (SetFeatureSeries).
+-- store[layer][set][name] = { universe = series, sector = {S = series},
+-- symbol = {SYM = series} }; a series is { ts = {µs...}, values = {...} }.
+local feature_store = { live = {}, range = {} }
+local FEATURE_LAYERS = { "range", "live" }
+
+function R.set_features(layer, clear, list)
+  if clear then feature_store[layer] = {} end
+  local store = feature_store[layer]
+  for i = 1, #list do
+    local f = list[i]
+    local byset = store[f.set]
+    if byset == nil then byset = {}; store[f.set] = byset end
+    local byname = byset[f.name]
+    if byname == nil then byname = { sector = {}, symbol = {} }; byset[f.name] = byname end
+    local series = #f.ts > 0 and { ts = f.ts, values = f.values } or nil
+    local scope = f.scope
+    if scope == "" then
+      byname.universe = series
+    elseif scope:sub(1, 7) == "sector:" then
+      byname.sector[scope:sub(8)] = series
+    elseif scope:sub(1, 7) == "symbol:" then
+      byname.symbol[scope:sub(8)] = series
+    end
+  end
+end
+
+-- The value of a series at time t: its last point at or before t (nil
+-- before the first point, or when that point is NaN).
+local function value_at(series, t)
+  local ts = series.ts
+  local lo, hi = 1, #ts
+  if hi == 0 or ts[1] > t then return nil end
+  while lo < hi do
+    local mid = floor((lo + hi + 1) / 2)
+    if ts[mid] <= t then lo = mid else hi = mid - 1 end
+  end
+  local v = series.values[lo]
+  if v ~= v then return nil end
+  return v
+end
+
+-- ctx.features(set [, symbol]): {name = value at this bar} for the symbol
+-- (symbol scope over sector scope over every symbol), completed by what the
+-- engine passed in extras[SYMBOL].features[set]; nil when neither has it.
 ctx.features = function(set, symbol)
-  local e = extras[symbol or ctx.symbol]
+  symbol = symbol or ctx.symbol
+  local out
+  local inst = instruments[symbol]
+  local sector = inst and inst.sector
+  for li = 1, 2 do
+    local byset = feature_store[FEATURE_LAYERS[li]][set]
+    if byset then
+      for name, scopes in pairs(byset) do
+        if out == nil or out[name] == nil then
+          local series = scopes.symbol[symbol] or (sector and scopes.sector[sector]) or scopes.universe
+          local v = series and value_at(series, cur_ts)
+          if v ~= nil then
+            out = out or {}
+            out[name] = v
+          end
+        end
+      end
+    end
+  end
+  local e = extras[symbol]
   local f = e and e.features
-  return f and f[set] or nil
+  local given = f and f[set]
+  if type(given) == "table" then
+    if out == nil then return given end
+    for name, v in pairs(given) do
+      if out[name] == nil then out[name] = v end
+    end
+  end
+  return out
 end
 ctx.bars_of = function(tf, symbol)
   local m = tf_slots[symbol or ctx.symbol]
@@ -515,82 +625,103 @@ local function errmsg(e)
   return "(error object without a message)"
 end
 
--- Evaluates the bound strategy for each symbol of the batch.
--- slot_list[i], sym_list[i]: arena slot and symbol; ex: symbol -> extras.
--- Returns results (array: symbol, intent-or-list, ...), errors (array:
--- symbol, message, ...) and log lines.
-function R.run_batch(slot_list, sym_list, bar_time, ex)
-  ind_generation = ind_generation + 1
-  extras = ex or EMPTY
+-- The batch driver. The worker writes the batch's slots into `batch` and
+-- points their cursors at the bar; run_batch evaluates them in order.
+-- Results are kept in reused tables: results (slot, symbol, value triplets;
+-- slot -1 when rank named a symbol outside the batch) and errors (symbol,
+-- message pairs), with their counts.
+local results, errors = {}, {}
+local nres, nerr, pos = 0, 0, 0
+
+local function add_error(sym, msg)
+  nerr = nerr + 1
+  errors[2 * nerr - 1] = sym
+  errors[2 * nerr] = msg
+end
+
+-- Evaluates batch[pos..n-1] until done or an error escapes (the caller
+-- records it against batch[pos - 1] and resumes after it). One pcall per
+-- batch instead of per symbol keeps this loop compiled.
+local function run_from(n)
   local evaluate = S.evaluate
-  local results, errors = {}, {}
-  logs = {}
-  ctx.time = bar_time
-  local n = #slot_list
-  for i = 1, n do
-    progress[0] = i
-    local slot, sym = slot_list[i], sym_list[i]
+  local c = ctx
+  while pos < n do
+    local slot = batch[pos]
+    pos = pos + 1
+    progress[0] = slot + 1
     cur_slot = slot
-    ctx.symbol = sym
-    ctx.bars = bars_for(slot)
+    local sym = symbol_of[slot] or slot_symbol(slot)
+    c.symbol = sym
+    c.bars = bars_cache[slot] or bars_for(slot)
     local e = extras[sym]
     if e then
-      ctx.sentiment = e.sentiment
-      ctx.positions = e.positions or EMPTY
-      ctx.signals = e.signals or EMPTY
+      c.sentiment = e.sentiment
+      c.positions = e.positions or EMPTY
+      c.signals = e.signals or EMPTY
     else
-      ctx.sentiment = nil
-      ctx.positions = EMPTY
-      ctx.signals = EMPTY
+      c.sentiment = nil
+      c.positions = EMPTY
+      c.signals = EMPTY
     end
-    ctx.instrument = instruments[sym] or EMPTY
-    local ok, res = pcall(evaluate, ctx, sym)
-    if not ok then
-      errors[#errors + 1] = sym
-      errors[#errors + 1] = errmsg(res)
-    elseif res ~= nil then
-      local ok2, err2 = pcall(function()
-        if type(res) == "table" and rawget(res, "side") == nil and rawget(res, 1) ~= nil then
-          for j = 1, #res do resolve_atr(res[j]) end
-        else
-          resolve_atr(res)
-        end
-      end)
-      if ok2 then
-        results[#results + 1] = sym
-        results[#results + 1] = res
+    c.instrument = instruments[sym] or EMPTY
+    local res = evaluate(c, sym)
+    if res ~= nil then
+      if type(res) == "table" and rawget(res, "side") == nil and rawget(res, 1) ~= nil then
+        for j = 1, #res do resolve_atr(res[j]) end
       else
-        errors[#errors + 1] = sym
-        errors[#errors + 1] = errmsg(err2)
+        resolve_atr(res)
       end
+      nres = nres + 1
+      results[3 * nres - 2] = slot
+      results[3 * nres - 1] = sym
+      results[3 * nres] = res
     end
   end
+end
+
+-- n: symbols in `batch`; bar_ts: µs; ex: symbol -> extras (or nil).
+-- Returns results, nres, errors, nerr, logs.
+function R.run_batch(n, bar_ts, ex)
+  extras = ex or NOEXTRAS
+  cur_ts = bar_ts
+  ctx.time = bar_ts / 1e6
+  logs = {}
+  for i = 1, 3 * nres do results[i] = nil end
+  for i = 1, 2 * nerr do errors[i] = nil end
+  nres, nerr, pos = 0, 0, 0
+  while pos < n do
+    local ok, err = pcall(run_from, n)
+    if not ok then add_error(slot_symbol(batch[pos - 1]), errmsg(err)) end
+  end
   progress[0] = 0
-  if S.rank and #results > 0 then
+  if S.rank and nres > 0 then
     local cands = {}
-    for i = 1, #results, 2 do cands[#cands + 1] = { symbol = results[i], intent = results[i + 1] } end
+    local slot_by_sym = {}
+    for i = 1, nres do
+      cands[i] = { symbol = results[3 * i - 1], intent = results[3 * i] }
+      slot_by_sym[results[3 * i - 1]] = results[3 * i - 2]
+    end
     cur_slot = -1
     ctx.symbol = nil
     local ok, ranked = pcall(S.rank, ctx, cands)
+    for i = 1, 3 * nres do results[i] = nil end
+    nres = 0
     if not ok then
-      errors[#errors + 1] = "*rank*"
-      errors[#errors + 1] = errmsg(ranked)
-      results = {}
+      add_error("*rank*", errmsg(ranked))
     elseif type(ranked) == "table" then
-      results = {}
       for _, c in ipairs(ranked) do
         if type(c) == "table" and type(c.symbol) == "string" then
-          results[#results + 1] = c.symbol
-          results[#results + 1] = c.intent
+          nres = nres + 1
+          results[3 * nres - 2] = slot_by_sym[c.symbol] or -1
+          results[3 * nres - 1] = c.symbol
+          results[3 * nres] = c.intent
         end
       end
     else
-      errors[#errors + 1] = "*rank*"
-      errors[#errors + 1] = "rank must return a list of candidates, got " .. type(ranked)
-      results = {}
+      add_error("*rank*", "rank must return a list of candidates, got " .. type(ranked))
     end
   end
-  return results, errors, logs
+  return results, nres, errors, nerr, logs
 end
 
 -- The frozen base, for tests of the worker itself.
