@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <random>
+#include <set>
 
 #include "base/logging.h"
 #include "notify/alert_router.h"
@@ -47,7 +48,9 @@ bool Permanent(sf_status code) {
 nlohmann::json WorkerStats::ToJson() const {
   return {{"claimed", claimed}, {"sent", sent},         {"failed", failed},
           {"dead", dead},       {"disabled", disabled}, {"lost_leases", lost_leases},
-          {"held", held},       {"in_flight", in_flight}};
+          {"held", held},       {"in_flight", in_flight},
+          {"time_ms", {{"claim", claim_ms}, {"send", send_ms}, {"record", record_ms}}},
+          {"record_batches", record_batches}};
 }
 
 DeliveryWorker::DeliveryWorker(store::Pool* pool, const ChannelSet* channels,
@@ -68,6 +71,11 @@ void DeliveryWorker::Start() {
     stop_ = false;
     wake_ = true;
   }
+  {
+    std::lock_guard<std::mutex> lock(record_mu_);
+    record_stop_ = false;
+  }
+  recorder_ = std::thread([this] { RecordLoop(); });
   dispatcher_ = std::thread([this] { DispatchLoop(); });
   for (int i = 0; i < settings_.threads; ++i) senders_.emplace_back([this] { SendLoop(); });
 }
@@ -83,6 +91,12 @@ void DeliveryWorker::Stop() {
   if (dispatcher_.joinable()) dispatcher_.join();
   for (auto& t : senders_) t.join();
   senders_.clear();
+  {
+    std::lock_guard<std::mutex> lock(record_mu_);
+    record_stop_ = true;
+  }
+  record_cv_.notify_all();
+  if (recorder_.joinable()) recorder_.join();  // records what the senders finished
   std::lock_guard<std::mutex> lock(mu_);
   queued_.clear();  // their leases run out; another worker takes them
   queued_count_ = 0;
@@ -105,6 +119,10 @@ WorkerStats DeliveryWorker::stats() const {
   s.disabled = disabled_;
   s.lost_leases = lost_leases_;
   s.held = held_;
+  s.claim_ms = claim_us_ / 1000;
+  s.send_ms = send_us_ / 1000;
+  s.record_ms = record_us_ / 1000;
+  s.record_batches = record_batches_;
   std::lock_guard<std::mutex> lock(mu_);
   s.in_flight = running_count_ + queued_count_;
   return s;
@@ -115,7 +133,7 @@ void DeliveryWorker::DispatchLoop() {
   auto log = base::Logger("notify");
   store::DeliveriesRepository repo(pool_);
   store::OutboxRepository outbox(pool_);
-  const int capacity_max = settings_.threads * 2;
+  const int capacity_max = Capacity();
   auto last_error_log = std::chrono::steady_clock::time_point{};
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
@@ -124,19 +142,20 @@ void DeliveryWorker::DispatchLoop() {
     bool full_batch = false;
     bool db_error = false;
     if (capacity > 0) {
+      // A destination with a full queue of its own (twice its cap waiting
+      // behind the sends running) gets no more rows this round: the slots
+      // stay free for the other destinations.
       std::vector<std::string> busy;
-      for (const auto& [key, n] : running_) {
-        auto q = queued_.find(key);
-        int total = n + (q == queued_.end() ? 0 : static_cast<int>(q->second.size()));
-        if (total >= settings_.max_per_destination) busy.push_back(key);
-      }
       for (const auto& [key, q] : queued_) {
-        if (!running_.count(key) && static_cast<int>(q.size()) >= settings_.max_per_destination)
-          busy.push_back(key);
+        if (static_cast<int>(q.size()) >= 2 * settings_.max_per_destination) busy.push_back(key);
       }
       int limit = std::min(settings_.batch, capacity);
       lock.unlock();
+      auto t0 = std::chrono::steady_clock::now();
       auto claimed = repo.Claim(worker_id_, limit, settings_.lease, busy);
+      claim_us_ += std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::steady_clock::now() - t0)
+                       .count();
       lock.lock();
       if (!claimed.ok()) {
         db_error = true;
@@ -192,7 +211,7 @@ bool DeliveryWorker::TakeJob(Job* job) {
 
 void DeliveryWorker::SendLoop() {
   BlockSigpipeOnThisThread();
-  const int capacity_max = settings_.threads * 2;
+  const int capacity_max = Capacity();
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     Job job;
@@ -203,7 +222,7 @@ void DeliveryWorker::SendLoop() {
       // Waited past its lease: another worker may own it now.
       ++lost_leases_;
     } else {
-      (void)Process(job.claimed);
+      (void)Process(job.claimed, false);
     }
     lock.lock();
     if (--running_[job.key] == 0) running_.erase(job.key);
@@ -229,24 +248,72 @@ std::chrono::milliseconds DeliveryWorker::NextWait(int attempts_done, int64_t re
   return std::chrono::milliseconds(std::max(base, retry_after_ms));
 }
 
-Status DeliveryWorker::Process(const store::ClaimedDelivery& c) {
-  const store::Delivery& d = c.delivery;
+void DeliveryWorker::RecordLoop() {
+  std::unique_lock<std::mutex> lock(record_mu_);
+  while (true) {
+    record_cv_.wait(lock, [&] { return record_stop_ || !to_record_.empty(); });
+    if (to_record_.empty()) return;  // stopping, nothing left
+    std::vector<store::DeliveryOutcome> batch;
+    batch.swap(to_record_);
+    lock.unlock();
+    Record(std::move(batch));
+    lock.lock();
+  }
+}
+
+void DeliveryWorker::Record(std::vector<store::DeliveryOutcome> outcomes) {
   store::OutboxRepository outbox(pool_);
-  store::DeliveryAttempt attempt;
-  auto finish = [&](Status mark, std::atomic<int64_t>& counter) {
-    if (mark.ok()) {
-      ++counter;
-    } else if (mark.code() == SF_ERR_CONFLICT) {
+  auto t0 = std::chrono::steady_clock::now();
+  StatusOr<std::vector<int64_t>> done = std::vector<int64_t>{};
+  // A failed write is tried again briefly; if the database stays away the
+  // rows keep their leases and are sent again later (same id).
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    done = outbox.FinishMany(worker_id_, outcomes);
+    if (done.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+  }
+  record_us_ += std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - t0)
+                    .count();
+  ++record_batches_;
+  if (!done.ok()) {
+    base::Logger("notify")->warn("recording {} delivery outcomes failed: {}", outcomes.size(),
+                                 done.status().ToString());
+    return;
+  }
+  std::set<int64_t> finished(done->begin(), done->end());
+  for (const auto& o : outcomes) {
+    if (!finished.count(o.id)) {
       ++lost_leases_;
+    } else if (o.outcome == "sent") {
+      ++sent_;
+    } else if (o.outcome == "failed") {
+      ++failed_;
     } else {
-      base::Logger("notify")->warn("delivery {}: recording the outcome failed: {}", d.id,
-                                   mark.ToString());
+      ++dead_;
     }
+  }
+}
+
+Status DeliveryWorker::Process(const store::ClaimedDelivery& c, bool record_now) {
+  const store::Delivery& d = c.delivery;
+  store::DeliveryAttempt attempt;
+  auto finish = [&](const char* outcome, std::optional<int64_t> next_us = std::nullopt) {
+    store::DeliveryOutcome o{d.id, outcome, next_us, attempt};
+    if (record_now) {
+      Record({std::move(o)});
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(record_mu_);
+      to_record_.push_back(std::move(o));
+    }
+    record_cv_.notify_one();
   };
   if (!c.subscription_active) {
     attempt.error = "not sent: the alert rule was disabled (" +
                     c.disabled_reason.value_or("switched off by its owner") + ")";
-    finish(outbox.MarkDead(d.id, worker_id_, attempt), dead_);
+    finish("dead");
     return PermissionDenied(attempt.error);
   }
   if (d.event_type != "alert.test") {
@@ -256,7 +323,15 @@ Status DeliveryWorker::Process(const store::ClaimedDelivery& c) {
       std::string why = "held: quiet hours " + c.quiet_hours_start.value_or("") + "-" +
                         c.quiet_hours_end.value_or("") + " " + c.timezone + " until " +
                         IsoUtc(*until);
-      finish(outbox.Hold(d.id, worker_id_, *until, why), held_);
+      store::OutboxRepository outbox(pool_);
+      Status held = outbox.Hold(d.id, worker_id_, *until, why);
+      if (held.ok()) {
+        ++held_;
+      } else if (held.code() == SF_ERR_CONFLICT) {
+        ++lost_leases_;
+      } else {
+        base::Logger("notify")->warn("delivery {}: holding it failed: {}", d.id, held.ToString());
+      }
       return Unavailable(why);
     }
   }
@@ -276,11 +351,15 @@ Status DeliveryWorker::Process(const store::ClaimedDelivery& c) {
   }
   o.timestamp_us = NowUs();
   o.attempt = d.attempts;
+  auto t0 = std::chrono::steady_clock::now();
   SendOutcome out = channels_->Send(d.channel, o);
+  send_us_ += std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - t0)
+                  .count();
   if (out.remote_status > 0) attempt.http_status = out.remote_status;
   attempt.latency_ms = out.latency_ms;
   if (out.status.ok()) {
-    finish(outbox.MarkSent(d.id, worker_id_, attempt), sent_);
+    finish("sent");
     return out.status;
   }
   attempt.error = out.status.ToString();
@@ -290,20 +369,20 @@ Status DeliveryWorker::Process(const store::ClaimedDelivery& c) {
       std::string reason = "disabled after delivery " + std::to_string(d.id) + ": " + attempt.error;
       if (alerts.Disable(*d.subscription_id, reason).ok()) ++disabled_;
     }
-    finish(outbox.MarkDead(d.id, worker_id_, attempt), dead_);
+    finish("dead");
     return out.status;
   }
   if (Permanent(out.status.code())) {
-    finish(outbox.MarkDead(d.id, worker_id_, attempt), dead_);
+    finish("dead");
     return out.status;
   }
   if (d.attempts >= static_cast<int>(settings_.schedule.size())) {
     attempt.error += " (gave up after " + std::to_string(d.attempts) + " attempts)";
-    finish(outbox.MarkDead(d.id, worker_id_, attempt), dead_);
+    finish("dead");
     return out.status;
   }
   auto wait = NextWait(d.attempts, out.retry_after_ms);
-  finish(outbox.MarkFailed(d.id, worker_id_, NowUs() + wait.count() * 1000, attempt), failed_);
+  finish("failed", NowUs() + wait.count() * 1000);
   return out.status;
 }
 
@@ -312,7 +391,7 @@ Status DeliveryWorker::DeliverNow(int64_t delivery_id) {
   auto claimed = repo.ClaimOne(delivery_id, worker_id_, settings_.lease);
   if (!claimed.ok()) return claimed.status();
   ++claimed_;
-  return Process(*claimed);
+  return Process(*claimed, true);
 }
 
 }  // namespace sf::notify

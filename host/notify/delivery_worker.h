@@ -4,10 +4,15 @@
 // One dispatcher thread claims due rows (FOR UPDATE SKIP LOCKED + a lease,
 // store/deliveries_repository.h) whenever it is woken (Wake(), normally on
 // the outbox NOTIFY), when the next row falls due, or every poll interval;
-// `threads` sender threads make the attempts. At most max_per_destination
+// `threads` sender threads make the attempts, and one recorder thread
+// writes their outcomes in batches (every outcome waiting when it is free,
+// in one statement: store::OutboxRepository::FinishMany), so a fan-out does
+// not pay a transaction per delivery. An outcome not yet recorded when the
+// process dies leaves its row leased: it is sent again after the lease,
+// with the same id (at-least-once). At most max_per_destination
 // sends run against one destination (channel + URL authority) at a time,
-// and the dispatcher does not claim rows for a destination that is at its
-// cap, so one slow endpoint cannot hold up the others.
+// and the dispatcher does not claim rows for a destination that already has
+// twice its cap waiting, so one slow endpoint cannot hold up the others.
 //
 // After an attempt:
 //   sent                           -> status sent
@@ -38,6 +43,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <map>
@@ -59,6 +65,9 @@ namespace sf::notify {
 struct WorkerStats {
   int64_t claimed = 0, sent = 0, failed = 0, dead = 0, disabled = 0, lost_leases = 0, held = 0;
   int64_t in_flight = 0;
+  // Where the time went (summed over threads, ms): claiming, sending,
+  // recording outcomes; and how many record batches.
+  int64_t claim_ms = 0, send_ms = 0, record_ms = 0, record_batches = 0;
   nlohmann::json ToJson() const;
 };
 
@@ -97,10 +106,18 @@ class DeliveryWorker {
   };
   void DispatchLoop();
   void SendLoop();
-  // One attempt and its bookkeeping; returns the attempt's status.
-  Status Process(const store::ClaimedDelivery& c);
+  void RecordLoop();
+  // One attempt and its bookkeeping; returns the attempt's status. The
+  // outcome is recorded before returning when `record_now`, else queued
+  // for the recorder thread.
+  Status Process(const store::ClaimedDelivery& c, bool record_now);
+  // Records outcomes (one statement) and counts them.
+  void Record(std::vector<store::DeliveryOutcome> outcomes);
   std::chrono::milliseconds NextWait(int attempts_done, int64_t retry_after_ms);
   bool TakeJob(Job* job);
+  // Rows a worker holds at most (running + queued): enough to keep every
+  // sender busy while the next claim runs.
+  int Capacity() const { return std::max(settings_.threads * 2, settings_.batch * 2); }
 
   store::Pool* pool_;
   const ChannelSet* channels_;
@@ -120,9 +137,16 @@ class DeliveryWorker {
   std::thread dispatcher_;
   std::vector<std::thread> senders_;
 
+  std::mutex record_mu_;
+  std::condition_variable record_cv_;
+  std::vector<store::DeliveryOutcome> to_record_;
+  bool record_stop_ = false;
+  std::thread recorder_;
+
   std::function<int64_t()> clock_;
   std::atomic<int64_t> claimed_{0}, sent_{0}, failed_{0}, dead_{0}, disabled_{0},
       lost_leases_{0}, held_{0};
+  std::atomic<int64_t> claim_us_{0}, send_us_{0}, record_us_{0}, record_batches_{0};
 };
 
 }  // namespace sf::notify

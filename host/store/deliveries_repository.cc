@@ -79,16 +79,20 @@ StatusOr<std::vector<ClaimedDelivery>> DeliveriesRepository::Claim(
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
   nlohmann::json busy_json = busy;
+  // The destination key is computed per row only when some are busy.
+  const std::string busy_clause =
+      busy.empty() ? std::string(" AND $4::jsonb IS NOT NULL")
+                   : std::string("  AND NOT (" SF_DESTINATION_KEY
+                                 " IN (SELECT jsonb_array_elements_text($4::jsonb)))");
   auto r = (*conn)->Exec(
       std::string("WITH due AS ("
                   " SELECT id FROM deliveries"
                   " WHERE status IN ('pending', 'failed') AND next_attempt_at <= now()"
-                  "  AND (lease_until IS NULL OR lease_until < now())"
-                  "  AND NOT (" SF_DESTINATION_KEY
-                  " IN (SELECT jsonb_array_elements_text($4::jsonb)))"
-                  " ORDER BY next_attempt_at, id LIMIT $2"
-                  " FOR UPDATE SKIP LOCKED),"
-                  " upd AS (") +
+                  "  AND (lease_until IS NULL OR lease_until < now())") +
+          busy_clause +
+          " ORDER BY next_attempt_at, id LIMIT $2"
+          " FOR UPDATE SKIP LOCKED),"
+          " upd AS (" +
           kLeaseSet + " FROM due WHERE d.id = due.id RETURNING d.*)" + kClaimedColumns,
       Params().Add(worker_id).Add(limit).Add(int64_t{lease.count()}).Add(busy_json.dump()));
   if (!r.ok()) return r.status();

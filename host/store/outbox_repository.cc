@@ -21,6 +21,11 @@ constexpr const char* kClaim =
     "  d.channel, d.destination, d.payload, d.status, d.attempts, d.last_error,"
     "  (extract(epoch FROM d.lease_until) * 1000000)::bigint";
 
+Status LeaseLost(int64_t id, const std::string& worker_id) {
+  return Conflict("delivery " + std::to_string(id) + " is not leased to worker '" + worker_id +
+                  "' any more (lease expired and reclaimed, or already finished)");
+}
+
 }  // namespace
 
 StatusOr<int> OutboxRepository::Enqueue(const std::vector<NewDelivery>& rows) {
@@ -88,32 +93,52 @@ StatusOr<std::vector<Delivery>> OutboxRepository::ClaimDeliveries(const std::str
   return out;
 }
 
+StatusOr<std::vector<int64_t>> OutboxRepository::FinishMany(
+    const std::string& worker_id, const std::vector<DeliveryOutcome>& outcomes) {
+  std::vector<int64_t> done;
+  if (outcomes.empty()) return done;
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& o : outcomes) {
+    if (o.outcome != "sent" && o.outcome != "failed" && o.outcome != "dead")
+      return InvalidArgument("delivery " + std::to_string(o.id) + ": outcome \"" + o.outcome +
+                             "\" must be sent, failed or dead");
+    const auto& a = o.attempt;
+    rows.push_back({{"id", o.id},
+                    {"outcome", o.outcome},
+                    {"next_us", o.next_attempt_us ? nlohmann::json(*o.next_attempt_us) : nullptr},
+                    {"error", a.error.empty() ? nlohmann::json() : nlohmann::json(a.error)},
+                    {"http_status", a.http_status ? nlohmann::json(*a.http_status) : nullptr},
+                    {"latency_ms", a.latency_ms ? nlohmann::json(*a.latency_ms) : nullptr}});
+  }
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  auto r = (*conn)->Exec(
+      "WITH i AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(id bigint, outcome text,"
+      "  next_us bigint, error text, http_status integer, latency_ms double precision)),"
+      " upd AS ("
+      " UPDATE deliveries d SET status = i.outcome,"
+      "  sent_at = CASE WHEN i.outcome = 'sent' THEN now() END,"
+      "  next_attempt_at = coalesce(to_timestamp(i.next_us / 1000000.0), d.next_attempt_at),"
+      "  last_error = i.error, lease_owner = NULL, lease_until = NULL, updated_at = now()"
+      " FROM i WHERE d.id = i.id AND d.lease_owner = $1 AND d.status IN ('pending', 'failed')"
+      " RETURNING d.id, d.attempts, i.outcome, i.http_status, i.latency_ms, i.error),"
+      " ins AS (INSERT INTO delivery_attempts (delivery_id, attempt, worker_id, outcome,"
+      "  http_status, latency_ms, error)"
+      " SELECT id, attempts, $1, outcome, http_status, latency_ms, error FROM upd)"
+      " SELECT id FROM upd",
+      Params().Add(worker_id).Add(rows.dump()));
+  if (!r.ok()) return r.status();
+  done.reserve(r->rows());
+  for (int i = 0; i < r->rows(); ++i) done.push_back(r->GetInt64(i, 0));
+  return done;
+}
+
 Status OutboxRepository::Finish(int64_t id, const std::string& worker_id, const char* outcome,
                                 std::optional<int64_t> next_attempt_us,
                                 const DeliveryAttempt& attempt) {
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
-  Params p;
-  p.Add(id).Add(worker_id).Add(outcome).AddOptionalTimestamp(next_attempt_us);
-  p.Add(attempt.error.empty() ? std::optional<std::string>() : attempt.error);
-  p.Add(attempt.http_status).Add(attempt.latency_ms);
-  auto r = (*conn)->Exec(
-      "WITH upd AS ("
-      " UPDATE deliveries SET status = $3,"
-      "  sent_at = CASE WHEN $3 = 'sent' THEN now() END,"
-      "  next_attempt_at = coalesce($4::timestamptz, next_attempt_at),"
-      "  last_error = $5, lease_owner = NULL, lease_until = NULL, updated_at = now()"
-      " WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'failed')"
-      " RETURNING id, attempts)"
-      " INSERT INTO delivery_attempts (delivery_id, attempt, worker_id, outcome, http_status,"
-      "  latency_ms, error)"
-      " SELECT id, attempts, $2, $3, $6, $7, $5 FROM upd",
-      p);
-  if (!r.ok()) return r.status();
-  if (r->AffectedRows() == 0) {
-    return Conflict("delivery " + std::to_string(id) + " is not leased to worker '" + worker_id +
-                    "' any more (lease expired and reclaimed, or already finished)");
-  }
+  auto done = FinishMany(worker_id, {DeliveryOutcome{id, outcome, next_attempt_us, attempt}});
+  if (!done.ok()) return done.status();
+  if (done->empty()) return LeaseLost(id, worker_id);
   return Status::Ok();
 }
 
@@ -127,9 +152,7 @@ Status OutboxRepository::Hold(int64_t id, const std::string& worker_id, int64_t 
       " WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'failed') AND attempts > 0",
       Params().Add(id).Add(worker_id).AddOptionalTimestamp(until_us).Add(why));
   if (!r.ok()) return r.status();
-  if (r->AffectedRows() == 0)
-    return Conflict("delivery " + std::to_string(id) + " is not leased to worker '" + worker_id +
-                    "' any more (lease expired and reclaimed, or already finished)");
+  if (r->AffectedRows() == 0) return LeaseLost(id, worker_id);
   return Status::Ok();
 }
 

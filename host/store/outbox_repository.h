@@ -50,6 +50,14 @@ struct DeliveryAttempt {
   std::string error{};  // empty when sent
 };
 
+// The outcome of one attempt of a claimed row, for FinishMany.
+struct DeliveryOutcome {
+  int64_t id = 0;
+  std::string outcome;                    // sent | failed | dead
+  std::optional<int64_t> next_attempt_us;  // failed: when to retry
+  DeliveryAttempt attempt;
+};
+
 // A row to enqueue outside a signal (tests, "send a test", other events).
 struct NewDelivery {
   std::string idempotency_key;
@@ -76,6 +84,12 @@ class OutboxRepository {
   // Schedules a retry at `next_attempt_us` (µs since epoch).
   Status MarkFailed(int64_t id, const std::string& worker_id, int64_t next_attempt_us,
                     const DeliveryAttempt& attempt);
+  // Records many outcomes in one statement (one transaction): each row is
+  // finished and its attempt recorded only while `worker_id` still holds
+  // its lease. Returns the ids that were finished; the others had lost
+  // their lease (reclaimed by another worker, or already finished).
+  StatusOr<std::vector<int64_t>> FinishMany(const std::string& worker_id,
+                                            const std::vector<DeliveryOutcome>& outcomes);
   // Puts a claimed row back untried until `until_us` (µs since epoch), e.g.
   // the end of its rule's quiet hours: the claim does not count as an
   // attempt, nothing goes to delivery_attempts, last_error says why.

@@ -5,6 +5,9 @@
 #include <arpa/inet.h>
 
 #include <array>
+#include <chrono>
+#include <map>
+#include <mutex>
 #include <cctype>
 #include <cstring>
 
@@ -219,9 +222,41 @@ bool ParseLooseIPv4(const std::string& host, uint32_t* out) {
   return true;
 }
 
+struct AddressPolicy::DnsCache {
+  struct Entry {
+    std::vector<Poco::Net::IPAddress> addresses;
+    std::chrono::steady_clock::time_point expires;
+  };
+  std::mutex mu;
+  std::map<std::string, Entry> entries;
+};
+
+std::vector<Poco::Net::IPAddress> AddressPolicy::Resolve(const std::string& host) const {
+  if (dns_cache_ms_ <= 0) return resolver_(host);
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(dns_cache_->mu);
+    auto it = dns_cache_->entries.find(host);
+    if (it != dns_cache_->entries.end() && it->second.expires > now) return it->second.addresses;
+  }
+  auto addresses = resolver_(host);
+  if (!addresses.empty()) {
+    std::lock_guard<std::mutex> lock(dns_cache_->mu);
+    if (dns_cache_->entries.size() > 4096) dns_cache_->entries.clear();
+    dns_cache_->entries[host] = {addresses, now + std::chrono::milliseconds(dns_cache_ms_)};
+  }
+  return addresses;
+}
+
 AddressPolicy::AddressPolicy(const nlohmann::json& config, Resolver resolver)
-    : resolver_(resolver ? std::move(resolver) : Resolver(SystemResolve)) {
+    : resolver_(resolver ? std::move(resolver) : Resolver(SystemResolve)),
+      dns_cache_(std::make_shared<DnsCache>()) {
   if (!config.is_object()) return;
+  if (auto it = config.find("dns_cache_ms"); it != config.end()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > 60000)
+      throw Error(SF_ERR_INVALID_ARGUMENT, "dns_cache_ms must be a whole number in 0..60000");
+    dns_cache_ms_ = it->get<int64_t>();
+  }
   if (auto it = config.find("require_https"); it != config.end()) {
     if (!it->is_boolean())
       throw Error(SF_ERR_INVALID_ARGUMENT, "require_https must be true or false");
@@ -365,7 +400,7 @@ VettedUrl AddressPolicy::Vet(const std::string& url) const {
         }
       }
       try {
-        addresses = resolver_(host);
+        addresses = Resolve(host);
       } catch (const Error&) {
         throw;
       } catch (const std::exception& e) {

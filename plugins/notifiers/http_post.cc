@@ -16,6 +16,9 @@
 #include <Poco/Timestamp.h>
 
 #include <cctype>
+#include <chrono>
+#include <map>
+#include <vector>
 #include <memory>
 #include <mutex>
 
@@ -94,56 +97,127 @@ HttpOptions HttpOptions::FromJson(const nlohmann::json& config) {
   return o;
 }
 
+namespace {
+
+// Idle keep-alive connections by destination (scheme, vetted address, port,
+// host name): a fan-out to many URLs of one endpoint reuses a few
+// connections instead of opening one per delivery. A connection is only
+// ever reused for the same address the SSRF guard approved for this send.
+class ConnectionCache {
+ public:
+  using Session = std::unique_ptr<Poco::Net::HTTPClientSession>;
+  static constexpr size_t kMaxIdlePerKey = 64;
+  static constexpr auto kMaxIdle = std::chrono::seconds(4);  // below common server timeouts
+
+  Session Take(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = idle_.find(key);
+    if (it == idle_.end()) return nullptr;
+    auto now = std::chrono::steady_clock::now();
+    while (!it->second.empty()) {
+      Idle e = std::move(it->second.back());
+      it->second.pop_back();
+      if (now - e.since < kMaxIdle) return std::move(e.session);
+    }
+    return nullptr;
+  }
+  void Put(const std::string& key, Session session) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& list = idle_[key];
+    if (list.size() < kMaxIdlePerKey)
+      list.push_back({std::move(session), std::chrono::steady_clock::now()});
+  }
+
+ private:
+  struct Idle {
+    Session session;
+    std::chrono::steady_clock::time_point since;
+  };
+  std::mutex mu_;
+  std::map<std::string, std::vector<Idle>> idle_;
+};
+
+ConnectionCache& Connections() {
+  static ConnectionCache* cache = new ConnectionCache();  // outlives every sender thread
+  return *cache;
+}
+
+std::unique_ptr<Poco::Net::HTTPClientSession> Connect(const VettedUrl& to,
+                                                      const HttpOptions& options,
+                                                      const Poco::Timespan& timeout) {
+  Poco::Net::StreamSocket socket;
+  socket.connect(Poco::Net::SocketAddress(to.address, to.port), timeout);
+  socket.setNoDelay(true);
+  std::unique_ptr<Poco::Net::HTTPClientSession> session;
+  if (to.scheme == "https") {
+    Poco::Net::SecureStreamSocket tls =
+        Poco::Net::SecureStreamSocket::attach(socket, to.host, TlsContext(options.ca_file));
+    session = std::make_unique<Poco::Net::HTTPSClientSession>(tls);
+  } else {
+    session = std::make_unique<Poco::Net::HTTPClientSession>(socket);
+  }
+  session->setTimeout(timeout, timeout, timeout);
+  session->setKeepAlive(true);
+  return session;
+}
+
+}  // namespace
+
 HttpReply Post(const VettedUrl& to, const HeaderList& headers, const std::string& content_type,
                const std::string& body, const HttpOptions& options) {
   SigpipeBlock no_sigpipe;
   const Poco::Timespan timeout(static_cast<int64_t>(options.timeout_ms) * 1000);
   const std::string where = to.scheme + "://" + to.HostHeader() + " (" + to.address.toString() +
                             ":" + std::to_string(to.port) + ")";
-  HttpReply reply;
-  try {
-    Poco::Net::StreamSocket socket;
-    socket.connect(Poco::Net::SocketAddress(to.address, to.port), timeout);
-    socket.setNoDelay(true);
-    std::unique_ptr<Poco::Net::HTTPClientSession> session;
-    if (to.scheme == "https") {
-      Poco::Net::SecureStreamSocket tls =
-          Poco::Net::SecureStreamSocket::attach(socket, to.host, TlsContext(options.ca_file));
-      session = std::make_unique<Poco::Net::HTTPSClientSession>(tls);
-    } else {
-      session = std::make_unique<Poco::Net::HTTPClientSession>(socket);
+  const std::string key = to.scheme + "|" + to.address.toString() + "|" +
+                          std::to_string(to.port) + "|" + to.host;
+  // First on an idle kept-alive connection if there is one; when that one
+  // turns out closed by the server, once more on a new connection.
+  for (int round = 0;; ++round) {
+    auto session = round == 0 ? Connections().Take(key) : nullptr;
+    const bool reused = session != nullptr;
+    HttpReply reply;
+    try {
+      if (!session) session = Connect(to, options, timeout);
+      Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, to.target,
+                                     Poco::Net::HTTPMessage::HTTP_1_1);
+      request.set("Host", to.HostHeader());
+      request.set("User-Agent", options.user_agent);
+      request.setContentType(content_type);
+      request.setContentLength(static_cast<std::streamsize>(body.size()));
+      request.setKeepAlive(true);
+      for (const auto& [name, value] : headers) request.set(name, value);
+      session->sendRequest(request) << body;
+      Poco::Net::HTTPResponse response;
+      std::istream& in = session->receiveResponse(response);
+      reply.status = static_cast<int>(response.getStatus());
+      reply.reason = response.getReason();
+      for (const auto& [name, value] : response) reply.headers[LowerCopy(name)] = value;
+      char buf[8192];
+      bool complete = false;
+      while (reply.body.size() <= options.max_response) {
+        in.read(buf, sizeof buf);
+        if (in.gcount() > 0) reply.body.append(buf, static_cast<size_t>(in.gcount()));
+        if (!in) {
+          complete = in.eof();
+          break;
+        }
+      }
+      if (reply.body.size() > options.max_response) reply.body.resize(options.max_response);
+      if (complete && response.getKeepAlive() && session->connected())
+        Connections().Put(key, std::move(session));
+      return reply;
+    } catch (const Poco::TimeoutException& e) {
+      throw Error(SF_ERR_TIMEOUT, "POST " + where + ": no answer within " +
+                                      std::to_string(options.timeout_ms) + " ms");
+    } catch (const Poco::Net::SSLException& e) {
+      if (reused) continue;
+      throw Error(SF_ERR_UNAVAILABLE, "POST " + where + ": TLS failed: " + e.displayText());
+    } catch (const Poco::Exception& e) {
+      if (reused) continue;
+      throw Error(SF_ERR_UNAVAILABLE, "POST " + where + ": " + e.displayText());
     }
-    session->setTimeout(timeout, timeout, timeout);
-    session->setKeepAlive(false);
-    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, to.target,
-                                   Poco::Net::HTTPMessage::HTTP_1_1);
-    request.set("Host", to.HostHeader());
-    request.set("User-Agent", options.user_agent);
-    request.setContentType(content_type);
-    request.setContentLength(static_cast<std::streamsize>(body.size()));
-    for (const auto& [name, value] : headers) request.set(name, value);
-    session->sendRequest(request) << body;
-    Poco::Net::HTTPResponse response;
-    std::istream& in = session->receiveResponse(response);
-    reply.status = static_cast<int>(response.getStatus());
-    reply.reason = response.getReason();
-    for (const auto& [name, value] : response) reply.headers[LowerCopy(name)] = value;
-    char buf[8192];
-    while (in && reply.body.size() < options.max_response) {
-      in.read(buf, sizeof buf);
-      if (in.gcount() <= 0) break;
-      reply.body.append(buf, static_cast<size_t>(in.gcount()));
-    }
-    if (reply.body.size() > options.max_response) reply.body.resize(options.max_response);
-  } catch (const Poco::TimeoutException& e) {
-    throw Error(SF_ERR_TIMEOUT, "POST " + where + ": no answer within " +
-                                    std::to_string(options.timeout_ms) + " ms");
-  } catch (const Poco::Net::SSLException& e) {
-    throw Error(SF_ERR_UNAVAILABLE, "POST " + where + ": TLS failed: " + e.displayText());
-  } catch (const Poco::Exception& e) {
-    throw Error(SF_ERR_UNAVAILABLE, "POST " + where + ": " + e.displayText());
   }
-  return reply;
 }
 
 int64_t RetryAfterMs(const std::string& value, int64_t now_us) {

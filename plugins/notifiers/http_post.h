@@ -1,6 +1,8 @@
 // One HTTP(S) POST to an address that was already checked (VettedUrl): the
 // connection goes to that exact address, the Host header and TLS SNI /
-// certificate check use the URL's host name. Redirects are never followed
+// certificate check use the URL's host name. Connections are kept alive and
+// reused for later posts to the same vetted address, port and host name
+// (idle at most 4 s). Redirects are never followed
 // (a 3xx is reported as it is). The response body is read up to a cap and
 // only kept for error messages.
 //

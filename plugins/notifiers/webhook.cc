@@ -124,6 +124,7 @@ sf_status CreateDiscord(const char* c, void** i) { return Create(Flavor::kDiscor
   R"("config":{"type":"object","properties":{)"                                         \
   R"("allow_networks":{"type":"array","items":{"type":"string"}},)"                    \
   R"("require_https":{"type":"boolean"},)"                                              \
+  R"("dns_cache_ms":{"type":"integer","minimum":0,"maximum":60000},)"                  \
   R"("timeout_ms":{"type":"integer","minimum":1000,"maximum":30000},)"                 \
   R"("ca_file":{"type":"string"},"user_agent":{"type":"string"}}})"
 

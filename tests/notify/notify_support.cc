@@ -94,7 +94,7 @@ Receiver::Receiver(Script script, uint16_t port, int threads)
   auto params = new Poco::Net::HTTPServerParams();
   params->setMaxThreads(threads);
   params->setMaxQueued(4096);
-  params->setKeepAlive(false);
+  params->setKeepAlive(true);  // like real endpoints; the notifier reuses connections
   server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(this), socket, params);
   server_->setConnectionFilter(new CountingFilter(connections_));
   server_->start();

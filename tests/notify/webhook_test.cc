@@ -315,6 +315,56 @@ TEST(Ssrf, NamesAreJudgedByEveryAddressTheyResolveTo) {
   }
 }
 
+TEST(Ssrf, ResolutionsAreCachedBrieflyAndStillCheckedEveryTime) {
+  using notifiers::AddressPolicy;
+  int lookups = 0;
+  auto resolver = [&lookups](const std::string& host) {
+    ++lookups;
+    std::vector<Poco::Net::IPAddress> a;
+    a.emplace_back(host == "metadata.example" ? "169.254.169.254" : "93.184.216.34");
+    return a;
+  };
+  AddressPolicy cached(nlohmann::json{{"dns_cache_ms", 60000}}, resolver);
+  for (int i = 0; i < 100; ++i)
+    EXPECT_EQ(cached.Vet("https://public.example/h/" + std::to_string(i)).address.toString(),
+              "93.184.216.34");
+  EXPECT_EQ(lookups, 1) << "one host, one lookup within the cache time";
+  for (int i = 0; i < 3; ++i) {
+    try {
+      cached.Vet("https://metadata.example/h");
+      ADD_FAILURE() << "a cached internal address passed";
+    } catch (const sf::sdk::Error& e) {
+      EXPECT_EQ(e.code(), SF_ERR_PERMISSION) << e.what();
+    }
+  }
+  EXPECT_EQ(lookups, 2);
+  AddressPolicy uncached(nlohmann::json{{"dns_cache_ms", 0}}, resolver);
+  uncached.Vet("https://public.example/a");
+  uncached.Vet("https://public.example/b");
+  EXPECT_EQ(lookups, 4);
+  EXPECT_THROW(AddressPolicy(nlohmann::json{{"dns_cache_ms", -1}}), sf::sdk::Error);
+}
+
+TEST(Webhook, PostsToOneEndpointReuseAKeptAliveConnection) {
+  Receiver receiver;
+  auto channels = Channels(LoopbackAllowed());
+  for (int i = 0; i < 20; ++i) {
+    SendOutcome out = channels->Send("webhook", Delivery(receiver.url("/k/" + std::to_string(i)),
+                                                         "ka-" + std::to_string(i)));
+    ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  }
+  ASSERT_EQ(receiver.count(), 20u);
+  EXPECT_EQ(receiver.connections(), 1) << "every post after the first should reuse the connection";
+  // The server drops its kept-alive connections: the next post notices and
+  // goes out on a new one, without an error.
+  const uint16_t port = receiver.port();
+  receiver.Stop();
+  Receiver again(nullptr, port);
+  SendOutcome out = channels->Send("webhook", Delivery(again.url("/after"), "ka-after"));
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(again.count(), 1u);
+}
+
 TEST(Ssrf, LooseIPv4Forms) {
   uint32_t v = 0;
   ASSERT_TRUE(notifiers::ParseLooseIPv4("2130706433", &v));
