@@ -281,6 +281,7 @@ void LiveEngine::RefreshInstruments() {
   auto list = store::InstrumentsRepository(opt_.pool).List();
   if (!list.ok()) return;
   for (const auto& i : *list) {
+    instrument_ids_[i.symbol] = i.id;
     lua::InstrumentInfo info{i.type, i.sector.value_or(""), i.name.value_or("")};
     auto it = instruments_.find(i.symbol);
     if (it != instruments_.end() && it->second.sector == info.sector && it->second.type == info.type) continue;
@@ -548,7 +549,7 @@ CycleReport LiveEngine::CloseBar(const DueBar& due) {
   }
   if (need_recovery_ || !recovered_) (void)Recover();
   bool unknown = false;
-  for (const auto& sym : ready) unknown = unknown || !instruments_.count(sym);
+  for (const auto& sym : ready) unknown = unknown || !instrument_ids_.count(sym);
   if (unknown) RefreshInstruments();
 
   // Host feature sets (regime_v1...) compute while the store works below.
@@ -580,6 +581,26 @@ CycleReport LiveEngine::CloseBar(const DueBar& due) {
     }
   };
 
+  // The bar's work is claimed (its own connection) while the monitor works.
+  std::vector<StrategyRef> strategies = SyncStrategies(due.timeframe, &report);
+  std::future<StatusOr<std::unique_ptr<store::Claim>>> claiming;
+  if (!strategies.empty() && !ready.empty()) {
+    std::vector<int64_t> ids;
+    for (const auto& s : strategies) ids.push_back(s.strategy_id);
+    std::vector<store::ClaimInstrument> instruments;
+    for (const auto& sym : ready) {
+      auto it = instrument_ids_.find(sym);  // symbols without an instrument row are not evaluated
+      if (it != instrument_ids_.end()) instruments.push_back({sym, it->second});
+    }
+    claiming = std::async(std::launch::async, [this, ids = std::move(ids), instruments = std::move(instruments),
+                                               tf = due.timeframe, ts = due.bar_ts, &report] {
+      const auto c0 = std::chrono::steady_clock::now();
+      auto claim = store::ClaimsRepository(opt_.pool).ClaimBar(ids, instruments, tf, ts, opt_.instance);
+      report.claims_ms = MsSince(c0);
+      return claim;
+    });
+  }
+
   // 1. Open signals see the bar first: a stop hit on this bar closes before
   //    any new signal is judged against the portfolio.
   std::set<std::string> closed_strategies;
@@ -596,15 +617,10 @@ CycleReport LiveEngine::CloseBar(const DueBar& due) {
   report.monitor_ms = MsSince(m0);
 
   // 2. Strategies of this timeframe, on the work this instance claimed.
-  std::vector<StrategyRef> strategies = SyncStrategies(due.timeframe, &report);
   std::vector<store::NewRejection> rejections;
-  if (!strategies.empty() && !ready.empty()) {
+  if (claiming.valid()) {
     store::ClaimsRepository claims(opt_.pool);
-    std::vector<int64_t> ids;
-    for (const auto& s : strategies) ids.push_back(s.strategy_id);
-    const auto c0 = std::chrono::steady_clock::now();
-    auto claim = claims.ClaimBar(ids, ready, due.timeframe, due.bar_ts, opt_.instance);
-    report.claims_ms = MsSince(c0);
+    auto claim = claiming.get();
     if (!claim.ok()) {
       log->error("engine: claiming {} {}: {}", market::TimeframeName(due.timeframe),
                  store::FormatTimestamp(due.bar_ts), claim.status().ToString());

@@ -183,6 +183,7 @@ class LiveEngine {
   // Scheduler-thread state.
   std::map<std::string, market::BarSeries> series_;  // "SYMBOL@tf"
   std::map<std::string, lua::InstrumentInfo> instruments_;
+  std::map<std::string, int64_t> instrument_ids_;  // symbol -> instruments.id
   std::map<std::string, StrategyRef> versions_;  // by content hash
   double realized_pct_ = 0;
   double peak_equity_ = 100;

@@ -2,8 +2,9 @@
 // instances on one PostgreSQL make sure no (strategy, symbol, bar) is
 // evaluated twice.
 //
-// A bar's work is first offered: one row per (strategy, instrument,
-// timeframe, bar) is inserted if missing (committed at once, so every
+// Row by row (Offer + ClaimPending): a bar's work is first offered, one row
+// per (strategy, instrument, timeframe, bar) inserted if missing (committed
+// at once, so every
 // instance sees the same work list). Then an instance claims what is not
 // done yet with SELECT ... FOR UPDATE SKIP LOCKED inside a transaction it
 // keeps open while it evaluates: rows another live instance is evaluating
@@ -12,17 +13,19 @@
 // stamps claimed_by/done_at and commits, after which nobody claims them
 // again.
 //
-// ClaimBar() is the live engine's path: one statement, inside the claim's
-// open transaction, inserts the bar's whole (strategy, symbol) set already
-// stamped done by this instance (ON CONFLICT DO NOTHING RETURNING: the rows
-// returned are this instance's) and also takes any older not-done rows with
-// FOR UPDATE SKIP LOCKED. The inserted rows stay invisible to others until
-// Complete() commits them (then they are done) or the claim rolls back
-// (then they never existed and another instance claims them). A concurrent
-// ClaimBar of the same keys waits for that outcome rather than skipping, so
-// no key is ever evaluated twice and none is lost; keys are inserted in one
-// order, so two instances cannot deadlock. Complete() then only has to
-// stamp the older rows: a bar costs one insert statement and one commit.
+// ClaimBar() is the live engine's path, a few rows per bar instead of one
+// per (strategy, symbol): inside the claim's open transaction it inserts one
+// evaluation_claim_sets row per strategy naming every instrument it takes,
+// born done (ON CONFLICT DO NOTHING RETURNING: the rows returned are this
+// instance's). Others see a set only when Complete() commits it (then that
+// work is done) or never, when the claim rolls back (then another instance
+// claims it). A concurrent ClaimBar of the same strategy and bar waits for
+// that outcome rather than skipping, so no key is evaluated twice and none
+// is lost; sets are inserted in strategy order, so two instances cannot
+// deadlock. An instance that finds a set committed claims only the symbols
+// that set lacks, one evaluation_claims row each (also born done), plus any
+// rows offered one by one (Offer) that nobody holds, FOR UPDATE SKIP
+// LOCKED. The single-leader bar costs one small insert and one commit.
 //
 // Thread-safety: the repository is thread-safe; a Claim belongs to one
 // thread (it holds one pooled connection until Complete() or destruction).
@@ -46,6 +49,11 @@ struct ClaimKey {
   std::string symbol;
   int64_t instrument_id = 0;
   bool operator==(const ClaimKey&) const = default;
+};
+
+struct ClaimInstrument {
+  std::string symbol;
+  int64_t instrument_id = 0;
 };
 
 // Work claimed by this instance, locked until Complete() or destruction
@@ -85,10 +93,12 @@ class ClaimsRepository {
   Status Offer(const std::vector<int64_t>& strategy_ids, const std::vector<std::string>& symbols,
                market::Timeframe tf, int64_t bar_ts, const std::string& instance);
   // Offers and claims one bar's work in one statement (see the header
-  // comment): every strategy id × every symbol with an instrument row that
-  // nobody did or holds, plus older not-done rows of the bar nobody holds.
+  // comment): every strategy id × every instrument that nobody did or
+  // holds, plus older not-done rows of the bar nobody holds.
+  // `instruments` are (symbol, instrument id) pairs the caller resolved
+  // (InstrumentsRepository), so the hot statement touches no other table.
   StatusOr<std::unique_ptr<Claim>> ClaimBar(const std::vector<int64_t>& strategy_ids,
-                                            const std::vector<std::string>& symbols, market::Timeframe tf,
+                                            const std::vector<ClaimInstrument>& instruments, market::Timeframe tf,
                                             int64_t bar_ts, const std::string& instance);
   // Claims every not-done row of the bar that no other session holds.
   StatusOr<std::unique_ptr<Claim>> ClaimPending(market::Timeframe tf, int64_t bar_ts,
@@ -96,7 +106,8 @@ class ClaimsRepository {
   // Who completed (strategy, symbol, bar), or nullopt when nobody did.
   StatusOr<std::optional<std::string>> DoneBy(int64_t strategy_id, const std::string& symbol,
                                               market::Timeframe tf, int64_t bar_ts);
-  // Deletes done rows of bars older than `before_us`; returns the count.
+  // Deletes done rows and claim sets of bars older than `before_us`;
+  // returns the count.
   // The engine prunes as it goes, so claiming stays a scan of recent rows.
   StatusOr<int64_t> Prune(int64_t before_us);
 

@@ -18,25 +18,23 @@ StatusOr<int> RejectionsRepository::Record(const std::vector<NewRejection>& reje
                     {"rule", r.rule},
                     {"detail", r.detail}});
   }
-  int written = 0;
-  Status s = pool_->InTransaction([&](Connection& c) -> Status {
-    auto res = c.Exec(
-        "INSERT INTO signal_rejections (strategy_version_id, instrument_id, bar_ts, side, rule, detail)"
-        " SELECT (e->>'v')::bigint, i.id, (e->>'bar_ts')::timestamptz, e->>'side', e->>'rule',"
-        "  (e->'detail') || jsonb_build_object('symbol', e->>'symbol')"
-        " FROM jsonb_array_elements($1::jsonb) e"
-        " LEFT JOIN instruments i ON i.symbol = e->>'symbol'"
-        " WHERE NOT EXISTS (SELECT 1 FROM signal_rejections r"
-        "  WHERE r.strategy_version_id IS NOT DISTINCT FROM (e->>'v')::bigint"
-        "  AND r.instrument_id IS NOT DISTINCT FROM i.id AND r.bar_ts = (e->>'bar_ts')::timestamptz"
-        "  AND r.side IS NOT DISTINCT FROM e->>'side' AND r.rule = e->>'rule')",
-        Params().Add(rows.dump()));
-    if (!res.ok()) return res.status();
-    written = static_cast<int>(res->AffectedRows());
-    return Status::Ok();
-  });
-  if (!s.ok()) return s;
-  return written;
+  // One statement: atomic without an explicit transaction, one round trip.
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  auto res = (*conn)->ExecPrepared(
+      "sf_rejections_record",
+      "INSERT INTO signal_rejections (strategy_version_id, instrument_id, bar_ts, side, rule, detail)"
+      " SELECT (e->>'v')::bigint, i.id, (e->>'bar_ts')::timestamptz, e->>'side', e->>'rule',"
+      "  (e->'detail') || jsonb_build_object('symbol', e->>'symbol')"
+      " FROM jsonb_array_elements($1::jsonb) e"
+      " LEFT JOIN instruments i ON i.symbol = e->>'symbol'"
+      " WHERE NOT EXISTS (SELECT 1 FROM signal_rejections r"
+      "  WHERE r.strategy_version_id IS NOT DISTINCT FROM (e->>'v')::bigint"
+      "  AND r.instrument_id IS NOT DISTINCT FROM i.id AND r.bar_ts = (e->>'bar_ts')::timestamptz"
+      "  AND r.side IS NOT DISTINCT FROM e->>'side' AND r.rule = e->>'rule')",
+      Params().Add(rows.dump()));
+  if (!res.ok()) return res.status();
+  return static_cast<int>(res->AffectedRows());
 }
 
 StatusOr<std::vector<StoredRejection>> RejectionsRepository::ListRecent(int limit,

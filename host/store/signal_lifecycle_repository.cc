@@ -95,43 +95,37 @@ StatusOr<std::vector<std::string>> SignalLifecycleRepository::Advance(const std:
                                                    : nlohmann::json();
     rows.push_back(std::move(row));
   }
-  Status s = pool_->InTransaction([&](Connection& c) -> Status {
-    if (!snapshots.empty()) {
-      auto r = c.ExecPrepared(
-          "sf_lifecycle_snapshots",
-          "INSERT INTO signal_performance (signal_id, bar_ts, price, unrealized_pnl_pct, days_held)"
-          " SELECT x.id, timestamptz 'epoch' + x.ts * interval '1 microsecond', x.price, x.pnl, x.days"
-          " FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, ts bigint, price float8, pnl float8, days float8)"
-          " JOIN signals s ON s.id = x.id"
-          " ON CONFLICT (signal_id, bar_ts) DO UPDATE SET price = EXCLUDED.price,"
-          " unrealized_pnl_pct = EXCLUDED.unrealized_pnl_pct, days_held = EXCLUDED.days_held",
-          Params().Add(snaps.dump()));
-      if (!r.ok()) return r.status();
-    }
-    if (closes.empty()) return Status::Ok();
-    // Closed rows, their closing snapshot and the NOTIFY, all in this statement.
-    auto r = c.ExecPrepared(
-        "sf_lifecycle_closes",
-        "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, status text, exit_price float8,"
-        "   reason text, exit_at bigint, pnl float8, mfe float8, mae float8, ts bigint, price float8,"
-        "   snap_pnl float8, days float8)),"
-        " c AS (UPDATE signals s SET status = x.status, exit_price = x.exit_price, exit_reason = x.reason,"
-        "   exit_at = timestamptz 'epoch' + x.exit_at * interval '1 microsecond', realized_pnl_pct = x.pnl,"
-        "   max_favorable_excursion_pct = x.mfe, max_adverse_excursion_pct = x.mae,"
-        "   current_price = x.exit_price, updated_at = now()"
-        "   FROM x WHERE s.id = x.id AND s.status = 'active' RETURNING s.id),"
-        " p AS (INSERT INTO signal_performance (signal_id, bar_ts, price, unrealized_pnl_pct, days_held)"
-        "   SELECT x.id, timestamptz 'epoch' + x.ts * interval '1 microsecond', x.price, x.snap_pnl, x.days"
-        "   FROM x JOIN c ON c.id = x.id"
-        "   ON CONFLICT (signal_id, bar_ts) DO UPDATE SET price = EXCLUDED.price,"
-        "   unrealized_pnl_pct = EXCLUDED.unrealized_pnl_pct, days_held = EXCLUDED.days_held)"
-        " SELECT c.id::text, pg_notify($2, c.id::text) FROM c ORDER BY 1",
-        Params().Add(rows.dump()).Add(kSignalsChannel));
-    if (!r.ok()) return r.status();
-    for (int i = 0; i < r->rows(); ++i) closed.push_back(r->GetString(i, 0));
-    return Status::Ok();
-  });
-  if (!s.ok()) return s;
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  // One statement, so one round trip and atomic on its own: open signals'
+  // snapshots; closes applied to rows still active, with their closing
+  // snapshot and a NOTIFY each (delivered when the statement commits).
+  auto r = (*conn)->ExecPrepared(
+      "sf_lifecycle_advance",
+      "WITH snaps AS ("
+      "  INSERT INTO signal_performance (signal_id, bar_ts, price, unrealized_pnl_pct, days_held)"
+      "  SELECT x.id, timestamptz 'epoch' + x.ts * interval '1 microsecond', x.price, x.pnl, x.days"
+      "  FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, ts bigint, price float8, pnl float8, days float8)"
+      "  JOIN signals s ON s.id = x.id"
+      "  ON CONFLICT (signal_id, bar_ts) DO UPDATE SET price = EXCLUDED.price,"
+      "  unrealized_pnl_pct = EXCLUDED.unrealized_pnl_pct, days_held = EXCLUDED.days_held),"
+      " x AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, status text, exit_price float8,"
+      "   reason text, exit_at bigint, pnl float8, mfe float8, mae float8, ts bigint, price float8,"
+      "   snap_pnl float8, days float8)),"
+      " c AS (UPDATE signals s SET status = x.status, exit_price = x.exit_price, exit_reason = x.reason,"
+      "   exit_at = timestamptz 'epoch' + x.exit_at * interval '1 microsecond', realized_pnl_pct = x.pnl,"
+      "   max_favorable_excursion_pct = x.mfe, max_adverse_excursion_pct = x.mae,"
+      "   current_price = x.exit_price, updated_at = now()"
+      "   FROM x WHERE s.id = x.id AND s.status = 'active' RETURNING s.id),"
+      " p AS (INSERT INTO signal_performance (signal_id, bar_ts, price, unrealized_pnl_pct, days_held)"
+      "   SELECT x.id, timestamptz 'epoch' + x.ts * interval '1 microsecond', x.price, x.snap_pnl, x.days"
+      "   FROM x JOIN c ON c.id = x.id"
+      "   ON CONFLICT (signal_id, bar_ts) DO UPDATE SET price = EXCLUDED.price,"
+      "   unrealized_pnl_pct = EXCLUDED.unrealized_pnl_pct, days_held = EXCLUDED.days_held)"
+      " SELECT c.id::text, pg_notify($3, c.id::text) FROM c ORDER BY 1",
+      Params().Add(snaps.dump()).Add(rows.dump()).Add(kSignalsChannel));
+  if (!r.ok()) return r.status();
+  for (int i = 0; i < r->rows(); ++i) closed.push_back(r->GetString(i, 0));
   return closed;
 }
 

@@ -62,7 +62,7 @@ class SignalLifecycleRepository {
   // transaction; SF_ERR_CONFLICT when the signal is not active anymore.
   Status CloseWithSnapshot(const std::string& id, const SignalClose& close,
                            const PerformanceSnapshot& snapshot);
-  // A whole bar's lifecycle writes in ONE transaction and two statements:
+  // A whole bar's lifecycle writes in ONE statement (one round trip):
   // every snapshot upserted, every close applied to signals still active
   // (with its snapshot and a NOTIFY). Returns the ids closed now; a close
   // of a signal that was not active anymore is skipped, not an error.

@@ -6,6 +6,8 @@
 // survive a restart, and paper portfolios follow them.
 #include <gtest/gtest.h>
 
+#include <future>
+#include <set>
 #include <thread>
 
 #include "engine/leader.h"
@@ -125,7 +127,10 @@ TEST_F(EngineLiveTest, BarClosePersistsSignalWithOutboxRowAndStrategyVersion) {
             src->version);
   EXPECT_EQ(Text("SELECT name FROM strategies"), "marker");
   // Claims: every (strategy, symbol) of the bar done by this instance.
-  EXPECT_EQ(Count("SELECT count(*) FROM evaluation_claims WHERE done_at IS NOT NULL AND claimed_by = 'test-a'"), 3);
+  // One claim set per strategy and bar, naming its instruments.
+  EXPECT_EQ(Count("SELECT sum(cardinality(instrument_ids)) FROM evaluation_claim_sets WHERE claimed_by = 'test-a'"),
+            3);
+  EXPECT_EQ(Count("SELECT count(*) FROM evaluation_claims"), 0) << "no row per (strategy, symbol) on the leader path";
   // The next bar closes as soon as the known universe delivered it.
   EXPECT_TRUE(Day(*e, 41, {}).complete);
 }
@@ -144,7 +149,9 @@ TEST_F(EngineLiveTest, RerunningABarNeverDuplicatesSignalsOrOutboxRows) {
   }
   // Even when the claims are lost (a crash between the signal's commit and
   // the claim's), the store's unique key stops a second signal.
-  ASSERT_GE(Count("WITH d AS (DELETE FROM evaluation_claims RETURNING 1) SELECT count(*) FROM d"), 3);
+  ASSERT_EQ(Count("WITH d AS (DELETE FROM evaluation_claim_sets RETURNING cardinality(instrument_ids) AS n)"
+                  " SELECT sum(n) FROM d"),
+            3);
   {
     auto e = Engine("test-c");
     CycleReport r = Day(*e, 40, {Bar("SYMA", 40, 99, 101, 98, 100, 777)});
@@ -343,6 +350,67 @@ TEST(EngineClaims, SkipLockedKeepsTwoInstancesOffTheSameWork) {
   auto who = claims.DoneBy(v->strategy_id, "AAA", market::Timeframe::k1d, bar);
   ASSERT_TRUE(who.ok());
   EXPECT_EQ(who->value_or(""), "c");
+}
+
+// The engine's path: a bar's work in one claim-set row per strategy. A
+// second instance claiming the same bar waits for the first one's outcome:
+// nothing when it committed (except symbols the first lacked), everything
+// when it died.
+TEST(EngineClaims, ClaimBarTakesEachKeyOnceAcrossInstancesAndReleasesItOnDeath) {
+  auto pool = MakePool(sf::testing::PgCluster::Shared().CreateMigratedDatabase("claimbar"));
+  SeedStore(pool.get(), {{"AAA", "X"}, {"BBB", "Y"}, {"CCC", "Z"}}, 2);
+  auto s1 = store::StrategiesRepository(pool.get()).EnsureVersion("s1", "0123456789abcdef", "src");
+  auto s2 = store::StrategiesRepository(pool.get()).EnsureVersion("s2", "fedcba9876543210", "src");
+  ASSERT_TRUE(s1.ok() && s2.ok());
+  const std::vector<int64_t> ids = {s1->strategy_id, s2->strategy_id};
+  store::ClaimsRepository claims(pool.get());
+  std::map<std::string, store::ClaimInstrument> inst;
+  auto listed = store::InstrumentsRepository(pool.get()).List();
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  for (const auto& i : *listed) inst[i.symbol] = {i.symbol, i.id};
+  auto of = [&](std::vector<std::string> symbols) {
+    std::vector<store::ClaimInstrument> out;
+    for (const auto& s : symbols) out.push_back(inst[s]);
+    return out;
+  };
+  const auto tf = market::Timeframe::k1d;
+  const int64_t bar = BarEnd(7);
+  auto a = claims.ClaimBar(ids, of({"AAA", "BBB"}), tf, bar, "a");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ((*a)->keys().size(), 4u) << "2 strategies x 2 symbols";
+  // `b` (which also has CCC) must not take a's keys while `a` evaluates.
+  auto b = std::async(std::launch::async, [&] { return claims.ClaimBar(ids, of({"AAA", "BBB", "CCC"}), tf, bar, "b"); });
+  EXPECT_EQ(b.wait_for(std::chrono::milliseconds(400)), std::future_status::timeout)
+      << "a second instance waits for the first one's claim to finish";
+  ASSERT_TRUE((*a)->Complete().ok());
+  auto got = b.get();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  std::set<std::string> b_symbols;
+  for (const auto& k : (*got)->keys()) b_symbols.insert(k.symbol);
+  EXPECT_EQ((*got)->keys().size(), 2u) << "only CCC, for both strategies";
+  EXPECT_EQ(b_symbols, std::set<std::string>{"CCC"});
+  ASSERT_TRUE((*got)->Complete().ok());
+  EXPECT_EQ(claims.DoneBy(s1->strategy_id, "AAA", tf, bar)->value_or(""), "a");
+  EXPECT_EQ(claims.DoneBy(s2->strategy_id, "CCC", tf, bar)->value_or(""), "b");
+  auto again = claims.ClaimBar(ids, of({"AAA", "BBB", "CCC"}), tf, bar, "c");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE((*again)->keys().empty()) << "done work is never claimed again";
+  again->reset();
+
+  // An instance dies mid-bar: its claim rolls back and the waiting one gets it all.
+  const int64_t bar2 = BarEnd(8);
+  auto d = claims.ClaimBar(ids, of({"AAA", "BBB"}), tf, bar2, "d");
+  ASSERT_TRUE(d.ok());
+  ASSERT_EQ((*d)->keys().size(), 4u);
+  auto e = std::async(std::launch::async, [&] { return claims.ClaimBar(ids, of({"AAA", "BBB"}), tf, bar2, "e"); });
+  EXPECT_EQ(e.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  d->reset();  // rollback, as when its session ends
+  auto taken = e.get();
+  ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+  EXPECT_EQ((*taken)->keys().size(), 4u);
+  ASSERT_TRUE((*taken)->Complete().ok());
+  EXPECT_EQ(claims.DoneBy(s1->strategy_id, "BBB", tf, bar2)->value_or(""), "e");
+  EXPECT_EQ(QueryInt(*pool, "SELECT count(*) FROM evaluation_claims"), 2) << "only b's two remainder keys are rows";
 }
 
 TEST(EngineLeader, OneLeaderAtATimeAndTakeoverWhenItGoes) {
