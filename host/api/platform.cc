@@ -11,6 +11,7 @@
 #include "api/openapi.h"
 #include "base/logging.h"
 #include "store/api_keys_repository.h"
+#include "store/pool.h"
 #include "store/audit_repository.h"
 #include "store/refresh_tokens_repository.h"
 #include "store/users_repository.h"
@@ -114,6 +115,7 @@ StatusOr<PlatformOptions> PlatformOptions::FromConfig(const json& config) {
   o.metrics_token = api.value("metrics_token", "");
   o.registration_open = api.value("registration_open", true);
   o.auth_cache_ms = api.value("auth_cache_ms", o.auth_cache_ms);
+  o.signal_cache_ms = api.value("signal_cache_ms", o.signal_cache_ms);
   auto codec = JwtCodec::Create(o.jwt);
   if (!codec.ok()) return codec.status();
   return o;
@@ -143,6 +145,12 @@ StatusOr<std::unique_ptr<ApiPlatform>> ApiPlatform::Create(PlatformOptions optio
                              ": request schema: " + compiled.status().message());
     p->schemas_.emplace_back(std::move(*compiled));
   }
+  if (pool != nullptr && p->options_.signal_cache_ms > 0) {
+    Status listening = p->signal_cache_->Start(pool->options().conninfo);
+    if (!listening.ok())
+      base::Logger("api")->warn("signal list cache off (cannot LISTEN on sf_signals): {}",
+                                listening.ToString());
+  }
   return p;
 }
 
@@ -154,7 +162,9 @@ ApiPlatform::ApiPlatform(PlatformOptions options, store::Pool* pool, app::Contex
       table_(std::move(table)),
       jwt_(std::move(jwt)),
       openapi_(BuildOpenApi(table_.routes(), "1.0.0")),
-      usage_(std::make_unique<UsageRecorder>(pool, options_.usage)) {}
+      usage_(std::make_unique<UsageRecorder>(pool, options_.usage)),
+      signal_cache_(std::make_unique<SignalListCache>(
+          std::chrono::milliseconds(options_.signal_cache_ms))) {}
 
 ApiPlatform::~ApiPlatform() = default;
 
@@ -249,8 +259,25 @@ Principal ApiPlatform::Authenticate(const std::string& credential) {
     if (credential.size() > 128) throw Unauthorized("the API key is malformed");
     return PrincipalForKey(credential);
   }
-  auto claims = jwt_.Verify(credential, NowSeconds());
+  const int64_t now = NowSeconds();
+  int64_t cached_user = 0;
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = tokens_.find(credential);
+    // Verify() accepted it, so only time can have made it invalid since.
+    if (it != tokens_.end() && now <= it->second.exp + options_.jwt.leeway_s)
+      cached_user = it->second.user_id;
+  }
+  if (cached_user > 0) return PrincipalForUser(cached_user);
+  auto claims = jwt_.Verify(credential, now);
   if (!claims.ok()) throw Unauthorized(claims.status().message());
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    if (tokens_.size() >= 100000)
+      std::erase_if(tokens_, [&](const auto& kv) { return now > kv.second.exp + options_.jwt.leeway_s; });
+    if (tokens_.size() >= 100000) tokens_.clear();
+    tokens_[credential] = VerifiedToken{claims->user_id, claims->exp};
+  }
   return PrincipalForUser(claims->user_id);
 }
 
@@ -353,12 +380,11 @@ void ApiPlatform::Send(HTTPServerRequest& request, HTTPServerResponse& response,
   response.setContentType(answer.text ? answer.content_type
                                       : (answer.content_type.empty() ? "application/json"
                                                                      : answer.content_type));
-  response.setContentLength(static_cast<std::streamsize>(text.size()));
-  if (request.getMethod() == "HEAD") {
-    response.send();
-    return;
-  }
-  response.send().write(text.data(), static_cast<std::streamsize>(text.size()));
+  // sendBuffer writes the header and the body through one buffer, so a small
+  // answer leaves in one send() (send() + write() costs two, and a second
+  // small segment can wait on the client's delayed ACK). It leaves the body
+  // out for HEAD.
+  response.sendBuffer(text.data(), text.size());
 }
 
 void ApiPlatform::Handle(HTTPServerRequest& request, HTTPServerResponse& response) {

@@ -14,7 +14,10 @@
 // Authentication caches a user's status and tier (and an API key's scopes)
 // for `auth_cache_ms`, so a disabled user or a revoked key is refused by
 // every instance within that time, and at once by the instance that made
-// the change (Invalidate*).
+// the change (Invalidate*). A JWT whose signature and claims were verified
+// is remembered (by its exact text) until its exp, so the HMAC and JSON
+// work is done once per token, not per request; the user's status is still
+// checked through the principal cache above on every request.
 //
 // Ownership: created by the api service; outlives every request it serves.
 // Thread-safety: Handle() and the accessors are thread-safe.
@@ -38,6 +41,7 @@
 #include "api/rate_limit.h"
 #include "api/router.h"
 #include "api/secrets.h"
+#include "api/signal_cache.h"
 #include "api/usage.h"
 #include "base/json_schema.h"
 #include "base/status.h"
@@ -60,6 +64,7 @@ struct PlatformOptions {
   std::string metrics_token;  // non-empty: /metrics needs "Bearer <token>"
   bool registration_open = true;
   int64_t auth_cache_ms = 2000;
+  int64_t signal_cache_ms = 1000;  // signal_cache.h; 0 disables
 
   // From the config's /api and /auth sections (defaults already applied by
   // the schema). Refuses a missing or short JWT secret.
@@ -98,6 +103,7 @@ class ApiPlatform {
   const nlohmann::json& openapi() const { return openapi_; }
   UsageRecorder& usage() { return *usage_; }
   RateLimiter& limiter() { return limiter_; }
+  SignalListCache& signal_cache() { return *signal_cache_; }
   const RateLimit& LimitFor(const std::string& klass, const std::optional<Principal>& who) const;
 
  private:
@@ -121,6 +127,7 @@ class ApiPlatform {
   nlohmann::json openapi_;
   RateLimiter limiter_;
   std::unique_ptr<UsageRecorder> usage_;
+  std::unique_ptr<SignalListCache> signal_cache_;
 
   struct CachedPrincipal {
     Principal principal;
@@ -130,6 +137,12 @@ class ApiPlatform {
   std::mutex cache_mu_;
   std::unordered_map<int64_t, CachedPrincipal> users_;
   std::unordered_map<std::string, CachedPrincipal> keys_;  // by key hash
+  // Verified JWTs by their text: user id and exp (seconds).
+  struct VerifiedToken {
+    int64_t user_id = 0;
+    int64_t exp = 0;
+  };
+  std::unordered_map<std::string, VerifiedToken> tokens_;
 };
 
 // Renders an ApiError as the problem+json answer.

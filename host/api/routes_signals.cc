@@ -5,6 +5,7 @@
 // signals older than 24 h only; the list applies it inside the query, the
 // detail and feedback routes answer 404 for a signal the caller may not see
 // (so a free key cannot even learn that an active signal exists).
+#include "api/platform.h"
 #include "api/router.h"
 #include "api/routes_common.h"
 #include "store/feedback_repository.h"
@@ -55,14 +56,25 @@ ApiResponse ListSignals(ApiRequest& r) {
     }
     f.after = store::SignalCursor{pos["t"].get<int64_t>(), pos["id"].get<std::string>()};
   }
-  auto page = ValueOrThrow(store::SignalQueriesRepository(r.pool).List(f));
-  json items = json::array();
-  for (const auto& s : page.rows) items.push_back(SignalJson(s));
-  json body = {{"items", std::move(items)},
-               {"next_cursor", page.next ? json(EncodeCursor({{"t", page.next->created_at},
-                                                              {"id", page.next->id}}))
-                                         : json(nullptr)}};
-  return {.body = std::move(body)};
+  // The answer depends on the filter and the visibility class only (no
+  // per-user data), so one rendered body serves every caller of that class.
+  const bool sees_all = TierAtLeast(who.tier, Tier::kPremium);
+  const json key = {sees_all,       OrNull(f.status),  OrNull(f.symbol),
+                    OrNull(f.strategy), OrNull(f.min_confidence), OrNull(f.side),
+                    OrNull(f.from), OrNull(f.to),      f.closed_only,
+                    f.limit,        f.after ? json::array({f.after->created_at, f.after->id})
+                                            : json(nullptr)};
+  auto text = r.platform->signal_cache().GetOrBuild(key.dump(), [&] {
+    auto page = ValueOrThrow(store::SignalQueriesRepository(r.pool).List(f));
+    json items = json::array();
+    for (const auto& s : page.rows) items.push_back(SignalJson(s));
+    json body = {{"items", std::move(items)},
+                 {"next_cursor", page.next ? json(EncodeCursor({{"t", page.next->created_at},
+                                                                {"id", page.next->id}}))
+                                           : json(nullptr)}};
+    return body.dump(-1, ' ', false, json::error_handler_t::replace);
+  });
+  return {.text = *text};
 }
 
 // The signal when `who` may see it; 404 otherwise (existence not revealed).

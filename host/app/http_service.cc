@@ -172,6 +172,9 @@ class HttpService final : public Service {
       // SO_REUSEPORT: a second server on the same port must fail, not share.
       socket.bind(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)), true, false);
       socket.listen(128);
+      // Accepted connections inherit TCP_NODELAY: an answer leaves at once
+      // instead of waiting for the client's ACK of the previous segment.
+      socket.setNoDelay(true);
       address_ = "http://" + socket.address().toString();
       auto* params = new Poco::Net::HTTPServerParams;
       params->setMaxThreads(threads);
