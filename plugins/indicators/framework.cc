@@ -3,6 +3,7 @@
 #include "framework.h"
 
 #include <cstdio>
+#include <string_view>
 
 namespace sf::indicators {
 
@@ -32,23 +33,25 @@ void ThrowInvalid(const std::string& message) {
 }
 
 void ValidateParams(const IndicatorSpec& spec, const double* values, uint32_t count) {
-  const std::string id = spec.id;
+  const std::string_view id = spec.id;
   if (count != spec.params.size()) {
-    ThrowInvalid(id + ": expected " + std::to_string(spec.params.size()) +
+    ThrowInvalid(std::string(id) + ": expected " + std::to_string(spec.params.size()) +
                  " parameter(s), got " + std::to_string(count));
   }
-  if (count > 0 && values == nullptr) ThrowInvalid(id + ": parameter array is NULL");
+  if (count > 0 && values == nullptr) ThrowInvalid(std::string(id) + ": parameter array is NULL");
   for (uint32_t k = 0; k < count; ++k) {
     const ParamSpec& ps = spec.params[k];
     const double v = values[k];
     const bool is_int = ps.type == ParamType::kInt;
-    const std::string rule =
-        is_int ? "an integer in [" + FormatNumber(ps.min) + ", " + FormatNumber(ps.max) + "]"
-               : "a number in [" + FormatNumber(ps.min) + ", " + FormatNumber(ps.max) + "]";
     const bool bad = !std::isfinite(v) || (is_int && v != std::floor(v)) || v < ps.min ||
                      v > ps.max;
     if (bad) {
-      ThrowInvalid(id + ": " + ps.name + " must be " + rule + ", got " + FormatNumber(v));
+      // The message is built only here: every compute() validates, and a
+      // universe pass makes thousands of calls.
+      const std::string rule = std::string(is_int ? "an integer in [" : "a number in [") +
+                               FormatNumber(ps.min) + ", " + FormatNumber(ps.max) + "]";
+      ThrowInvalid(std::string(id) + ": " + ps.name + " must be " + rule + ", got " +
+                   FormatNumber(v));
     }
   }
 }
@@ -145,18 +148,18 @@ std::string BuildMetadataJson(const IndicatorSpec& spec) {
 
 void CheckSeries(const IndicatorSpec& spec, const sf_bar_series* in, uint32_t output_count,
                  double* const* outputs) {
-  const std::string id = spec.id;
-  if (in == nullptr) ThrowInvalid(id + ": input series is NULL");
-  if (in->count < 0) ThrowInvalid(id + ": input count must be >= 0, got " + std::to_string(in->count));
+  const std::string_view id = spec.id;
+  if (in == nullptr) ThrowInvalid(std::string(id) + ": input series is NULL");
+  if (in->count < 0) ThrowInvalid(std::string(id) + ": input count must be >= 0, got " + std::to_string(in->count));
   if (output_count != spec.outputs.size()) {
-    ThrowInvalid(id + ": expected " + std::to_string(spec.outputs.size()) +
+    ThrowInvalid(std::string(id) + ": expected " + std::to_string(spec.outputs.size()) +
                  " output buffer(s), got " + std::to_string(output_count));
   }
   if (in->count == 0) return;
-  if (outputs == nullptr) ThrowInvalid(id + ": output array is NULL");
+  if (outputs == nullptr) ThrowInvalid(std::string(id) + ": output array is NULL");
   for (uint32_t k = 0; k < output_count; ++k) {
     if (outputs[k] == nullptr) {
-      ThrowInvalid(id + ": output buffer '" + spec.outputs[k].name + "' is NULL");
+      ThrowInvalid(std::string(id) + ": output buffer '" + spec.outputs[k].name + "' is NULL");
     }
   }
   sf_bar_series s = sf::sdk::CopySized(in);
@@ -169,7 +172,7 @@ void CheckSeries(const IndicatorSpec& spec, const sf_bar_series* in, uint32_t ou
               {SF_INPUT_VOLUME, s.volume, "volume"}, {SF_INPUT_TIME, s.ts, "ts"}};
   for (const auto& c : cols) {
     if ((spec.inputs & c.bit) != 0 && c.ptr == nullptr) {
-      ThrowInvalid(id + ": input column '" + c.name + "' is required but NULL");
+      ThrowInvalid(std::string(id) + ": input column '" + c.name + "' is required but NULL");
     }
   }
 }

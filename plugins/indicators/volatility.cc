@@ -158,63 +158,100 @@ class BBands {
     if (!v_.Update(b.close)) { FillNaN(out, kOutputs); return; }
     Bands(v_.mean(), v_.var(), b.close, up_, dn_, &out[0], &out[1], &out[2], &out[3], &out[4]);
   }
-  // VarCore's running sums and Bands() over the arrays, one pass. The loop
-  // is bound by its five divider operations per bar (mean, E[x^2], square
-  // root, %B, bandwidth; TA-Lib's three bands need the first three), and on
-  // this hardware packed division is no faster than scalar, so a second
-  // vectorised pass only added memory traffic.
+  // VarCore's running sums and Bands() over the arrays, in blocks of bars
+  // that stay in L1. Two things bound it: the running sums, whose rounding
+  // must be TA-Lib's (add the bar, take the sum, remove the leaving bar: a
+  // chain of dependent additions), and the divider (mean, E[x^2], square
+  // root and the %B/bandwidth reciprocal). So each block is done in three
+  // passes: the chain alone (scalar), then the bands, then %B and
+  // bandwidth; the last two have no loop-carried dependency, so the
+  // compiler packs them and the divider works on two bars at once. Packed
+  // IEEE division and square root round as scalar ones, so every value is
+  // Update()'s to the bit.
   static constexpr bool kCarriesNaN = false;
   bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
     const double* x = s.close;
-    const int64_t warm = n_ - 1 < count ? n_ - 1 : count;
+    const int64_t n = n_;
+    const int64_t warm = n - 1 < count ? n - 1 : count;
     double a = 0, q = 0;
     for (int64_t i = 0; i < warm; ++i) {
       a += x[i];
       q += x[i] * x[i];
     }
-    const double nd = static_cast<double>(n_);
-    double* upper = out[0];
-    double* middle = out[1];
-    double* lower = out[2];
-    double* percent_b = out[3];
-    double* bandwidth = out[4];
-    for (int64_t i = n_ - 1; i < count; ++i) {
-      const double v = x[i];
-      a += v;
-      q += v * v;
-      const double mean = a / nd;
-      const double var = (q / nd) - (mean * mean);
-      const double old = x[i - n_ + 1];
-      a -= old;
-      q -= old * old;
-      Bands(mean, var, v, up_, dn_, &upper[i], &middle[i], &lower[i], &percent_b[i],
-            &bandwidth[i]);
+    const double nd = static_cast<double>(n);
+    const double nbdevup = up_, nbdevdn = dn_;
+    constexpr int64_t kBlock = 256;
+    double sum[kBlock], sum2[kBlock];
+    for (int64_t b = n - 1; b < count; b += kBlock) {
+      const int64_t len = kBlock < count - b ? kBlock : count - b;
+      const double* xb = x + b;
+      const double* leaving = x + b - n + 1;
+      for (int64_t j = 0; j < len; ++j) {
+        const double v = xb[j], old = leaving[j];
+        a += v;
+        sum[j] = a;
+        a -= old;
+        q += v * v;
+        sum2[j] = q;
+        q -= old * old;
+      }
+      double* upper = out[0] + b;
+      double* middle = out[1] + b;
+      double* lower = out[2] + b;
+      for (int64_t j = 0; j < len; ++j) {
+        const double mid = sum[j] / nd;
+        const double var = (sum2[j] / nd) - (mid * mid);
+        const double sd = std::sqrt(IsZeroOrNeg(var) ? 0.0 : var);
+        upper[j] = mid + (sd * nbdevup);
+        middle[j] = mid;
+        lower[j] = mid - (sd * nbdevdn);
+      }
+      double* percent_b = out[3] + b;
+      double* bandwidth = out[4] + b;
+      for (int64_t j = 0; j < len; ++j) {
+        Ratios(xb[j], lower[j], upper[j] - lower[j], middle[j], &percent_b[j], &bandwidth[j]);
+      }
     }
     for (int k = 0; k < kOutputs; ++k) {
-      for (int64_t i = 0; i < warm; ++i) out[k][i] = kNaN;
+      for (int64_t j = 0; j < warm; ++j) out[k][j] = kNaN;
     }
     return true;
   }
 
  private:
   // TA-Lib's bands from VarCore's mean and variance (stddev 0 below 1e-14),
-  // %B (0.5 when the bands touch) and bandwidth (0 when the middle is 0);
-  // every operand is computed, then chosen (no data-dependent branch).
+  // then %B and bandwidth (Ratios()); every operand is computed, then chosen
+  // (no data-dependent branch).
   static void Bands(double mid, double var, double close, double nbdevup, double nbdevdn,
                     double* upper, double* middle, double* lower, double* percent_b,
                     double* bandwidth) {
     const double sd = std::sqrt(IsZeroOrNeg(var) ? 0.0 : var);
     const double up = mid + (sd * nbdevup);
     const double lo = mid - (sd * nbdevdn);
-    const double width = up - lo;
-    const bool wide = width != 0.0, priced = mid != 0.0;
-    const double pb = (close - lo) / (wide ? width : 1.0);
-    const double bw = width / (priced ? mid : 1.0);
     *upper = up;
     *middle = mid;
     *lower = lo;
+    Ratios(close, lo, up - lo, mid, percent_b, bandwidth);
+  }
+
+  // %B = (close - lower) / width (0.5 when the bands touch) and bandwidth =
+  // width / middle (0 when the bands touch or the middle is 0) with ONE
+  // division: r = 1 / (width * middle), %B = (close - lower) * middle * r,
+  // bandwidth = width * width * r. That is a few ulps from two divisions
+  // (these outputs are not TA-Lib's; the bands are) and saves a fifth of
+  // the divider, which bounds this indicator. A width or middle within
+  // 2^-200 (~6e-61) of 0 counts as 0, so the product never underflows; it
+  // overflows only where E[x^2] (TA-Lib's variance) already does.
+  static constexpr double kTiny = 0x1p-200;
+  static void Ratios(double close, double lo, double width, double mid, double* percent_b,
+                     double* bandwidth) {
+    const bool wide = std::fabs(width) >= kTiny, priced = std::fabs(mid) >= kTiny;
+    const double w = wide ? width : 1.0, m = priced ? mid : 1.0;
+    const double r = 1.0 / (w * m);
+    const double pb = ((close - lo) * m) * r;
+    const double bw = (w * w) * r;
     *percent_b = wide ? pb : 0.5;
-    *bandwidth = priced ? bw : 0.0;
+    *bandwidth = wide && priced ? bw : 0.0;
   }
 
   int64_t n_;
