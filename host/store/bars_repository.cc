@@ -203,12 +203,15 @@ constexpr const char* kMerge =
     " SELECT s.instrument_id, s.timeframe, s.ts_start, s.ts_end, s.open, s.high, s.low, s.close,"
     "  s.volume, s.vwap, s.adj_factor, s.source FROM sf_bars_staging s"
     // Rows identical to the stored ones are dropped here, so they are
-    // neither locked nor rewritten by ON CONFLICT.
-    " WHERE NOT EXISTS (SELECT 1 FROM bars o WHERE o.instrument_id = s.instrument_id"
-    "  AND o.timeframe = s.timeframe AND o.ts_start = s.ts_start"
-    "  AND (o.ts_end, o.open, o.high, o.low, o.close, o.volume, o.vwap, o.adj_factor)"
-    "  IS NOT DISTINCT FROM (s.ts_end, s.open, s.high, s.low, s.close, s.volume, s.vwap,"
-    "  s.adj_factor))"
+    // neither locked nor rewritten by ON CONFLICT. LATERAL ... LIMIT 1 keeps
+    // this a primary-key probe per staged row (an anti-join was planned as
+    // a hash of the whole bars table).
+    " LEFT JOIN LATERAL (SELECT o.ts_end, o.open, o.high, o.low, o.close, o.volume, o.vwap,"
+    "  o.adj_factor FROM bars o WHERE o.instrument_id = s.instrument_id"
+    "  AND o.timeframe = s.timeframe AND o.ts_start = s.ts_start LIMIT 1) o ON true"
+    " WHERE (o.ts_end, o.open, o.high, o.low, o.close, o.volume, o.vwap, o.adj_factor)"
+    "  IS DISTINCT FROM (s.ts_end, s.open, s.high, s.low, s.close, s.volume, s.vwap,"
+    "  s.adj_factor)"
     " ON CONFLICT (instrument_id, timeframe, ts_start) DO UPDATE SET"
     "  ts_end = EXCLUDED.ts_end, open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low,"
     "  close = EXCLUDED.close, volume = EXCLUDED.volume, vwap = EXCLUDED.vwap,"
@@ -349,6 +352,9 @@ StatusOr<std::vector<IngestCounts>> BarsRepository::IngestMany(std::span<const B
           CopyRows(c, batches, merged, ids, "COPY sf_bars_staging FROM STDIN (FORMAT binary)"));
       t.copy_us += MicrosSince(tc);
       auto tm = Clock::now();
+      // The row estimates of a big merge trip jit_above_cost; compiling the
+      // plan took longer than running it.
+      SF_RETURN_IF_ERROR(c.Run("SET LOCAL jit = off"));
       auto up = c.Exec(kMerge);
       if (!up.ok()) return up.status();
       std::map<std::pair<int64_t, std::string>, size_t> batch_of;

@@ -1,6 +1,9 @@
 // `signalforge db migrate` / `db status` end to end: the real binary, its
-// config handling, and the embedded cluster it starts and stops again.
+// config handling, and the embedded cluster it starts and stops again; and
+// `signalforge ingest` while `serve` owns the embedded cluster: the CLI
+// uses that server and leaves it running.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <array>
@@ -9,7 +12,12 @@
 #include <fstream>
 #include <memory>
 
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
 #include <nlohmann/json.hpp>
+
+#include "process.h"
 
 namespace {
 
@@ -70,6 +78,88 @@ TEST(DbCommand, MigrateCreatesTheEmbeddedClusterThenIsANoOpAndStatusAgrees) {
   // A broken URL is reported, not crashed on.
   CommandResult bad = Exec("SIGNALFORGE_DATABASE_URL='host=/nonexistent port=1 dbname=x' " + bin + "db status");
   EXPECT_EQ(bad.rc, 1);
+  fs::remove_all(dir);
+}
+
+// HTTP status of GET /healthz on the loopback port (0 when unreachable).
+int Healthz(int port) {
+  try {
+    Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
+    session.setTimeout(Poco::Timespan(10, 0));
+    Poco::Net::HTTPRequest req("GET", "/healthz", Poco::Net::HTTPMessage::HTTP_1_1);
+    session.sendRequest(req);
+    Poco::Net::HTTPResponse resp;
+    session.receiveResponse(resp).ignore(1 << 20);
+    return resp.getStatus();
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+long PostmasterPid(const std::string& data_dir) {
+  std::ifstream in(data_dir + "/postmaster.pid");
+  long pid = 0;
+  in >> pid;
+  return pid;
+}
+
+TEST(IngestCommand, RunWhileServeOwnsTheClusterUsesItAndNeverStopsIt) {
+  char tmpl[] = "/tmp/sfcli-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  chmod(tmpl, 0755);  // PostgreSQL runs as postgres when we are root
+  const std::string config = dir + "/sf.json";
+  std::ofstream(config) << nlohmann::json{
+      {"http", {{"host", "127.0.0.1"}, {"port", 0}, {"threads", 2}}},
+      {"plugins", {{"directories", {SF_PLUGIN_DIR}}}},
+      {"log", {{"level", "warn"}}},
+      {"database", {{"data_dir", dir + "/pg"}, {"migrations_dir", SF_MIGRATIONS_DIR}}}}
+                               .dump();
+  sf::test::ProcessOptions o{SF_SOURCE_DIR, {}, std::chrono::seconds(120)};
+  {
+    sf::test::Server serve(SF_SIGNALFORGE, {"serve", "--config", config}, o);
+    ASSERT_TRUE(serve.WaitListening(std::chrono::seconds(120))) << serve.err();
+    ASSERT_EQ(Healthz(serve.port()), 200);
+    const long postmaster = PostmasterPid(dir + "/pg");
+    ASSERT_GT(postmaster, 1);
+
+    const std::vector<std::string> ingest = {"ingest", "--config", config, "--provider", "csv",
+                                             "--path", SF_SP500_DIR "/daily",
+                                             "--symbols", "AAPL,MSFT,JPM", "--json"};
+    sf::test::RunResult first = sf::test::Run(SF_SIGNALFORGE, ingest, o);
+    ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+    auto j = nlohmann::json::parse(first.out);
+    EXPECT_EQ(j["symbols"], 3);
+    const int64_t stored = j["bars_stored"].get<int64_t>();
+    EXPECT_GT(stored, 3 * 1000);
+    EXPECT_EQ(j["bars_new"], stored);
+    EXPECT_TRUE(j["store_errors"].empty()) << j.dump();
+
+    // The CLI borrowed serve's server: same postmaster, still running,
+    // serve still answering.
+    EXPECT_EQ(PostmasterPid(dir + "/pg"), postmaster);
+    EXPECT_EQ(kill(static_cast<pid_t>(postmaster), 0), 0);
+    EXPECT_EQ(Healthz(serve.port()), 200);
+
+    // A second CLI sees the rows through the same server; a re-ingest stores
+    // nothing twice.
+    sf::test::RunResult status =
+        sf::test::Run(SF_SIGNALFORGE, {"db", "status", "--config", config, "--json"}, o);
+    ASSERT_EQ(status.exit_code, 0) << status.out << status.err;
+    EXPECT_EQ(nlohmann::json::parse(status.out)["rows"]["bars"], stored);
+    sf::test::RunResult again = sf::test::Run(SF_SIGNALFORGE, ingest, o);
+    ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+    auto j2 = nlohmann::json::parse(again.out);
+    EXPECT_EQ(j2["bars_stored"], 0);
+    EXPECT_EQ(j2["bars_skipped"], stored);
+    EXPECT_EQ(PostmasterPid(dir + "/pg"), postmaster);
+    EXPECT_EQ(Healthz(serve.port()), 200);
+
+    // serve, the owner, stops its cluster on a clean exit.
+    sf::test::RunResult stopped = serve.Stop(SIGTERM);
+    EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+    EXPECT_FALSE(fs::exists(dir + "/pg/postmaster.pid"));
+  }
   fs::remove_all(dir);
 }
 
