@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "app/context.h"
+#include "app/engine_regime.h"
 #include "app/market_service.h"
 #include "app/notify_service.h"
 #include "app/store_service.h"
@@ -84,6 +85,12 @@ Status EngineService::Start(Context& ctx) {
   eo.history_bars = std::max(ro.history_bars, 2);
   eo.paper = paper_on;
   eo.is_leader = [this] { return elector_ && elector_->is_leader(); };
+  // Host feature sets strategies read with ctx.features(set).
+  for (const auto& set : cfg.value("feature_sets", json::array({"regime_v1"}))) {
+    if (!set.is_string() || set.get<std::string>() != "regime_v1")
+      return InvalidArgument("config engine.feature_sets: unknown set " + set.dump() + " (known: regime_v1)");
+    eo.bar_features = [](const engine::BarFeaturesInput& in) { return RegimeV1Features(in); };
+  }
   // The notify service starts after the engine: look it up when a signal
   // needs it, not now.
   eo.outbox = [&ctx](const store::NewSignal& s, const std::string& strategy)

@@ -6,10 +6,13 @@
 // survive a restart, and paper portfolios follow them.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <future>
 #include <set>
 #include <thread>
 
+#include "app/engine_regime.h"
+#include "app/feature_sets.h"
 #include "engine/leader.h"
 #include "engine/live_engine.h"
 #include "engine/scheduler.h"
@@ -411,6 +414,76 @@ TEST(EngineClaims, ClaimBarTakesEachKeyOnceAcrossInstancesAndReleasesItOnDeath) 
   ASSERT_TRUE((*taken)->Complete().ok());
   EXPECT_EQ(claims.DoneBy(s1->strategy_id, "BBB", tf, bar2)->value_or(""), "e");
   EXPECT_EQ(QueryInt(*pool, "SELECT count(*) FROM evaluation_claims"), 2) << "only b's two remainder keys are rows";
+}
+
+// regime_v1 live: a strategy echoing ctx.features("regime_v1") into its
+// intent's features gets, for its symbol and bar, exactly what
+// RegimeColumns computes over the universe's whole stored history.
+TEST_F(EngineLiveTest, RegimeV1ReachesStrategiesWithTheValuesRegimeColumnsComputes) {
+  SeedStore(pool_.get(), {{"SYMA", "Technology"}, {"SYMB", "Health Care"}, {"SYMC", "Energy"}}, 300);
+  dir_.Write("scripts/marker.lua", R"(
+return {
+  name = "regime_echo",
+  timeframe = "1d",
+  universe = { type = "equity" },
+  evaluate = function(ctx, symbol)
+    local f = ctx.features("regime_v1")
+    if f == nil or f.vol_index_pct_252 == nil then return nil end
+    local c = ctx.bars.close[-1]
+    return { side = "buy", confidence = 0.9, entry = c, target = c * 1.10, stop = c * 0.95, expiry = 3,
+             summary = "regime echo", features = f }
+  end,
+}
+)");
+  rt_->LoadAll();
+  auto st = rt_->FindStatus(marker_path_);
+  ASSERT_TRUE(st && st->state == "running") << (st ? st->last_error : "no status");
+  LiveEngineOptions o;
+  o.pool = pool_.get();
+  o.runtime = rt_.get();
+  o.instance = "regime";
+  o.risk.max_sector_pct = 100;
+  o.risk.correlation_penalty = 0;
+  o.bar_features = [](const BarFeaturesInput& in) { return app::RegimeV1Features(in); };
+  auto e = LiveEngine::Create(o);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  std::vector<market::CompletedBar> bars = {Bar("SYMA", 300, 100, 104, 99, 103), Bar("SYMB", 300, 100, 101, 96, 97),
+                                            Bar("SYMC", 300, 100, 101, 99, 100.5)};
+  CycleReport r = Day(**e, 300, bars);
+  ASSERT_GT(r.signals_created, 0) << r.ToJson().dump();
+  // The reference: the full stored history (the engine's closed bar included).
+  std::vector<market::BarSeries> universe;
+  std::vector<std::string> sectors = {"Technology", "Health Care", "Energy"};
+  for (const auto& sym : {"SYMA", "SYMB", "SYMC"}) {
+    auto s = store::BarsRepository(pool_.get()).Load(sym, market::Timeframe::k1d, 0, BarEnd(299));
+    ASSERT_TRUE(s.ok());
+    for (const auto& b : bars)
+      if (b.symbol == sym) s->Append(b.ts_end, b.open, b.high, b.low, b.close, b.volume);
+    ASSERT_EQ(s->size(), 301u);
+    universe.push_back(std::move(*s));
+  }
+  const auto regime = app::ComputeRegime(universe, sectors);
+  const auto& names = app::FeatureNames({"regime_v1", 1});
+  int checked = 0;
+  for (size_t u = 0; u < universe.size(); ++u) {
+    const std::string text = QueryText(*pool_,
+                                       "SELECT s.features::text FROM signals s JOIN instruments i ON i.id = s.instrument_id"
+                                       " WHERE i.symbol = $1",
+                                       store::Params().Add(universe[u].symbol));
+    if (text.empty()) continue;  // refused by risk
+    const auto got = nlohmann::json::parse(text);
+    const auto cols = app::RegimeColumns(regime, universe[u], sectors[u]);
+    for (size_t c = 0; c < names.size(); ++c) {
+      const double want = cols[c].back();
+      ASSERT_TRUE(std::isfinite(want)) << names[c] << " is warm after 300 bars";
+      ASSERT_TRUE(got.contains(names[c])) << universe[u].symbol << " lacks " << names[c] << ": " << text;
+      EXPECT_NEAR(got[names[c]].get<double>(), want, 1e-9 * std::max(1.0, std::fabs(want)))
+          << universe[u].symbol << " " << names[c];
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 5);
+  EXPECT_GT(r.features_ms, 0);
 }
 
 TEST(EngineLeader, OneLeaderAtATimeAndTakeoverWhenItGoes) {
