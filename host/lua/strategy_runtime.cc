@@ -387,6 +387,8 @@ BarResult StrategyRuntime::OnBarClose(const BarClose& bar) {
       continue;
     }
     CollectReply(e, *r, bar.timeframe, bar.bar_ts, &result);
+    result.worker_seconds += r->value("seconds", 0.0);
+    result.worker_cpu_seconds += r->value("cpu_seconds", 0.0);
   }
   return result;
 }
@@ -633,6 +635,7 @@ StatusOr<RangeResult> StrategyRuntime::EvaluateRange(const RangeRequest& req) {
     result.evaluated += r->value("evaluated", int64_t{0});
     result.bar_times += r->value("bar_times", int64_t{0});
     result.worker_seconds += r->value("seconds", 0.0);
+    result.worker_cpu_seconds += r->value("cpu_seconds", 0.0);
     done += c.bars;
     if (req.progress) req.progress(static_cast<double>(done) / static_cast<double>(total));
   }

@@ -117,6 +117,8 @@ struct BarResult {
   std::vector<StrategyProblem> errors;    // evaluate errors, kills, deaths
   std::vector<std::string> logs;          // print()/ctx.log lines, "name: line"
   std::vector<std::string> swapped;       // strategies whose new version took over at this bar
+  double worker_seconds = 0;              // wall time inside the workers (sum over strategies)
+  double worker_cpu_seconds = 0;          // CPU time inside the workers (sum)
 };
 
 // Values a feature set has over time (what ctx.features(set) reads).
@@ -143,7 +145,8 @@ struct RangeResult {
   std::vector<std::pair<int64_t, BarResult>> bars;  // ascending bar time; only bars with output
   int64_t evaluated = 0;         // symbol-bars evaluated
   int64_t bar_times = 0;         // distinct bar times evaluated
-  double worker_seconds = 0;     // time spent inside the worker (sum over chunks)
+  double worker_seconds = 0;     // wall time inside the worker (sum over chunks)
+  double worker_cpu_seconds = 0; // CPU time inside the worker (sum over chunks)
 };
 
 struct StrategyStatus {

@@ -148,16 +148,57 @@ std::string NumText(double d) {
 
 }  // namespace
 
+void* SmallBlockPool::Get(size_t size) {
+  const size_t c = (size - 1) / kGranule;
+  void* p = free_[c];
+  if (p != nullptr) {
+    free_[c] = *static_cast<void**>(p);
+    return p;
+  }
+  const size_t bytes = (c + 1) * kGranule;
+  if (chunk_left_ < bytes) {
+    // The tail of the old chunk is given to the free lists it fits.
+    while (chunk_left_ >= kGranule) {
+      const size_t t = std::min(chunk_left_ / kGranule, kClasses) - 1;
+      *reinterpret_cast<void**>(chunk_next_) = free_[t];
+      free_[t] = chunk_next_;
+      chunk_next_ += (t + 1) * kGranule;
+      chunk_left_ -= (t + 1) * kGranule;
+    }
+    chunks_.emplace_back(new (std::nothrow) unsigned char[kChunkBytes]);
+    if (!chunks_.back()) {
+      chunks_.pop_back();
+      return nullptr;
+    }
+    chunk_next_ = chunks_.back().get();
+    chunk_left_ = kChunkBytes;
+  }
+  p = chunk_next_;
+  chunk_next_ += bytes;
+  chunk_left_ -= bytes;
+  return p;
+}
+
+void SmallBlockPool::Put(void* p, size_t size) {
+  const size_t c = (size - 1) / kGranule;
+  *static_cast<void**>(p) = free_[c];
+  free_[c] = p;
+}
+
 void* StrategyVm::Alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
   auto* vm = static_cast<StrategyVm*>(ud);
+  // Lua always passes the block's size as osize, so small blocks (tables,
+  // strings, closures: most of a strategy's garbage) go to and from the
+  // pool without malloc; the cap counts requested bytes either way.
+  const size_t old = ptr ? osize : 0;
   if (nsize == 0) {
     if (ptr != nullptr) {
       vm->mem_used_ -= osize;
-      free(ptr);
+      if (osize <= SmallBlockPool::kMaxSmall) vm->pool_.Put(ptr, osize);
+      else free(ptr);
     }
     return nullptr;
   }
-  const size_t old = ptr ? osize : 0;
   if (nsize > old && vm->mem_used_ + (nsize - old) > vm->opt_.memory_limit) {
     if (vm->opt_.exit_on_memory_cap) {
       static const char kMsg[] = "sf_lua_worker: memory cap exceeded\n";
@@ -167,8 +208,29 @@ void* StrategyVm::Alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
     vm->mem_refused_ = true;
     return nullptr;
   }
-  void* p = realloc(ptr, nsize);
-  if (p == nullptr) return nullptr;
+  void* p;
+  const bool old_small = ptr != nullptr && osize <= SmallBlockPool::kMaxSmall;
+  if (nsize <= SmallBlockPool::kMaxSmall) {
+    if (old_small && SmallBlockPool::SameClass(osize, nsize)) {
+      p = ptr;
+    } else {
+      p = vm->pool_.Get(nsize);
+      if (p == nullptr) return nullptr;
+      if (ptr != nullptr) {
+        std::memcpy(p, ptr, std::min(osize, nsize));
+        if (old_small) vm->pool_.Put(ptr, osize);
+        else free(ptr);
+      }
+    }
+  } else if (old_small) {
+    p = malloc(nsize);
+    if (p == nullptr) return nullptr;
+    std::memcpy(p, ptr, osize);
+    vm->pool_.Put(ptr, osize);
+  } else {
+    p = realloc(ptr, nsize);
+    if (p == nullptr) return nullptr;
+  }
   vm->mem_used_ = vm->mem_used_ - old + nsize;
   return p;
 }
@@ -312,7 +374,7 @@ int StrategyVm::ComputeL(lua_State* L) {
   return r;
 }
 
-// (slot, name, params) -> first column, output names. No C++ object with a
+// (slot, name, params) -> first column, output names, parameter names. No C++ object with a
 // destructor is alive when the caller raises the error.
 int StrategyVm::Compute(lua_State* L, char* err, size_t errcap) {
   const int slot = static_cast<int>(lua_tointeger(L, 1));
@@ -422,7 +484,12 @@ int StrategyVm::Compute(lua_State* L, char* err, size_t errcap) {
       lua_pushstring(L, info->outputs[k].c_str());
       lua_rawseti(L, -2, static_cast<int>(k + 1));
     }
-    return 2;
+    lua_createtable(L, static_cast<int>(info->params.size()), 0);
+    for (size_t k = 0; k < info->params.size(); ++k) {
+      lua_pushstring(L, info->params[k].name.c_str());
+      lua_rawseti(L, -2, static_cast<int>(k + 1));
+    }
+    return 3;
   } catch (const std::exception& e) {
     snprintf(err, errcap, "indicator '%s': %s", name, e.what());
     return -1;

@@ -101,6 +101,26 @@ struct IndColumn {
   int32_t reserved;
 };
 
+// Free lists of small blocks (16-byte size classes up to 256 bytes) carved
+// from 64 KiB chunks: the Lua allocator's fast path. Blocks are reused, never
+// returned to the system before the VM ends. Single-threaded.
+class SmallBlockPool {
+ public:
+  static constexpr size_t kGranule = 16;
+  static constexpr size_t kClasses = 16;
+  static constexpr size_t kMaxSmall = kGranule * kClasses;
+  static constexpr size_t kChunkBytes = 64 * 1024;
+  static bool SameClass(size_t a, size_t b) { return (a - 1) / kGranule == (b - 1) / kGranule; }
+  void* Get(size_t size);        // 1 <= size <= kMaxSmall; nullptr when out of memory
+  void Put(void* p, size_t size);
+
+ private:
+  void* free_[kClasses] = {};
+  unsigned char* chunk_next_ = nullptr;
+  size_t chunk_left_ = 0;
+  std::vector<std::unique_ptr<unsigned char[]>> chunks_;
+};
+
 class StrategyVm {
  public:
   static StatusOr<std::unique_ptr<StrategyVm>> Create(const VmOptions& options);
@@ -183,6 +203,7 @@ class StrategyVm {
   void PublishColumns(const IndEntry& e);
 
   VmOptions opt_;
+  SmallBlockPool pool_;  // before L_: the state's blocks live in it
   lua_State* L_ = nullptr;
   size_t mem_used_ = 0;
   bool mem_refused_ = false;

@@ -241,29 +241,19 @@ end
 -- stored bar, then one streaming update per new bar), so after the first
 -- call an indicator costs a few table lookups and no C call.
 ---------------------------------------------------------------------------
-local ind_views = {}      -- slot -> name -> (nil-key | number | param name -> value) -> view
-local scratch_names = {}
-local NOPARAMS = {}
-
-local function params_key(params)
-  local n = 0
-  for k in pairs(params) do n = n + 1; scratch_names[n] = k end
-  for i = n + 1, #scratch_names do scratch_names[i] = nil end
-  for i = 1, n do scratch_names[i] = tostring(scratch_names[i]) end
-  tsort(scratch_names)
-  local parts = {}
-  for i = 1, n do
-    local k = scratch_names[i]
-    parts[#parts + 1] = k .. "=" .. tostring(params[k])
-    scratch_names[i] = nil
-  end
-  return tconcat(parts, "|")
-end
+local ind_views = {}      -- slot -> name -> value of param 1 -> ... -> VIEW -> view
+local ind_params = {}     -- name -> its parameter names (learnt from the first compute)
+local ind_period = {}     -- name -> true when it has a 'period' parameter
+local NIL, VIEW = {}, {}  -- keys for "parameter not given" and "the view here"
 
 local function make_view(slot, name, params)
   if type(params) == "number" then params = { period = params } end
-  local ok, first, names = pcall(compute, slot, name, params)
+  local ok, first, names, pnames = pcall(compute, slot, name, params)
   if not ok then error(first, 4) end
+  if ind_params[name] == nil then
+    ind_params[name] = pnames
+    for i = 1, #pnames do if pnames[i] == "period" then ind_period[name] = true end end
+  end
   if #names == 1 then return IndView(slot, first) end
   local t = {}
   for i = 1, #names do
@@ -274,42 +264,52 @@ local function make_view(slot, name, params)
   return freeze(t, name)
 end
 
-local function indicator_for(slot, name, params)
-  if type(name) ~= "string" then error("indicator: name must be a string like \"rsi\"", 3) end
+-- The cache node of (slot, name, params): a path through the values of the
+-- indicator's parameters in declaration order, so a call costs a few table
+-- lookups and builds no key string (keys the indicator does not have are
+-- ignored here; a call that only differs by them was already validated).
+-- nil when the params cannot be a cache path (NaN, wrong types): those go
+-- to compute, which names what is wrong.
+local function cache_node(slot, name, params, pnames)
   local bys = ind_views[slot]
   if bys == nil then bys = {}; ind_views[slot] = bys end
-  local byname = bys[name]
-  if byname == nil then byname = {}; bys[name] = byname end
+  local node = bys[name]
+  if node == nil then node = {}; bys[name] = node end
   local tp = type(params)
-  local r
-  if params == nil then
-    r = byname[NOPARAMS]
-    if r == nil then r = make_view(slot, name, nil); byname[NOPARAMS] = r end
-    return r
-  elseif tp == "number" then
-    r = byname[params]
-    if r == nil then r = make_view(slot, name, params); byname[params] = r end
-    return r
-  elseif tp ~= "table" then
+  if tp == "number" and not ind_period[name] then return nil end
+  for i = 1, #pnames do
+    local v
+    if tp == "table" then
+      v = rawget(params, pnames[i])
+    elseif tp == "number" and pnames[i] == "period" then
+      v = params
+    end
+    if v == nil then
+      v = NIL
+    else
+      local tv = type(v)
+      if (tv ~= "number" and tv ~= "string") or v ~= v then return nil end
+    end
+    local nxt = node[v]
+    if nxt == nil then nxt = {}; node[v] = nxt end
+    node = nxt
+  end
+  return node
+end
+
+local function indicator_for(slot, name, params)
+  if type(name) ~= "string" then error("indicator: name must be a string like \"rsi\"", 3) end
+  local tp = type(params)
+  if params ~= nil and tp ~= "table" and tp ~= "number" then
     error("indicator '" .. name .. "': params must be a table like {period=14}", 3)
   end
-  local k, v = next(params)
-  if k == nil then
-    r = byname[NOPARAMS]
-    if r == nil then r = make_view(slot, name, params); byname[NOPARAMS] = r end
-    return r
-  end
-  if next(params, k) == nil and ((type(v) == "number" and v == v) or type(v) == "string") then
-    -- The common case, one parameter: no key string is built.
-    local byk = byname[k]
-    if byk == nil then byk = {}; byname[k] = byk end
-    r = byk[v]
-    if r == nil then r = make_view(slot, name, params); byk[v] = r end
-    return r
-  end
-  local key = params_key(params)
-  r = byname[key]
-  if r == nil then r = make_view(slot, name, params); byname[key] = r end
+  local pnames = ind_params[name]
+  local node = pnames and cache_node(slot, name, params, pnames)
+  local r = node and node[VIEW]
+  if r ~= nil then return r end
+  r = make_view(slot, name, params)
+  node = cache_node(slot, name, params, ind_params[name])
+  if node then node[VIEW] = r end
   return r
 end
 
