@@ -6,7 +6,10 @@
 // survive a restart, and paper portfolios follow them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <mutex>
 #include <future>
 #include <set>
 #include <thread>
@@ -18,6 +21,7 @@
 #include "engine/scheduler.h"
 #include "engine_test_util.h"
 #include "store/claims_repository.h"
+#include "store/listener.h"
 #include "store/paper_repository.h"
 #include "store/performance_queries_repository.h"
 #include "store/rejections_repository.h"
@@ -222,6 +226,84 @@ TEST_F(EngineLiveTest, TargetHitClosesAtTargetWithTheBarsTimeAndSnapshots) {
   EXPECT_EQ((*perf)["stats"]["daily"].back()["trades_closed"], 1);
   EXPECT_EQ((*perf)["stats"]["daily"].back()["date"], "2020-03-21");
   EXPECT_EQ(e->Health()["signals_closed"], 1);
+}
+
+// Signal updates reach the stream: every close (target here, opposite
+// below) NOTIFYs kSignalsChannel with the signal id in the close's own
+// transaction, heard by a real LISTEN connection; when it arrives the row
+// already reads closed. Live bar writes NOTIFY kBarsChannel "SYMBOL|tf".
+TEST_F(EngineLiveTest, ClosesAndLiveBarsNotifyListenersAsTheyCommit) {
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::string>> heard;  // (channel, payload)
+  std::map<std::string, std::string> status_when_heard;    // signal id -> status read in the callback
+  store::Listener listener(conninfo_, {store::kSignalsChannel, store::kBarsChannel},
+                           [&](const store::Notification& n) {
+                             if (n.reconnected) return;
+                             std::string status;
+                             if (n.channel == store::kSignalsChannel)
+                               status = QueryText(*pool_, "SELECT status FROM signals WHERE id = $1::uuid",
+                                                  store::Params().Add(n.payload));
+                             std::lock_guard<std::mutex> l(mu);
+                             heard.push_back({n.channel, n.payload});
+                             if (!status.empty()) status_when_heard[n.payload] = status;
+                           });
+  ASSERT_TRUE(listener.Start().ok());
+  auto count = [&](const std::string& channel, const std::string& payload) {
+    std::lock_guard<std::mutex> l(mu);
+    return std::count(heard.begin(), heard.end(), std::make_pair(channel, payload));
+  };
+  auto wait_for = [&](const std::string& channel, const std::string& payload, long n) {
+    for (int i = 0; i < 100 && count(channel, payload) < n; ++i) listener.WaitForNotification(listener.generation(), std::chrono::milliseconds(50));
+    return count(channel, payload);
+  };
+  auto e = Engine();
+  ASSERT_EQ(Day(*e, 40, {Bar("SYMA", 40, 99, 101, 98, 100, 777), Bar("SYMB", 40, 99, 101, 98, 100, 778)})
+                .signals_created,
+            2);
+  const std::string a = Text("SELECT s.id::text FROM signals s JOIN instruments i ON i.id = s.instrument_id"
+                             " WHERE i.symbol = 'SYMA'");
+  const std::string b = Text("SELECT s.id::text FROM signals s JOIN instruments i ON i.id = s.instrument_id"
+                             " WHERE i.symbol = 'SYMB'");
+  EXPECT_EQ(wait_for(store::kSignalsChannel, a, 1), 1) << "the new signal";
+  // SYMA reaches its target; SYMB gets an opposite (sell) signal.
+  CycleReport r = Day(*e, 41, {Bar("SYMA", 41, 103, 111, 102, 108), Bar("SYMB", 41, 100, 102.5, 99.5, 102, 888)});
+  EXPECT_EQ(r.closed, 2);
+  EXPECT_EQ(wait_for(store::kSignalsChannel, a, 2), 2) << "target close of " << a;
+  EXPECT_EQ(wait_for(store::kSignalsChannel, b, 2), 2) << "opposite close of " << b;
+  {
+    std::lock_guard<std::mutex> l(mu);
+    EXPECT_EQ(status_when_heard[a], "target_reached") << "the NOTIFY came with the committed close";
+    EXPECT_EQ(status_when_heard[b], "manually_closed");
+  }
+  // A quiet bar with open signals writes snapshots only: no signal NOTIFY.
+  const auto before = count(store::kSignalsChannel, a) + count(store::kSignalsChannel, b);
+  Day(*e, 42, {});
+  EXPECT_EQ(count(store::kSignalsChannel, a) + count(store::kSignalsChannel, b), before);
+
+  // Live bars: one NOTIFY per series write that stored something new.
+  store::BarsRepository bars(pool_.get());
+  store::BarBatch batch;
+  batch.symbol = "SYMC";
+  batch.source = "test";
+  batch.ts_start = {BarEnd(50) - 23400LL * 1000000};
+  batch.ts_end = {BarEnd(50)};
+  batch.open = {100};
+  batch.high = {101};
+  batch.low = {99};
+  batch.close = {100.5};
+  batch.volume = {1000};
+  store::IngestOptions notify;
+  notify.notify = true;
+  ASSERT_TRUE(bars.Ingest(batch, notify).ok());
+  EXPECT_EQ(wait_for(store::kBarsChannel, "SYMC|1d", 1), 1);
+  ASSERT_TRUE(bars.Ingest(batch, notify).ok());  // identical: nothing stored, nothing announced
+  batch.close = {100.7};
+  ASSERT_TRUE(bars.Ingest(batch).ok());  // a revision without notify (history loads)
+  batch.close = {100.9};
+  ASSERT_TRUE(bars.Ingest(batch, notify).ok());  // a revision of a live bar
+  EXPECT_EQ(wait_for(store::kBarsChannel, "SYMC|1d", 2), 2);
+  listener.WaitForNotification(listener.generation(), std::chrono::milliseconds(200));
+  EXPECT_EQ(count(store::kBarsChannel, "SYMC|1d"), 2);
 }
 
 TEST_F(EngineLiveTest, GapThroughTheStopFillsAtTheOpen) {
