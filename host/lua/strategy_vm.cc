@@ -989,13 +989,14 @@ void StrategyVm::CollectIntents(const std::string& symbol, int slot, nlohmann::j
   int accepted = 0;
   for (size_t idx = 0; idx < items.size(); ++idx) {
     const int t = items[idx];
-    const std::string where = "intent " + std::to_string(idx + 1) + " for " + symbol;
+    // Only messages need it: built when an intent is refused.
+    auto where = [&] { return "intent " + std::to_string(idx + 1) + " for " + symbol; };
     if (!lua_istable(L_, t)) {
-      reject(where + ": must be a table, got " + LuaTypeName(L_, t));
+      reject(where() + ": must be a table, got " + LuaTypeName(L_, t));
       continue;
     }
     if (accepted >= opt_.max_intents_per_symbol) {
-      reject(where + ": over the cap of " + std::to_string(opt_.max_intents_per_symbol) +
+      reject(where() + ": over the cap of " + std::to_string(opt_.max_intents_per_symbol) +
              " intents per symbol per bar (declaration 'max_intents')");
       continue;
     }
@@ -1007,14 +1008,14 @@ void StrategyVm::CollectIntents(const std::string& symbol, int slot, nlohmann::j
     while (bad.empty() && lua_next(L_, t) != 0) {
       lua_pop(L_, 1);
       if (lua_type(L_, -1) != LUA_TSTRING) {
-        bad = where + ": field names must be strings";
+        bad = where() + ": field names must be strings";
         break;
       }
       std::string k = lua_tostring(L_, -1);
       bool known = false;
       for (const char* f : kFields) known = known || k == f;
       if (!known) {
-        bad = where + ": unknown field '" + k +
+        bad = where() + ": unknown field '" + k +
               "' (fields: side, confidence, entry, target, stop, target_atr, stop_atr, expiry, summary, features)";
         lua_pop(L_, 1);
       }
@@ -1026,19 +1027,19 @@ void StrategyVm::CollectIntents(const std::string& symbol, int slot, nlohmann::j
       double x = ty == LUA_TNUMBER ? lua_tonumber(L_, -1) : NAN;
       lua_pop(L_, 1);
       if (ty == LUA_TNIL) {
-        if (required) bad = where + ": field '" + f + "' is missing";
+        if (required) bad = where() + ": field '" + f + "' is missing";
         return;
       }
       if (ty != LUA_TNUMBER) {
-        bad = where + ": field '" + f + "' must be a number, got " + lua_typename(L_, ty);
+        bad = where() + ": field '" + f + "' must be a number, got " + lua_typename(L_, ty);
         return;
       }
       if (!std::isfinite(x)) {
-        bad = where + ": field '" + f + "' must be finite, got " + NumText(x);
+        bad = where() + ": field '" + f + "' must be finite, got " + NumText(x);
         return;
       }
       if (x < lo || x > hi) {
-        bad = where + ": field '" + f + "' = " + NumText(x) + " is outside [" + NumText(lo) +
+        bad = where() + ": field '" + f + "' = " + NumText(x) + " is outside [" + NumText(lo) +
               ", " + NumText(hi) + "]";
         return;
       }
@@ -1048,11 +1049,11 @@ void StrategyVm::CollectIntents(const std::string& symbol, int slot, nlohmann::j
     RawField(L_, t, "side");
     if (bad.empty()) {
       if (lua_type(L_, -1) != LUA_TSTRING) {
-        bad = where + ": field 'side' must be \"buy\" or \"sell\"" +
+        bad = where() + ": field 'side' must be \"buy\" or \"sell\"" +
               (lua_isnil(L_, -1) ? std::string(" (it is missing)") : ", got a " + LuaTypeName(L_, -1));
       } else {
         side = lua_tostring(L_, -1);
-        if (side != "buy" && side != "sell") bad = where + ": field 'side' must be \"buy\" or \"sell\", got \"" + side + "\"";
+        if (side != "buy" && side != "sell") bad = where() + ": field 'side' must be \"buy\" or \"sell\", got \"" + side + "\"";
       }
     }
     lua_pop(L_, 1);
@@ -1063,22 +1064,22 @@ void StrategyVm::CollectIntents(const std::string& symbol, int slot, nlohmann::j
     number("stop", true, 1e-12, 1e12, &stop);
     number("expiry", true, 1, 10000, &expiry);
     if (bad.empty() && expiry != std::floor(expiry))
-      bad = where + ": field 'expiry' must be a whole number of bars, got " + NumText(expiry);
+      bad = where() + ": field 'expiry' must be a whole number of bars, got " + NumText(expiry);
     if (bad.empty() && !std::isfinite(entry))
-      bad = where + ": field 'entry' is missing and the series has no close to default to";
+      bad = where() + ": field 'entry' is missing and the series has no close to default to";
     if (bad.empty()) {
       if (side == "buy" && !(stop < entry && entry < target))
-        bad = where + ": a buy needs stop < entry < target (stop " + NumText(stop) + ", entry " +
+        bad = where() + ": a buy needs stop < entry < target (stop " + NumText(stop) + ", entry " +
               NumText(entry) + ", target " + NumText(target) + ")";
       if (side == "sell" && !(target < entry && entry < stop))
-        bad = where + ": a sell needs target < entry < stop (target " + NumText(target) +
+        bad = where() + ": a sell needs target < entry < stop (target " + NumText(target) +
               ", entry " + NumText(entry) + ", stop " + NumText(stop) + ")";
     }
     std::string summary;
     if (bad.empty()) {
       RawField(L_, t, "summary");
       if (lua_type(L_, -1) != LUA_TSTRING || lua_objlen(L_, -1) == 0 || lua_objlen(L_, -1) > 1000)
-        bad = where + ": field 'summary' must be a non-empty string of at most 1000 bytes" +
+        bad = where() + ": field 'summary' must be a non-empty string of at most 1000 bytes" +
               (lua_isnil(L_, -1) ? std::string(" (it is missing)") : "");
       else
         summary = lua_tostring(L_, -1);
@@ -1093,21 +1094,21 @@ void StrategyVm::CollectIntents(const std::string& symbol, int slot, nlohmann::j
         lua_pushnil(L_);
         while (lua_next(L_, ft) != 0) {
           if (lua_type(L_, -2) != LUA_TSTRING) {
-            bad = where + ": field 'features' must map names to numbers";
+            bad = where() + ": field 'features' must map names to numbers";
           } else if (lua_type(L_, -1) == LUA_TBOOLEAN) {
             features[lua_tostring(L_, -2)] = lua_toboolean(L_, -1) ? 1.0 : 0.0;
           } else if (lua_type(L_, -1) != LUA_TNUMBER || !std::isfinite(lua_tonumber(L_, -1))) {
-            bad = where + ": features." + lua_tostring(L_, -2) + " must be a finite number";
+            bad = where() + ": features." + lua_tostring(L_, -2) + " must be a finite number";
           } else {
             features[lua_tostring(L_, -2)] = lua_tonumber(L_, -1);
           }
           lua_pop(L_, 1);
           if (bad.empty() && features.size() > 64)
-            bad = where + ": field 'features' has more than 64 entries";
+            bad = where() + ": field 'features' has more than 64 entries";
           if (!bad.empty()) break;
         }
       } else if (!lua_isnil(L_, -1)) {
-        bad = where + ": field 'features' must be a table of name = number";
+        bad = where() + ": field 'features' must be a table of name = number";
       }
       lua_settop(L_, before);
     }
