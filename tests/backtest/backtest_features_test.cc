@@ -118,7 +118,7 @@ return {
     if n == 0 then return nil end
     local c = ctx.bars.close[-1]
     return { side = "buy", confidence = 0.9, entry = c, target = c * 1.1, stop = c * 0.95,
-             expiry = 5, features = seen }
+             expiry = 5, summary = "regime probe", features = seen }
   end,
 }
 )";
@@ -132,7 +132,8 @@ TEST_F(BacktestFeatures, RegimeV1ReachesStrategiesAsInTraining) {
     SCOPED_TRACE(per_bar ? "per-bar" : "range");
     CliRun r = Exec(Bin() + "backtest --strategy " + dir_ + "/regime_probe.lua --provider csv --path " +
                     SF_SP500_DIR + "/daily --symbols " + list +
-                    " --from 2019-01-01 --to 2019-12-31 --warmup-days 500 --json " + dir_ + "/out.json" +
+                    " --from 2019-01-01 --to 2019-12-31 --warmup-days 500 --lib " + SF_SOURCE_DIR +
+                    "/scripts/lib --json " + dir_ + "/out.json" +
                     (per_bar ? " --per-bar" : ""));
     ASSERT_EQ(r.code, 0) << r.out;
     json j = ReadJson(dir_ + "/out.json");
