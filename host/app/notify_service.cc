@@ -3,8 +3,10 @@
 #include <chrono>
 
 #include "app/context.h"
+#include "app/market_service.h"
 #include "app/store_service.h"
 #include "base/logging.h"
+#include "notify/alert_evaluator.h"
 #include "notify/alert_router.h"
 #include "notify/channel_set.h"
 #include "notify/delivery_worker.h"
@@ -48,6 +50,26 @@ Status NotifyService::Start(Context& ctx) {
     log->info("delivery worker off (notify.enabled = false); outbox rows wait for another host");
     return Status::Ok();
   }
+  // Market-watching rules (price_cross, volume_spike, indicator_threshold,
+  // news) run on the live bars and news. The market service keeps its
+  // subscribers for its whole life, so the callbacks share the evaluator,
+  // which Stop closes.
+  if (auto* market = dynamic_cast<MarketService*>(ctx.FindService("market"))) {
+    evaluator_ = std::make_shared<notify::AlertEvaluator>(pool_, channels_.get(), *settings,
+                                                          &ctx.plugins());
+    auto ev = evaluator_;
+    market->SubscribeBars([ev](const market::CompletedBar& bar) {
+      auto n = ev->OnBar(bar);
+      if (!n.ok()) base::Logger("notify")->warn("alert rules on {} bar: {}", bar.symbol,
+                                                 n.status().ToString());
+    });
+    market->SubscribeNews([ev](const market::NewsItem& item) {
+      auto n = ev->OnNews(item);
+      if (!n.ok()) base::Logger("notify")->warn("news alert rules: {}", n.status().ToString());
+    });
+  } else {
+    log->info("no market service: price, volume, indicator and news alert rules stay idle");
+  }
   worker_->Start();
   notify::DeliveryWorker* worker = worker_.get();
   listener_ = std::make_unique<store::Listener>(
@@ -64,6 +86,8 @@ Status NotifyService::Start(Context& ctx) {
 }
 
 void NotifyService::Stop() {
+  if (evaluator_) evaluator_->Close();  // waits for a call in progress
+  evaluator_.reset();
   if (listener_) listener_->Stop();
   listener_.reset();
   if (worker_) worker_->Stop();

@@ -11,6 +11,10 @@
 //   if (!outbox.ok()) ...;
 //   signals.InsertSignalWithOutbox(signal, *outbox);   // one transaction + NOTIFY
 //
+// Rules that watch the market (price_cross, volume_spike,
+// indicator_threshold, news) are evaluated on the market service's live
+// bars and news (notify/alert_evaluator.h) and enqueue their own rows.
+//
 // The worker wakes on the outbox NOTIFY (and polls), claims due rows with
 // FOR UPDATE SKIP LOCKED under a lease, retries with backoff and jitter,
 // dead-letters after the last scheduled attempt, and disables a rule whose
@@ -33,6 +37,7 @@
 #include "store/signals_repository.h"
 
 namespace sf::notify {
+class AlertEvaluator;
 class AlertRouter;
 class ChannelSet;
 class DeliveryWorker;
@@ -94,6 +99,8 @@ class NotifyService final : public Service {
   std::unique_ptr<notify::AlertRouter> router_;
   std::unique_ptr<notify::DeliveryWorker> worker_;
   std::unique_ptr<store::Listener> listener_;
+  // Shared with the market service's callbacks, which outlive Stop.
+  std::shared_ptr<notify::AlertEvaluator> evaluator_;
 };
 
 }  // namespace sf::app

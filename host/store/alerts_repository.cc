@@ -170,6 +170,11 @@ Status ValidateAlertFilters(const std::string& kind, const nlohmann::json& f) {
         return InvalidArgument("filters." + key + " is not a filter of " + kind +
                                " (known: strategies, symbols, sectors, sides, min_confidence)");
       }
+    } else if (key == "timeframe" &&
+               (kind == "price_cross" || kind == "volume_spike" || kind == "indicator_threshold")) {
+      static const std::set<std::string> kTimeframes = {"1m", "5m", "15m", "1h", "4h", "1d"};
+      if (!value.is_string() || !kTimeframes.count(value.get<std::string>()))
+        return InvalidArgument("filters.timeframe must be one of 1m, 5m, 15m, 1h, 4h, 1d");
     } else if (kind == "price_cross") {
       if (key == "symbol") continue;
       if (key == "level") {
@@ -179,15 +184,20 @@ Status ValidateAlertFilters(const std::string& kind, const nlohmann::json& f) {
           return InvalidArgument("filters.direction must be \"above\" or \"below\"");
       } else {
         return InvalidArgument("filters." + key +
-                               " is not a filter of price_cross (known: symbol, level, direction)");
+                               " is not a filter of price_cross (known: symbol, level, direction, "
+                               "timeframe)");
       }
     } else if (kind == "volume_spike") {
       if (key == "symbol") continue;
       if (key == "multiple") {
         SF_RETURN_IF_ERROR(CheckNumber(key, value, 1.0001, 1000));
+      } else if (key == "lookback") {
+        if (!value.is_number_integer() || value.get<int64_t>() < 2 || value.get<int64_t>() > 500)
+          return InvalidArgument("filters.lookback must be a whole number of bars in 2..500");
       } else {
         return InvalidArgument("filters." + key +
-                               " is not a filter of volume_spike (known: symbol, multiple)");
+                               " is not a filter of volume_spike (known: symbol, multiple, "
+                               "lookback, timeframe)");
       }
     } else if (kind == "indicator_threshold") {
       if (key == "symbol") continue;
@@ -207,13 +217,22 @@ Status ValidateAlertFilters(const std::string& kind, const nlohmann::json& f) {
       } else {
         return InvalidArgument("filters." + key +
                                " is not a filter of indicator_threshold (known: symbol, indicator, "
-                               "params, op, value)");
+                               "params, op, value, timeframe)");
       }
     } else if (kind == "news") {
       if (key == "symbols") {
         SF_RETURN_IF_ERROR(CheckStringList(key, value));
+      } else if (key == "min_score") {
+        SF_RETURN_IF_ERROR(CheckNumber(key, value, -1e12, 1e12));
+      } else if (key == "min_abs_sentiment") {
+        SF_RETURN_IF_ERROR(CheckNumber(key, value, 0, 1));
+      } else if (key == "sentiment") {
+        if (!value.is_string() || (value != "positive" && value != "negative"))
+          return InvalidArgument("filters.sentiment must be \"positive\" or \"negative\"");
       } else {
-        return InvalidArgument("filters." + key + " is not a filter of news (known: symbols)");
+        return InvalidArgument("filters." + key +
+                               " is not a filter of news (known: symbols, min_score, sentiment, "
+                               "min_abs_sentiment)");
       }
     }
   }

@@ -46,10 +46,15 @@ inline constexpr const char* kAlertKinds[] = {"new_signal",   "signal_update",
 //     "sectors": ["Technology"], "sides": ["buy"|"sell"],
 //     "min_confidence": 0.7 (0..1)
 //   price_cross: "symbol", "level" (price), "direction": "above"|"below"
-//   volume_spike: "symbol", "multiple" (x average volume, > 1)
+//   volume_spike: "symbol", "multiple" (x average volume, > 1, default 3),
+//     "lookback" (bars averaged, 2..500, default 20)
 //   indicator_threshold: "symbol", "indicator" ("rsi"), "params": [14],
 //     "op": "<"|">", "value": 30
-//   news: "symbols": [...]
+//   the three above: "timeframe" ("1m".."1d"; default: the shortest the
+//     live feed delivers for the symbol)
+//   news: "symbols": [...] (default: the owner's watchlists), "min_score",
+//     "sentiment": "positive"|"negative", "min_abs_sentiment" (0..1)
+// How each kind fires: notify/alert_evaluator.h.
 // Unknown keys are refused so a typo ("symbol" vs "symbols") is not silently
 // ignored.
 struct AlertSubscription {

@@ -87,7 +87,7 @@ Running StartWorker(Env& e, int threads) {
   Running r;
   auto s = notify::ParseNotifySettings({{"threads", threads},
                                         {"max_per_destination", threads},
-                                        {"batch", 128},
+                                        {"batch", 256},
                                         {"poll_ms", 1000}});
   r.settings = *s;
   r.channels = notify::ChannelSet::Create(
