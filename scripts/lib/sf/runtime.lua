@@ -270,6 +270,25 @@ end
 -- ignored here; a call that only differs by them was already validated).
 -- nil when the params cannot be a cache path (NaN, wrong types): those go
 -- to compute, which names what is wrong.
+local function param_value(params, tp, pname)
+  local v
+  if tp == "table" then
+    v = rawget(params, pname)
+  elseif tp == "number" and pname == "period" then
+    v = params
+  end
+  if v == nil then return NIL end
+  local tv = type(v)
+  if (tv ~= "number" and tv ~= "string") or v ~= v then return nil end
+  return v
+end
+
+local function child(node, v)
+  local nxt = node[v]
+  if nxt == nil then nxt = {}; node[v] = nxt end
+  return nxt
+end
+
 local function cache_node(slot, name, params, pnames)
   local bys = ind_views[slot]
   if bys == nil then bys = {}; ind_views[slot] = bys end
@@ -277,22 +296,17 @@ local function cache_node(slot, name, params, pnames)
   if node == nil then node = {}; bys[name] = node end
   local tp = type(params)
   if tp == "number" and not ind_period[name] then return nil end
-  for i = 1, #pnames do
-    local v
-    if tp == "table" then
-      v = rawget(params, pnames[i])
-    elseif tp == "number" and pnames[i] == "period" then
-      v = params
-    end
-    if v == nil then
-      v = NIL
-    else
-      local tv = type(v)
-      if (tv ~= "number" and tv ~= "string") or v ~= v then return nil end
-    end
-    local nxt = node[v]
-    if nxt == nil then nxt = {}; node[v] = nxt end
-    node = nxt
+  local np = #pnames
+  if np == 1 then
+    -- Most indicators (one 'period'): no loop, so the JIT keeps this inline.
+    local v = param_value(params, tp, pnames[1])
+    if v == nil then return nil end
+    return child(node, v)
+  end
+  for i = 1, np do
+    local v = param_value(params, tp, pnames[i])
+    if v == nil then return nil end
+    node = child(node, v)
   end
   return node
 end
