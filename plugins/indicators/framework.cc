@@ -138,6 +138,7 @@ std::string BuildMetadataJson(const IndicatorSpec& spec) {
     AppendJsonString(j, spec.outputs[k].name);
     j += ",\"description\":";
     AppendJsonString(j, spec.outputs[k].description);
+    if (spec.outputs[k].optional) j += ",\"optional\":true";
     j += '}';
   }
   j += "],\"reference\":";
@@ -158,7 +159,7 @@ void CheckSeries(const IndicatorSpec& spec, const sf_bar_series* in, uint32_t ou
   if (in->count == 0) return;
   if (outputs == nullptr) ThrowInvalid(std::string(id) + ": output array is NULL");
   for (uint32_t k = 0; k < output_count; ++k) {
-    if (outputs[k] == nullptr) {
+    if (outputs[k] == nullptr && !spec.outputs[k].optional) {
       ThrowInvalid(std::string(id) + ": output buffer '" + spec.outputs[k].name + "' is NULL");
     }
   }

@@ -57,6 +57,11 @@ struct ParamSpec {
 struct OutputSpec {
   const char* name;
   const char* description;
+  // An optional output may be passed as a NULL buffer to compute(): the
+  // plugin then skips its work (metadata says "optional":true). Outputs
+  // a caller does not want cost nothing (BBANDS' %B and bandwidth cost a
+  // division per bar).
+  bool optional = false;
 };
 
 // Everything the metadata JSON says about an indicator.
@@ -425,6 +430,9 @@ inline void RollingHighLow(const double* hi, const double* lo, int64_t count, in
 void CheckSeries(const IndicatorSpec& spec, const sf_bar_series* in, uint32_t output_count,
                  double* const* outputs);
 
+// Buffers of optional outputs may be NULL; the rest never are (CheckSeries).
+inline bool Wanted(double* const* outputs, int k) { return outputs[k] != nullptr; }
+
 // True when no output buffer overlaps another or an input column the
 // indicator reads. The batch kernels use their outputs as scratch and read
 // inputs behind the bar they write, so they need separate buffers; a caller
@@ -441,8 +449,9 @@ bool SeparateBuffers(const sf_bar_series& s, double* const* out, int outputs) {
                            SF_INPUT_VOLUME};
   const double* cols[] = {s.open, s.high, s.low, s.close, s.volume};
   for (int k = 0; k < outputs; ++k) {
+    if (out[k] == nullptr) continue;
     for (int j = 0; j < k; ++j) {
-      if (overlap(out[k], out[j])) return false;
+      if (out[j] != nullptr && overlap(out[k], out[j])) return false;
     }
     for (int c = 0; c < 5; ++c) {
       if ((kMask & bits[c]) != 0 && overlap(out[k], cols[c])) return false;
@@ -517,7 +526,9 @@ struct Adapter {
           const int64_t stop = FirstNaN<kMask>(s, b, e);
           for (int64_t i = b; i < stop; ++i) {
             ind.Update(LoadBar<kMask>(s, i), tmp);
-            for (int k = 0; k < kOut; ++k) outputs[k][i] = tmp[k];
+            for (int k = 0; k < kOut; ++k) {
+              if (Wanted(outputs, k)) outputs[k][i] = tmp[k];
+            }
           }
           if (stop < e) {
             clean = stop;
@@ -526,6 +537,7 @@ struct Adapter {
         }
       }
       for (int k = 0; k < kOut; ++k) {
+        if (!Wanted(outputs, k)) continue;
         for (int64_t i = clean; i < n; ++i) outputs[k][i] = kNaN;
       }
     });

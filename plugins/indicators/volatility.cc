@@ -146,8 +146,9 @@ class BBands {
             {{"upper", "middle + nbdevup * stddev"},
              {"middle", "SMA"},
              {"lower", "middle - nbdevdn * stddev"},
-             {"percent_b", "(close - lower) / (upper - lower); 0.5 when the bands touch"},
-             {"bandwidth", "(upper - lower) / middle; 0 when middle is 0"}},
+             {"percent_b", "(close - lower) / (upper - lower); 0.5 when the bands touch",
+              true},
+             {"bandwidth", "(upper - lower) / middle; 0 when middle is 0", true}},
             "TA-Lib TA_BBANDS (MA type SMA, population stddev); %B and bandwidth after "
             "John Bollinger, Bollinger on Bollinger Bands (2001)"};
   }
@@ -164,7 +165,9 @@ class BBands {
   // chain of dependent additions), and the divider (mean, E[x^2], square
   // root and the %B/bandwidth reciprocal). So each block is done in three
   // passes: the chain alone (scalar), then the bands, then %B and
-  // bandwidth; the last two have no loop-carried dependency, so the
+  // bandwidth (skipped when the caller passes NULL for both, as a caller
+  // wanting TA-Lib's three bands does); the last two have no loop-carried
+  // dependency, so the
   // compiler packs them and the divider works on two bars at once. Packed
   // IEEE division and square root round as scalar ones, so every value is
   // Update()'s to the bit.
@@ -182,6 +185,7 @@ class BBands {
     const double nbdevup = up_, nbdevdn = dn_;
     constexpr int64_t kBlock = 256;
     double sum[kBlock], sum2[kBlock];
+    const bool ratios = Wanted(out, 3) || Wanted(out, 4);
     for (int64_t b = n - 1; b < count; b += kBlock) {
       const int64_t len = kBlock < count - b ? kBlock : count - b;
       const double* xb = x + b;
@@ -206,13 +210,16 @@ class BBands {
         middle[j] = mid;
         lower[j] = mid - (sd * nbdevdn);
       }
-      double* percent_b = out[3] + b;
-      double* bandwidth = out[4] + b;
+      if (!ratios) continue;
+      // A NULL (unwanted) ratio output is written to the spent sums.
+      double* percent_b = Wanted(out, 3) ? out[3] + b : sum;
+      double* bandwidth = Wanted(out, 4) ? out[4] + b : sum2;
       for (int64_t j = 0; j < len; ++j) {
         Ratios(xb[j], lower[j], upper[j] - lower[j], middle[j], &percent_b[j], &bandwidth[j]);
       }
     }
     for (int k = 0; k < kOutputs; ++k) {
+      if (!Wanted(out, k)) continue;
       for (int64_t j = 0; j < warm; ++j) out[k][j] = kNaN;
     }
     return true;

@@ -72,10 +72,13 @@ void SetPerBar(benchmark::State& st, size_t bars) {
                                                      benchmark::Counter::kInvert);
 }
 
-void BatchPlugin(benchmark::State& st, const sf::plugins::Indicator* ind) {
+// `wanted` > 0 passes NULL for the outputs after the first `wanted` (only
+// for optional outputs, e.g. BBANDS' %B and bandwidth).
+void BatchPlugin(benchmark::State& st, const sf::plugins::Indicator* ind, uint32_t wanted) {
   const Series& s = Big();
   const auto params = ParamsFor(*ind);
   Buffers b(ind->vt.output_count, s.size());
+  for (uint32_t k = wanted; wanted > 0 && k < ind->vt.output_count; ++k) b.ptrs[k] = nullptr;
   const sf_bar_series view = s.View();
   for (auto _ : st) {
     const sf_status rc = ind->vt.compute(params.data(), static_cast<uint32_t>(params.size()), &view,
@@ -125,6 +128,19 @@ std::map<std::string, TaFn> TaLibFns() {
     int b, n; TA_MACD(0, N, s.close.data(), 12, 26, 9, &b, &n, O(0), O(1), O(2)); };
   m["bbands"] = [](const Series& s, auto& o) {
     int b, n; TA_BBANDS(0, N, s.close.data(), 20, 2, 2, TA_MAType_SMA, &b, &n, O(0), O(1), O(2)); };
+  // Like with like for BBANDS: TA-Lib's three bands, then %B and bandwidth
+  // from them (the plugin's five outputs; the TA-Lib comparison test's
+  // formulas).
+  m["bbands_5"] = [](const Series& s, auto& o) {
+    int b, n;
+    TA_BBANDS(0, N, s.close.data(), 20, 2, 2, TA_MAType_SMA, &b, &n, O(0), O(1), O(2));
+    for (int i = 0; i < n; ++i) {
+      const double w = o[0][i] - o[2][i];
+      o[3][i] = w != 0 ? (s.close[b + i] - o[2][i]) / w : 0.5;
+      o[4][i] = o[1][i] != 0 ? w / o[1][i] : 0.0;
+    }
+  };
+  m["bbands_3"] = m["bbands"];
   m["atr"] = [](const Series& s, auto& o) {
     int b, n; TA_ATR(0, N, s.high.data(), s.low.data(), s.close.data(), 14, &b, &n, O(0)); };
   m["adx"] = [](const Series& s, auto& o) {
@@ -175,7 +191,7 @@ std::map<std::string, TaFn> TaLibFns() {
 
 void BatchTaLib(benchmark::State& st, TaFn fn) {
   const Series& s = Big();
-  std::vector<std::vector<double>> o(3, std::vector<double>(s.size()));
+  std::vector<std::vector<double>> o(5, std::vector<double>(s.size()));
   for (auto _ : st) {
     fn(s, o);
     benchmark::DoNotOptimize(o[0][0]);
@@ -379,13 +395,24 @@ int main(int argc, char** argv) {
   std::sort(all.begin(), all.end(), [](auto* a, auto* b) { return a->id < b->id; });
   const auto ta = TaLibFns();
   for (const auto* ind : all) {
-    benchmark::RegisterBenchmark(("batch/" + ind->id).c_str(), BatchPlugin, ind)
+    benchmark::RegisterBenchmark(("batch/" + ind->id).c_str(), BatchPlugin, ind, 0u)
         ->Unit(benchmark::kMillisecond)->MinTime(0.2);
     auto it = ta.find(ind->id);
     if (it != ta.end()) {
       benchmark::RegisterBenchmark(("talib/" + ind->id).c_str(), BatchTaLib, it->second)
           ->Unit(benchmark::kMillisecond)->MinTime(0.2);
     }
+  }
+  // BBANDS like with like: its three bands only (NULL %B and bandwidth)
+  // against TA-Lib's BBANDS, and all five against TA-Lib plus the ratios.
+  const sf::plugins::Indicator* bbands = &Find("bbands");
+  benchmark::RegisterBenchmark("batch/bbands_3", BatchPlugin, bbands, 3u)
+      ->Unit(benchmark::kMillisecond)->MinTime(0.2);
+  benchmark::RegisterBenchmark("batch/bbands_5", BatchPlugin, bbands, 0u)
+      ->Unit(benchmark::kMillisecond)->MinTime(0.2);
+  for (const char* id : {"bbands_3", "bbands_5"}) {
+    benchmark::RegisterBenchmark((std::string("talib/") + id).c_str(), BatchTaLib, ta.at(id))
+        ->Unit(benchmark::kMillisecond)->MinTime(0.2);
   }
   for (const auto* ind : all) {
     benchmark::RegisterBenchmark(("stream/" + ind->id).c_str(), StreamPlugin, ind)->MinTime(0.05);

@@ -4,6 +4,7 @@
 // series, NaN inputs, flat prices and zero volume.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -245,6 +246,61 @@ TEST(IndicatorContract, MissingInputColumnsAndWrongBuffersAreRefused) {
               SF_ERR_INVALID_ARGUMENT);
     sf::plugins::ClearPluginError();
   }
+}
+
+// Outputs the metadata marks "optional" may be passed as NULL buffers
+// (BBANDS' %B and bandwidth): the other outputs keep the same bits, and a
+// NULL buffer for any other output is refused with its name.
+TEST(IndicatorContract, OptionalOutputsMayBeNullAndChangeNothingElse) {
+  Series s = Aapl();
+  s.close[s.size() - 40] = kNaN;  // the poisoned tail must stay NaN too
+  size_t optional_seen = 0;
+  for (const auto* ind : All()) {
+    SCOPED_TRACE(ind->id);
+    const auto& outs = ind->metadata.at("outputs");
+    std::vector<bool> optional;
+    for (const auto& o : outs) optional.push_back(o.value("optional", false));
+    const auto params = DefaultParams(*ind);
+    Out want;
+    ASSERT_EQ(Compute(*ind, params, s, &want), SF_OK);
+    Out got(ind->vt.output_count, std::vector<double>(s.size(), 1.0));
+    std::vector<double*> ptrs;
+    for (auto& o : got) ptrs.push_back(o.data());
+    for (size_t k = 0; k < optional.size(); ++k) {
+      if (optional[k]) ptrs[k] = nullptr;
+    }
+    const sf_bar_series view = s.View();
+    for (size_t k = 0; k < optional.size(); ++k) {
+      if (optional[k]) continue;
+      // Every required buffer is refused when NULL, naming the output.
+      double* keep = ptrs[k];
+      ptrs[k] = nullptr;
+      sf::plugins::ClearPluginError();
+      EXPECT_EQ(ind->vt.compute(params.data(), ind->vt.param_count, &view, ptrs.data(),
+                                ind->vt.output_count),
+                SF_ERR_INVALID_ARGUMENT);
+      EXPECT_NE(sf::plugins::TakePluginError("").find(
+                    "output buffer '" + outs[k].at("name").get<std::string>() + "' is NULL"),
+                std::string::npos);
+      ptrs[k] = keep;
+    }
+    if (std::find(optional.begin(), optional.end(), true) == optional.end()) continue;
+    ++optional_seen;
+    ASSERT_EQ(ind->vt.compute(params.data(), ind->vt.param_count, &view, ptrs.data(),
+                              ind->vt.output_count),
+              SF_OK);
+    for (size_t k = 0; k < optional.size(); ++k) {
+      if (optional[k]) continue;
+      for (size_t i = 0; i < s.size(); ++i) {
+        ASSERT_TRUE(SameBits(got[k][i], want[k][i])) << "output " << k << " bar " << i;
+      }
+    }
+  }
+  EXPECT_GE(optional_seen, 1u);  // bbands
+  const auto& bb = Find("bbands").metadata.at("outputs");
+  EXPECT_TRUE(bb.at(3).value("optional", false));
+  EXPECT_TRUE(bb.at(4).value("optional", false));
+  EXPECT_FALSE(bb.at(0).value("optional", false));
 }
 
 // A NaN in a column an indicator reads makes that bar and every later output
