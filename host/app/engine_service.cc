@@ -9,6 +9,7 @@
 #include "app/notify_service.h"
 #include "app/store_service.h"
 #include "base/logging.h"
+#include "market/calendar.h"
 #include "store/paper_repository.h"
 
 namespace sf::app {
@@ -85,6 +86,27 @@ Status EngineService::Start(Context& ctx) {
   eo.history_bars = std::max(ro.history_bars, 2);
   eo.paper = paper_on;
   eo.is_leader = [this] { return elector_ && elector_->is_leader(); };
+  // Cadence: strategies that also run on a clock, within the market's hours.
+  eo.cadence = cfg.value("cadence", json::object());
+  for (const auto& [stem, spec] : eo.cadence.items()) {
+    auto c = engine::ParseCadence(spec, "config engine.cadence." + stem);
+    if (!c.ok()) return c.status();
+  }
+  {
+    // When the market is open, for cadences (config or a strategy's declaration).
+    const json market = root.value("market", json::object());
+    const std::string name = cfg.value("calendar", std::string("nyse"));
+    auto calendars = market::CalendarSet::LoadDirectory(
+        ctx.ResolvePath(market.value("calendars_dir", std::string("config/calendars"))));
+    std::shared_ptr<const market::TradingCalendar> calendar = calendars.ok() ? calendars->Find(name) : nullptr;
+    if (calendar) {
+      eo.market_open = [calendar](int64_t ts) { return calendar->IsOpen(ts); };
+    } else {
+      const std::string why = calendars.ok() ? "no calendar named '" + name + "'" : calendars.status().message();
+      if (!eo.cadence.empty()) return InvalidArgument("config engine.calendar: " + why);
+      log->warn("engine: calendar for cadences: {} (cadence ticks would run at any hour)", why);
+    }
+  }
   // Host feature sets strategies read with ctx.features(set).
   for (const auto& set : cfg.value("feature_sets", json::array({"regime_v1"}))) {
     if (!set.is_string() || set.get<std::string>() != "regime_v1")

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "base/logging.h"
 #include "engine/strategy_stats.h"
@@ -85,6 +86,7 @@ json CycleReport::ToJson() const {
           {"symbols", symbols},
           {"complete", complete},
           {"leader", leader},
+          {"cadence", cadence},
           {"evaluated", evaluated},
           {"intents", intents},
           {"signals_created", signals_created},
@@ -225,7 +227,95 @@ std::vector<CycleReport> LiveEngine::ProcessPending(bool force) {
     RecordCycle(r);
     reports.push_back(r);
   }
+  if (Leading()) {
+    for (auto& r : RunCadence()) {
+      RecordCycle(r);
+      reports.push_back(std::move(r));
+    }
+  }
   if (reports.empty() && Leading() && need_recovery_) (void)Recover();
+  return reports;
+}
+
+void LiveEngine::UpdateCadences(int64_t now_us) {
+  auto log = base::Logger("engine");
+  for (const auto& st : opt_.runtime->Statuses()) {
+    if (st.name.empty()) continue;
+    const std::string stem = std::filesystem::path(st.file).stem().string();
+    json spec;
+    std::string where;
+    if (opt_.cadence.is_object() && opt_.cadence.contains(stem)) {
+      spec = opt_.cadence[stem];
+      where = "engine.cadence." + stem;
+    } else if (opt_.cadence.is_object() && opt_.cadence.contains(st.name)) {
+      spec = opt_.cadence[st.name];
+      where = "engine.cadence." + st.name;
+    } else if (st.declaration.is_object() && st.declaration.contains("cadence")) {
+      spec = st.declaration["cadence"];
+      where = st.file + ": declaration field 'cadence'";
+    }
+    if (st.state != "running" || spec.is_null()) {
+      cadence_.Set(st.name, std::nullopt, now_us);
+      continue;
+    }
+    auto c = ParseCadence(spec, where);
+    if (!c.ok()) {
+      if (cadence_errors_.insert(c.status().message()).second)
+        log->error("engine: {} (strategy {} runs on bar closes only)", c.status().message(), st.name);
+      cadence_.Set(st.name, std::nullopt, now_us);
+      continue;
+    }
+    cadence_.Set(st.name, *c, now_us);
+  }
+}
+
+std::vector<CycleReport> LiveEngine::RunCadence() {
+  std::vector<CycleReport> reports;
+  const int64_t now = opt_.clock ? opt_.clock() : NowUs();
+  UpdateCadences(now);
+  if (cadence_.empty()) return reports;
+  const auto due = cadence_.TakeDue(now, opt_.market_open);
+  if (due.empty()) return reports;
+  if (need_recovery_ || !recovered_) (void)Recover();
+  // Group the due strategies by (timeframe, tick).
+  std::map<std::pair<market::Timeframe, int64_t>, std::vector<StrategyRef>> groups;
+  for (const auto& [name, tick] : due) {
+    for (const auto tf : {market::Timeframe::k1m, market::Timeframe::k5m, market::Timeframe::k15m,
+                          market::Timeframe::k1h, market::Timeframe::k4h, market::Timeframe::k1d}) {
+      CycleReport scratch;
+      for (const auto& ref : SyncStrategies(tf, &scratch))
+        if (ref.name == name) groups[{tf, tick}].push_back(ref);
+    }
+  }
+  for (const auto& [key, strategies] : groups) {
+    const auto t0 = std::chrono::steady_clock::now();
+    CycleReport report;
+    report.timeframe = key.first;
+    report.bar_ts = key.second;
+    report.cadence = true;
+    report.leader = true;
+    std::vector<std::string> symbols;
+    for (const auto& [k, s] : series_)
+      if (s.timeframe == key.first && s.size() > 0 && s.ts.back() <= key.second) symbols.push_back(s.symbol);
+    report.symbols = static_cast<int>(symbols.size());
+    report.complete = true;
+    bool unknown = false;
+    for (const auto& sym : symbols) unknown = unknown || !instrument_ids_.count(sym);
+    if (unknown) RefreshInstruments();
+    std::set<std::string> closed_strategies;
+    auto claiming = StartClaim(strategies, symbols, key.first, key.second, &report);
+    if (claiming.valid()) {
+      EvaluateClaimed(claiming.get(), strategies, key.first, key.second, false, [] { return json::object(); },
+                      &report, &closed_strategies);
+    }
+    report.latency_ms = MsSince(t0);
+    if (report.signals_created || report.rejected) {
+      base::Logger("engine")->info("engine: cadence tick {} {}: {} symbols, {} intents, {} signals, {} rejected",
+                                   market::TimeframeName(key.first), store::FormatTimestamp(key.second),
+                                   report.symbols, report.intents, report.signals_created, report.rejected);
+    }
+    reports.push_back(report);
+  }
   return reports;
 }
 
@@ -520,6 +610,107 @@ void LiveEngine::HandleIntent(const lua::Intent& intent, const StrategyRef& ref,
   }
 }
 
+std::future<StatusOr<std::unique_ptr<store::Claim>>> LiveEngine::StartClaim(
+    const std::vector<StrategyRef>& strategies, const std::vector<std::string>& symbols, market::Timeframe tf,
+    int64_t ts, CycleReport* report) {
+  if (strategies.empty() || symbols.empty()) return {};
+  std::vector<int64_t> ids;
+  for (const auto& s : strategies) ids.push_back(s.strategy_id);
+  std::vector<store::ClaimInstrument> instruments;
+  for (const auto& sym : symbols) {
+    auto it = instrument_ids_.find(sym);  // symbols without an instrument row are not evaluated
+    if (it != instrument_ids_.end()) instruments.push_back({sym, it->second});
+  }
+  return std::async(std::launch::async,
+                    [this, ids = std::move(ids), instruments = std::move(instruments), tf, ts, report] {
+                      const auto c0 = std::chrono::steady_clock::now();
+                      auto claim = store::ClaimsRepository(opt_.pool).ClaimBar(ids, instruments, tf, ts, opt_.instance);
+                      report->claims_ms = MsSince(c0);
+                      return claim;
+                    });
+}
+
+void LiveEngine::EvaluateClaimed(StatusOr<std::unique_ptr<store::Claim>> claim,
+                                 const std::vector<StrategyRef>& strategies, market::Timeframe tf, int64_t ts,
+                                 bool at_bar, const std::function<json()>& features, CycleReport* report,
+                                 std::set<std::string>* closed_strategies) {
+  auto log = base::Logger("engine");
+  std::vector<store::NewRejection> rejections;
+  {
+    store::ClaimsRepository claims(opt_.pool);
+    if (!claim.ok()) {
+      log->error("engine: claiming {} {}: {}", market::TimeframeName(tf),
+                 store::FormatTimestamp(ts), claim.status().ToString());
+      ++report->errors;
+    } else {
+      std::set<std::pair<int64_t, std::string>> mine;
+      std::set<std::string> eval_set;
+      for (const auto& k : (*claim)->keys()) {
+        mine.insert({k.strategy_id, k.symbol});
+        const market::BarSeries* s = Series(k.symbol, tf);
+        if (s != nullptr && s->size() > 0 && (!at_bar || s->ts.back() == ts)) eval_set.insert(k.symbol);
+      }
+      std::vector<std::string> eval(eval_set.begin(), eval_set.end());
+      report->evaluated = static_cast<int>(eval.size());
+      auto w0 = std::chrono::steady_clock::now();
+      if (!eval.empty()) {
+        lua::BarClose bc{tf, ts, eval, ExtrasFor(eval, tf, ts, features())};
+        const auto s0 = std::chrono::steady_clock::now();
+        lua::BarResult r = opt_.runtime->OnBarClose(bc);
+        report->strategy_ms = MsSince(s0);
+        w0 = std::chrono::steady_clock::now();
+        for (const auto& e : r.errors) {
+          log->warn("engine: {} {}: {}", e.strategy, e.symbol, e.message);
+          ++report->errors;
+        }
+        for (const auto& line : r.logs) log->info("engine: strategy log {}", line);
+        std::map<std::string, const StrategyRef*> by_name;
+        for (const auto& s : strategies) by_name[s.name] = &s;
+        for (const auto& p : r.rejected) {
+          auto it = by_name.find(p.strategy);
+          rejections.push_back({it == by_name.end() ? std::nullopt : std::optional<int64_t>(it->second->version_id),
+                                p.symbol, ts, std::nullopt, "invalid_intent",
+                                json{{"reason", p.message}, {"strategy", p.strategy}}});
+          ++report->rejected;
+        }
+        // Most confident first: with limited capacity the best intents win.
+        std::vector<const lua::Intent*> intents;
+        for (const auto& i : r.intents) intents.push_back(&i);
+        std::stable_sort(intents.begin(), intents.end(),
+                         [](const lua::Intent* a, const lua::Intent* b) { return a->confidence > b->confidence; });
+        for (const lua::Intent* i : intents) {
+          auto it = by_name.find(i->strategy);
+          if (it == by_name.end() || !mine.count({it->second->strategy_id, i->symbol})) continue;
+          const market::BarSeries* s = Series(i->symbol, tf);
+          if (s == nullptr || s->size() == 0) continue;
+          ++report->intents;
+          HandleIntent(*i, *it->second, *s, report, &rejections, closed_strategies);
+        }
+      }
+      if (!rejections.empty()) {
+        auto n = store::RejectionsRepository(opt_.pool).Record(rejections);
+        if (!n.ok()) {
+          log->warn("engine: recording {} rejections: {}", rejections.size(), n.status().ToString());
+          ++report->errors;
+        }
+      }
+      Status done = (*claim)->Complete();
+      if (!done.ok()) {
+        log->warn("engine: completing claims: {}", done.ToString());
+        ++report->errors;
+      }
+      report->commit_ms = MsSince(w0);
+      // Finished claims only matter while a bar can still be re-run.
+      if (--closes_until_prune_ <= 0) {
+        closes_until_prune_ = kClosesPerPrune;
+        auto pruned = claims.Prune(ts - kClaimsKeptUs);
+        if (!pruned.ok()) log->warn("engine: pruning claims: {}", pruned.status().ToString());
+      }
+    }
+  }
+
+}
+
 CycleReport LiveEngine::CloseBar(const DueBar& due) {
   const auto t0 = std::chrono::steady_clock::now();
   auto log = base::Logger("engine");
@@ -583,23 +774,7 @@ CycleReport LiveEngine::CloseBar(const DueBar& due) {
 
   // The bar's work is claimed (its own connection) while the monitor works.
   std::vector<StrategyRef> strategies = SyncStrategies(due.timeframe, &report);
-  std::future<StatusOr<std::unique_ptr<store::Claim>>> claiming;
-  if (!strategies.empty() && !ready.empty()) {
-    std::vector<int64_t> ids;
-    for (const auto& s : strategies) ids.push_back(s.strategy_id);
-    std::vector<store::ClaimInstrument> instruments;
-    for (const auto& sym : ready) {
-      auto it = instrument_ids_.find(sym);  // symbols without an instrument row are not evaluated
-      if (it != instrument_ids_.end()) instruments.push_back({sym, it->second});
-    }
-    claiming = std::async(std::launch::async, [this, ids = std::move(ids), instruments = std::move(instruments),
-                                               tf = due.timeframe, ts = due.bar_ts, &report] {
-      const auto c0 = std::chrono::steady_clock::now();
-      auto claim = store::ClaimsRepository(opt_.pool).ClaimBar(ids, instruments, tf, ts, opt_.instance);
-      report.claims_ms = MsSince(c0);
-      return claim;
-    });
-  }
+  auto claiming = StartClaim(strategies, ready, due.timeframe, due.bar_ts, &report);
 
   // 1. Open signals see the bar first: a stop hit on this bar closes before
   //    any new signal is judged against the portfolio.
@@ -617,81 +792,10 @@ CycleReport LiveEngine::CloseBar(const DueBar& due) {
   report.monitor_ms = MsSince(m0);
 
   // 2. Strategies of this timeframe, on the work this instance claimed.
-  std::vector<store::NewRejection> rejections;
   if (claiming.valid()) {
-    store::ClaimsRepository claims(opt_.pool);
-    auto claim = claiming.get();
-    if (!claim.ok()) {
-      log->error("engine: claiming {} {}: {}", market::TimeframeName(due.timeframe),
-                 store::FormatTimestamp(due.bar_ts), claim.status().ToString());
-      ++report.errors;
-    } else {
-      std::set<std::pair<int64_t, std::string>> mine;
-      std::set<std::string> eval_set;
-      for (const auto& k : (*claim)->keys()) {
-        mine.insert({k.strategy_id, k.symbol});
-        const market::BarSeries* s = Series(k.symbol, due.timeframe);
-        if (s != nullptr && s->size() > 0 && s->ts.back() == due.bar_ts) eval_set.insert(k.symbol);
-      }
-      std::vector<std::string> eval(eval_set.begin(), eval_set.end());
-      report.evaluated = static_cast<int>(eval.size());
-      auto w0 = std::chrono::steady_clock::now();
-      if (!eval.empty()) {
-        lua::BarClose bc{due.timeframe, due.bar_ts, eval, ExtrasFor(eval, due.timeframe, due.bar_ts, take_features())};
-        const auto s0 = std::chrono::steady_clock::now();
-        lua::BarResult r = opt_.runtime->OnBarClose(bc);
-        report.strategy_ms = MsSince(s0);
-        w0 = std::chrono::steady_clock::now();
-        for (const auto& e : r.errors) {
-          log->warn("engine: {} {}: {}", e.strategy, e.symbol, e.message);
-          ++report.errors;
-        }
-        for (const auto& line : r.logs) log->info("engine: strategy log {}", line);
-        std::map<std::string, const StrategyRef*> by_name;
-        for (const auto& s : strategies) by_name[s.name] = &s;
-        for (const auto& p : r.rejected) {
-          auto it = by_name.find(p.strategy);
-          rejections.push_back({it == by_name.end() ? std::nullopt : std::optional<int64_t>(it->second->version_id),
-                                p.symbol, due.bar_ts, std::nullopt, "invalid_intent",
-                                json{{"reason", p.message}, {"strategy", p.strategy}}});
-          ++report.rejected;
-        }
-        // Most confident first: with limited capacity the best intents win.
-        std::vector<const lua::Intent*> intents;
-        for (const auto& i : r.intents) intents.push_back(&i);
-        std::stable_sort(intents.begin(), intents.end(),
-                         [](const lua::Intent* a, const lua::Intent* b) { return a->confidence > b->confidence; });
-        for (const lua::Intent* i : intents) {
-          auto it = by_name.find(i->strategy);
-          if (it == by_name.end() || !mine.count({it->second->strategy_id, i->symbol})) continue;
-          const market::BarSeries* s = Series(i->symbol, due.timeframe);
-          if (s == nullptr || s->size() == 0) continue;
-          ++report.intents;
-          HandleIntent(*i, *it->second, *s, &report, &rejections, &closed_strategies);
-        }
-      }
-      if (!rejections.empty()) {
-        auto n = store::RejectionsRepository(opt_.pool).Record(rejections);
-        if (!n.ok()) {
-          log->warn("engine: recording {} rejections: {}", rejections.size(), n.status().ToString());
-          ++report.errors;
-        }
-      }
-      Status done = (*claim)->Complete();
-      if (!done.ok()) {
-        log->warn("engine: completing claims: {}", done.ToString());
-        ++report.errors;
-      }
-      report.commit_ms = MsSince(w0);
-      // Finished claims only matter while a bar can still be re-run.
-      if (--closes_until_prune_ <= 0) {
-        closes_until_prune_ = kClosesPerPrune;
-        auto pruned = claims.Prune(due.bar_ts - kClaimsKeptUs);
-        if (!pruned.ok()) log->warn("engine: pruning claims: {}", pruned.status().ToString());
-      }
-    }
+    EvaluateClaimed(claiming.get(), strategies, due.timeframe, due.bar_ts, true, take_features, &report,
+                    &closed_strategies);
   }
-
   if (features.valid()) (void)take_features();  // not evaluated (no work claimed): still joined here
 
   // 3. Paper portfolios marked at this bar; 4. statistics of strategies whose signals closed.

@@ -55,6 +55,7 @@
 #include "market/bar_sink.h"
 #include "market/resample.h"
 #include "store/pool.h"
+#include "store/claims_repository.h"
 #include "store/rejections_repository.h"
 #include "store/signals_repository.h"
 
@@ -90,6 +91,17 @@ struct LiveEngineOptions {
   // (position monitor, claims) goes on; the series it reads are not
   // modified meanwhile. Null: no host features.
   std::function<nlohmann::json(const BarFeaturesInput&)> bar_features;
+  // Cadence: evaluations on a clock besides bar closes (engine/scheduler.h),
+  // per strategy file stem or name, e.g. {"news_react": "every 15 min during
+  // market hours"}; a strategy's declaration field `cadence` applies when
+  // this names none. A tick evaluates the strategy's universe on its newest
+  // bars with the news and positions of that moment; its signals carry the
+  // tick's time as bar_ts.
+  nlohmann::json cadence = nlohmann::json::object();
+  // Whether the market is open at a time (µs); null: always open.
+  std::function<bool(int64_t)> market_open;
+  // Wall clock, µs since the epoch (tests control it); null: the system clock.
+  std::function<int64_t()> clock;
   // Told about every closed signal (e.g. signal.closed deliveries).
   std::function<void(const store::StoredSignal&, const std::string& strategy)> on_close;
 };
@@ -101,6 +113,7 @@ struct CycleReport {
   int symbols = 0;            // symbols that delivered the bar
   bool complete = false;      // the whole universe delivered it
   bool leader = false;        // false: only series were updated
+  bool cadence = false;       // a cadence tick (bar_ts = the tick), not a bar close
   int evaluated = 0;          // symbols handed to strategies (claimed)
   int intents = 0;
   int signals_created = 0;
@@ -162,6 +175,21 @@ class LiveEngine {
   CycleReport CloseBar(const DueBar& due);
   std::vector<StrategyRef> SyncStrategies(market::Timeframe tf, CycleReport* report);
   void RefreshInstruments();
+  // Claims (strategies × symbols) at (tf, ts) on its own thread.
+  std::future<StatusOr<std::unique_ptr<store::Claim>>> StartClaim(const std::vector<StrategyRef>& strategies,
+                                                                  const std::vector<std::string>& symbols,
+                                                                  market::Timeframe tf, int64_t ts,
+                                                                  CycleReport* report);
+  // Evaluates the claimed work (symbols whose newest bar is `ts` when
+  // `at_bar`, else their newest bars), handles intents, records refusals,
+  // commits the claim.
+  void EvaluateClaimed(StatusOr<std::unique_ptr<store::Claim>> claim, const std::vector<StrategyRef>& strategies,
+                       market::Timeframe tf, int64_t ts, bool at_bar,
+                       const std::function<nlohmann::json()>& features, CycleReport* report,
+                       std::set<std::string>* closed_strategies);
+  // Cadence ticks due now (engine/scheduler.h CadenceClock).
+  std::vector<CycleReport> RunCadence();
+  void UpdateCadences(int64_t now_us);
   void HandleIntent(const lua::Intent& intent, const StrategyRef& ref, const market::BarSeries& series,
                     CycleReport* report, std::vector<store::NewRejection>* rejections,
                     std::set<std::string>* closed_strategies);
@@ -179,6 +207,8 @@ class LiveEngine {
   PositionMonitor monitor_;
   PaperTrader paper_;
   BarCloseTracker tracker_;
+  CadenceClock cadence_;
+  std::set<std::string> cadence_errors_;  // logged once each
 
   // Scheduler-thread state.
   std::map<std::string, market::BarSeries> series_;  // "SYMBOL@tf"

@@ -11,11 +11,19 @@
 //   - a newer bar of the same timeframe started arriving (the feed moved on).
 // Each (timeframe, bar end) is handed out once, oldest first.
 //
+// Cadence: a strategy may also run on a clock, e.g. "every 15 min during
+// market hours", in addition to its bar closes. Ticks fall on multiples of
+// the interval since midnight UTC (09:30, 09:45... New York time for 15 min);
+// with market_hours only those inside an open session of the calendar count.
+// A tick is handed out once; ticks missed while the host was busy or down
+// are skipped, only the newest due one runs.
+//
 // Thread-safety: not thread-safe; the engine's scheduler thread owns it.
 #ifndef SF_ENGINE_SCHEDULER_H_
 #define SF_ENGINE_SCHEDULER_H_
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -23,6 +31,9 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
 #include "market/bar_series.h"
 
 namespace sf::engine {
@@ -57,6 +68,36 @@ class BarCloseTracker {
   std::map<std::pair<market::Timeframe, int64_t>, Pending> pending_;
   std::map<market::Timeframe, std::set<std::string>> universe_;
   std::map<market::Timeframe, int64_t> last_due_;  // newest bar end handed out
+};
+
+struct Cadence {
+  int64_t every_us = 0;      // > 0
+  bool market_hours = true;  // only ticks inside an open session
+  bool operator==(const Cadence&) const = default;
+};
+
+// "15m", "1h", "every 15 min during market hours", "every 2 hours always",
+// or {every = "15m", market_hours = true}. Intervals from 1 minute to 1 day.
+// Errors name `what` (e.g. "engine.cadence.momentum") and the rule.
+StatusOr<Cadence> ParseCadence(const nlohmann::json& spec, const std::string& what);
+
+class CadenceClock {
+ public:
+  // `open(ts)`: whether the market is open at ts (null: always).
+  using OpenFn = std::function<bool(int64_t)>;
+  // Sets (or with nullopt removes) the cadence of `strategy`; a new or
+  // changed cadence starts with the next tick after `now_us`.
+  void Set(const std::string& strategy, std::optional<Cadence> cadence, int64_t now_us);
+  // (strategy, tick time) due by `now_us`, each once.
+  std::vector<std::pair<std::string, int64_t>> TakeDue(int64_t now_us, const OpenFn& open);
+  bool empty() const { return entries_.empty(); }
+
+ private:
+  struct Entry {
+    Cadence cadence;
+    int64_t last_tick = 0;  // newest tick handed out (or skipped)
+  };
+  std::map<std::string, Entry> entries_;
 };
 
 }  // namespace sf::engine

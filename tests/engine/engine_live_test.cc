@@ -19,6 +19,7 @@
 #include "engine/leader.h"
 #include "engine/live_engine.h"
 #include "engine/scheduler.h"
+#include "market/calendar.h"
 #include "engine_test_util.h"
 #include "store/claims_repository.h"
 #include "store/listener.h"
@@ -304,6 +305,99 @@ TEST_F(EngineLiveTest, ClosesAndLiveBarsNotifyListenersAsTheyCommit) {
   EXPECT_EQ(wait_for(store::kBarsChannel, "SYMC|1d", 2), 2);
   listener.WaitForNotification(listener.generation(), std::chrono::milliseconds(200));
   EXPECT_EQ(count(store::kBarsChannel, "SYMC|1d"), 2);
+}
+
+// Cadence: a strategy configured "every 15 min during market hours" also
+// runs on the clock (here a clock the test controls, with the real NYSE
+// calendar): once per tick, only while the market is open, its signal
+// stamped with the tick's time.
+TEST_F(EngineLiveTest, CadenceEvaluatesOnTheClockOnlyDuringMarketHours) {
+  dir_.Write("scripts/ticker.lua", R"(
+return {
+  name = "ticker",
+  timeframe = "1d",
+  universe = { type = "equity" },
+  evaluate = function(ctx, symbol)
+    -- Bar closes are at 21:00 UTC here: signal only when run between them.
+    if symbol ~= "SYMA" or math.floor(ctx.time) % 86400 == 75600 then return nil end
+    local c = ctx.bars.close[-1]
+    return { side = "buy", confidence = 0.9, entry = c, target = c * 1.10, stop = c * 0.95, expiry = 3,
+             summary = "tick" }
+  end,
+}
+)");
+  rt_->LoadAll();
+  auto calendars = market::CalendarSet::LoadDirectory(std::string(SF_SOURCE_DIR) + "/config/calendars");
+  ASSERT_TRUE(calendars.ok()) << calendars.status().ToString();
+  auto nyse = calendars->Find("nyse");
+  ASSERT_NE(nyse, nullptr);
+  int64_t now = BarEnd(40) + 5 * 60'000'000LL;  // Thu 2020-03-19 21:05 UTC, after the close
+  LiveEngineOptions o;
+  o.pool = pool_.get();
+  o.runtime = rt_.get();
+  o.instance = "cadence";
+  o.cadence = {{"ticker", "every 15 min during market hours"}};
+  o.market_open = [nyse](int64_t ts) { return nyse->IsOpen(ts); };
+  o.clock = [&now] { return now; };
+  auto e = LiveEngine::Create(o);
+  ASSERT_TRUE(e.ok());
+  CycleReport close = Day(**e, 40, {});
+  EXPECT_FALSE(close.cadence);
+  EXPECT_EQ(close.signals_created, 0) << "at the bar close the ticker stays quiet";
+
+  now = BarEnd(40) + 2 * 3600'000'000LL;  // 23:00 UTC: closed
+  EXPECT_TRUE((*e)->ProcessPending().empty());
+  const int64_t open_tick = BarEnd(41) - (6 * 3600LL + 15 * 60) * 1000000;  // Fri 14:45 UTC = 10:45 New York
+  now = open_tick + 2 * 60'000'000LL;
+  auto ticks = (*e)->ProcessPending();
+  ASSERT_EQ(ticks.size(), 1u);
+  EXPECT_TRUE(ticks[0].cadence);
+  EXPECT_EQ(ticks[0].bar_ts, open_tick);
+  EXPECT_EQ(ticks[0].evaluated, 3);
+  EXPECT_EQ(ticks[0].signals_created, 1);
+  EXPECT_EQ(Count("SELECT (extract(epoch FROM bar_ts) * 1000000)::bigint FROM signals"), open_tick);
+  EXPECT_TRUE((*e)->ProcessPending().empty()) << "a tick runs once";
+  now = open_tick + 15 * 60'000'000LL;
+  ticks = (*e)->ProcessPending();
+  ASSERT_EQ(ticks.size(), 1u);
+  EXPECT_EQ(ticks[0].bar_ts, open_tick + 15 * 60'000'000LL);
+  EXPECT_EQ(ticks[0].signals_created, 0) << "the position is open already";
+  EXPECT_EQ(ticks[0].rejected, 1);
+  now = open_tick + 24 * 3600'000'000LL;  // Saturday
+  EXPECT_TRUE((*e)->ProcessPending().empty());
+  EXPECT_EQ(Count("SELECT count(*) FROM signals"), 1);
+}
+
+TEST(EngineCadence, ParsesIntervalsAndRefusesBadSpecsNamingThem) {
+  auto c = ParseCadence("every 15 min during market hours", "x");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->every_us, 15 * 60'000'000LL);
+  EXPECT_TRUE(c->market_hours);
+  c = ParseCadence("1h", "x");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->every_us, 3600'000'000LL);
+  c = ParseCadence("every 2 hours always", "x");
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->market_hours);
+  c = ParseCadence({{"every", "30m"}, {"market_hours", false}}, "x");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->every_us, 30 * 60'000'000LL);
+  EXPECT_FALSE(c->market_hours);
+  for (const nlohmann::json& bad : {nlohmann::json("0m"), nlohmann::json("15x"), nlohmann::json(15),
+                                    nlohmann::json("2d"), nlohmann::json({{"every", "15m"}, {"at", 1}})}) {
+    auto r = ParseCadence(bad, "engine.cadence.momentum");
+    ASSERT_FALSE(r.ok()) << bad.dump();
+    EXPECT_NE(r.status().message().find("engine.cadence.momentum"), std::string::npos) << r.status().message();
+  }
+  // Ticks fall on multiples of the interval; each is handed out once.
+  CadenceClock clock;
+  const int64_t t0 = 1'600'000'200'000'000LL;  // a multiple of 15 minutes
+  clock.Set("s", *ParseCadence("15m always", "x"), t0 + 1);
+  EXPECT_TRUE(clock.TakeDue(t0 + 60'000'000LL, nullptr).empty()) << "the running tick has started already";
+  auto due = clock.TakeDue(t0 + 15 * 60'000'000LL + 5, nullptr);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].second, t0 + 15 * 60'000'000LL);
+  EXPECT_TRUE(clock.TakeDue(t0 + 16 * 60'000'000LL, nullptr).empty());
 }
 
 TEST_F(EngineLiveTest, GapThroughTheStopFillsAtTheOpen) {
