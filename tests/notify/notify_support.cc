@@ -213,19 +213,24 @@ bool VerifyStandardWebhook(const std::string& secret, const std::string& id,
   return fail("no v1 signature matches");
 }
 
-plugins::Registry& NotifierRegistry() {
-  static plugins::Registry* registry = [] {
-    auto* r = new plugins::Registry();
+plugins::Registry& PluginRegistry(const std::string& file) {
+  static std::mutex mu;
+  static std::map<std::string, plugins::Registry*> registries;  // live until exit
+  std::lock_guard<std::mutex> lock(mu);
+  auto& r = registries[file];
+  if (r == nullptr) {
+    r = new plugins::Registry();
     plugins::LoaderOptions options;
     options.probe = false;
     options.log = false;
     plugins::Loader loader(*r, options);
-    auto res = loader.LoadFile(std::string(SF_PLUGIN_DIR) + "/notifiers.so");
+    auto res = loader.LoadFile(std::string(SF_PLUGIN_DIR) + "/" + file);
     if (!res.loaded) ADD_FAILURE() << res.Message();
-    return r;
-  }();
-  return *registry;
+  }
+  return *r;
 }
+
+plugins::Registry& NotifierRegistry() { return PluginRegistry("notifiers.so"); }
 
 int64_t QueryInt(store::Pool& pool, const std::string& sql) {
   auto c = pool.Acquire();

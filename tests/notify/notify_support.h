@@ -93,7 +93,10 @@ bool VerifyStandardWebhook(const std::string& secret, const std::string& id,
                            const std::string& timestamp, const std::string& signature_header,
                            const std::string& body, int64_t now_s, std::string* why = nullptr);
 
-// The registry with build/plugins/notifiers.so loaded by the real loader.
+// A registry with build/plugins/<file> loaded by the real loader (one per
+// file, kept for the whole run).
+plugins::Registry& PluginRegistry(const std::string& file);
+// PluginRegistry("notifiers.so").
 plugins::Registry& NotifierRegistry();
 
 // A user; returns its id.

@@ -13,7 +13,6 @@
 #include "notify/alert_evaluator.h"
 #include "notify/delivery_worker.h"
 #include "notify_support.h"
-#include "plugins/loader.h"
 #include "store/alerts_repository.h"
 #include "store/deliveries_repository.h"
 #include "store/watchlists_repository.h"
@@ -26,21 +25,6 @@ using std::chrono::milliseconds;
 
 constexpr int64_t kMinuteUs = 60'000'000;
 constexpr int64_t kStartUs = 1'767'623'400'000'000LL;  // 2026-01-05 14:30 UTC
-
-// notifiers.so and indicators.so through the real loader.
-plugins::Registry& IndicatorRegistry() {
-  static plugins::Registry* registry = [] {
-    auto* r = new plugins::Registry();
-    plugins::LoaderOptions options;
-    options.probe = false;
-    options.log = false;
-    plugins::Loader loader(*r, options);
-    auto res = loader.LoadFile(std::string(SF_PLUGIN_DIR) + "/indicators.so");
-    if (!res.loaded) ADD_FAILURE() << res.Message();
-    return r;
-  }();
-  return *registry;
-}
 
 market::CompletedBar Bar(const std::string& symbol, int i, double close, double volume = 1000,
                          market::Timeframe tf = market::Timeframe::k1m) {
@@ -86,7 +70,7 @@ class Rules : public ::testing::Test {
 
   std::unique_ptr<AlertEvaluator> Evaluator() {
     return std::make_unique<AlertEvaluator>(pool_.get(), channels_.get(), settings_,
-                                            &IndicatorRegistry());
+                                            &PluginRegistry("indicators.so"));
   }
 
   int Feed(AlertEvaluator& ev, const std::vector<market::CompletedBar>& bars) {
