@@ -1,6 +1,8 @@
 #include "api/platform.h"
 
+#include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/URI.h>
 
 #include <algorithm>
@@ -365,7 +367,6 @@ void ApiPlatform::AddCors(const HTTPServerRequest& request, ApiResponse& answer)
 
 void ApiPlatform::Send(HTTPServerRequest& request, HTTPServerResponse& response,
                        const ApiResponse& answer) {
-  (void)request;
   response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(answer.status),
                               Reason(answer.status));
   for (const auto& [k, v] : answer.headers) response.set(k, v);
@@ -374,17 +375,24 @@ void ApiPlatform::Send(HTTPServerRequest& request, HTTPServerResponse& response,
     response.send();
     return;
   }
-  const std::string text =
-      answer.text ? *answer.text
-                  : answer.body.dump(-1, ' ', false, json::error_handler_t::replace);
+  const std::string dumped =
+      answer.text ? std::string() : answer.body.dump(-1, ' ', false, json::error_handler_t::replace);
+  const std::string& text = answer.text ? *answer.text : dumped;
   response.setContentType(answer.text ? answer.content_type
                                       : (answer.content_type.empty() ? "application/json"
                                                                      : answer.content_type));
-  // sendBuffer writes the header and the body through one buffer, so a small
-  // answer leaves in one send() (send() + write() costs two, and a second
-  // small segment can wait on the client's delayed ACK). It leaves the body
-  // out for HEAD.
-  response.sendBuffer(text.data(), text.size());
+  // Poco's response streams write through a 4 KiB buffer: one send() per
+  // 4 KiB. A small answer goes through sendBuffer (header and body in one
+  // send(); it leaves the body out for HEAD); a larger one sends its header,
+  // then the whole body in one write on the connection's socket.
+  auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
+  if (text.size() <= 3072 || request.getMethod() == "HEAD" || impl == nullptr) {
+    response.sendBuffer(text.data(), text.size());
+    return;
+  }
+  response.setContentLength(static_cast<std::streamsize>(text.size()));
+  response.send().flush();
+  impl->socket().sendBytes(text.data(), static_cast<int>(text.size()));
 }
 
 void ApiPlatform::Handle(HTTPServerRequest& request, HTTPServerResponse& response) {

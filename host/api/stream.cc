@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <Poco/Net/HTTPServerRequest.h>
@@ -11,6 +12,7 @@
 #include <Poco/Net/WebSocket.h>
 
 #include <cerrno>
+#include <deque>
 #include <map>
 #include <regex>
 #include <set>
@@ -78,8 +80,12 @@ struct Conn {
   Principal who;
   std::set<std::string> channels;
   std::string in;
-  std::string out;
+  // Frames not yet fully sent; a fan-out frame is one buffer shared by
+  // every subscriber (never copied per connection). out_off is the part of
+  // out.front() already sent; out_bytes the unsent total.
+  std::deque<std::shared_ptr<const std::string>> out;
   size_t out_off = 0;
+  size_t out_bytes = 0;
   bool closing = false;  // close frame queued: drop once flushed
   bool dead = false;
   bool slow = false;  // cut off at the queue bound: reset, do not drain
@@ -87,7 +93,7 @@ struct Conn {
   Conn(Poco::Net::WebSocket s, Principal p) : ws(std::move(s)), who(std::move(p)) {
     fd = ws.impl()->sockfd();
   }
-  size_t pending() const { return out.size() - out_off; }
+  size_t pending() const { return out_bytes; }
 };
 
 struct Event {
@@ -209,25 +215,39 @@ namespace {
 
 // Writes what the socket takes now; marks the connection dead on error.
 void Flush(Conn& c) {
-  while (c.pending() > 0) {
-    ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.pending(), MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n > 0) {
-      c.out_off += static_cast<size_t>(n);
-      continue;
+  constexpr size_t kMaxIov = 64;
+  while (c.out_bytes > 0) {
+    iovec iov[kMaxIov];
+    size_t n_iov = 0;
+    for (auto it = c.out.begin(); it != c.out.end() && n_iov < kMaxIov; ++it, ++n_iov) {
+      const size_t skip = n_iov == 0 ? c.out_off : 0;
+      iov[n_iov].iov_base = const_cast<char*>((*it)->data() + skip);
+      iov[n_iov].iov_len = (*it)->size() - skip;
     }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = n_iov;
+    ssize_t n = ::sendmsg(c.fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
     if (n < 0 && errno == EINTR) continue;
-    c.dead = true;
-    return;
+    if (n <= 0) {
+      c.dead = true;
+      return;
+    }
+    size_t sent = static_cast<size_t>(n);
+    c.out_bytes -= sent;
+    while (sent > 0) {
+      const size_t left = c.out.front()->size() - c.out_off;
+      if (sent < left) {
+        c.out_off += sent;
+        break;
+      }
+      sent -= left;
+      c.out.pop_front();
+      c.out_off = 0;
+    }
   }
-  if (c.pending() == 0) {
-    c.out.clear();
-    c.out_off = 0;
-    if (c.closing) c.dead = true;
-  } else if (c.out_off > 64 * 1024) {
-    c.out.erase(0, c.out_off);
-    c.out_off = 0;
-  }
+  if (c.out_bytes == 0 && c.closing) c.dead = true;
 }
 
 }  // namespace
@@ -237,21 +257,27 @@ void StreamHub::Loop() {
   const StreamOptions opt = options_;
 
   // Queues a frame; a client already holding max_queue_bytes unsent is cut off.
-  auto enqueue = [&](Conn& c, const std::string& frame) {
+  auto enqueue_shared = [&](Conn& c, const std::shared_ptr<const std::string>& frame) {
     if (c.dead || c.closing) return;
-    if (c.pending() + frame.size() > opt.max_queue_bytes) {
+    if (c.pending() + frame->size() > opt.max_queue_bytes) {
       c.dead = true;
       c.slow = true;
       ++im.slow_disconnects;
       return;
     }
-    c.out.append(frame);
+    c.out.push_back(frame);
+    c.out_bytes += frame->size();
     ++im.messages_sent;
     Flush(c);
   };
+  auto enqueue = [&](Conn& c, std::string frame) {
+    enqueue_shared(c, std::make_shared<const std::string>(std::move(frame)));
+  };
   auto close_with = [&](Conn& c, uint16_t code, const std::string& reason) {
     if (c.closing || c.dead) return;
-    c.out.append(CloseFrame(code, reason));
+    auto frame = std::make_shared<const std::string>(CloseFrame(code, reason));
+    c.out.push_back(frame);
+    c.out_bytes += frame->size();
     c.closing = true;
     Flush(c);
   };
@@ -361,21 +387,34 @@ void StreamHub::Loop() {
     ++im.signals_fanned_out;
     const int64_t now = NowMicros();
     json body = SignalJson(*row);
+    // A signal that is no longer active was closed (the engine NOTIFYs its
+    // close on the same channel): subscribers get "signal.closed" with the
+    // outcome; otherwise "signal" created/updated.
+    const bool closed = row->status != "active";
     const char* event = row->created_at == row->updated_at ? "created" : "updated";
-    std::string all_frame, one_frame;
+    auto message = [&](const std::string& channel) {
+      if (!closed) return TextFrame({{"type", "signal"}, {"channel", channel}, {"event", event}, {"signal", body}});
+      return TextFrame({{"type", "signal.closed"},
+                        {"channel", channel},
+                        {"signal_id", row->id},
+                        {"status", row->status},
+                        {"exit_price", OrNull(row->exit_price)},
+                        {"exit_reason", OrNull(row->exit_reason)},
+                        {"exit_at", TimeOrNull(row->exit_at)},
+                        {"realized_pnl_pct", OrNull(row->realized_pnl_pct)},
+                        {"signal", body}});
+    };
+    // Encoded once per channel and shared by every subscriber of it.
+    std::shared_ptr<const std::string> all_frame, one_frame;
     const std::string one_channel = "signal:" + id;
     for (auto& [fd, c] : im.conns) {
       if (!SignalVisibleTo(c->who, row->status, row->created_at, now)) continue;
       if (c->channels.contains("signals")) {
-        if (all_frame.empty()) {
-          all_frame = TextFrame({{"type", "signal"}, {"channel", "signals"}, {"event", event}, {"signal", body}});
-        }
-        enqueue(*c, all_frame);
+        if (!all_frame) all_frame = std::make_shared<const std::string>(message("signals"));
+        enqueue_shared(*c, all_frame);
       } else if (c->channels.contains(one_channel)) {
-        if (one_frame.empty()) {
-          one_frame = TextFrame({{"type", "signal"}, {"channel", one_channel}, {"event", event}, {"signal", body}});
-        }
-        enqueue(*c, one_frame);
+        if (!one_frame) one_frame = std::make_shared<const std::string>(message(one_channel));
+        enqueue_shared(*c, one_frame);
       }
     }
   };
@@ -394,15 +433,15 @@ void StreamHub::Loop() {
     if (!latest.ok() || !*latest) return;
     auto s = bars.Load(symbol, *tf, **latest, **latest);
     if (!s.ok() || s->size() != 1) return;
-    std::string frame = TextFrame({{"type", "bar"},
+    auto frame = std::make_shared<const std::string>(TextFrame({{"type", "bar"},
                                    {"channel", channel},
                                    {"symbol", symbol},
                                    {"timeframe", tf_name},
                                    {"bar", {{"ts", IsoTime(s->ts[0])}, {"open", s->open[0]},
                                             {"high", s->high[0]}, {"low", s->low[0]},
-                                            {"close", s->close[0]}, {"volume", s->volume[0]}}}});
+                                            {"close", s->close[0]}, {"volume", s->volume[0]}}}}));
     for (auto& [fd, c] : im.conns) {
-      if (c->channels.contains(channel)) enqueue(*c, frame);
+      if (c->channels.contains(channel)) enqueue_shared(*c, frame);
     }
   };
 
@@ -636,7 +675,11 @@ const RouteRegistrar kStreamRoutes({
          "WebSocket stream of new signals, signal updates and bars (premium)", "stream", 101,
          "Switching protocols. Authenticate with the first message {\"type\":\"auth\",\"token\"} or the "
          "subprotocols \"signalforge.v1, bearer.<token>\"; then {\"type\":\"subscribe\",\"channel\": "
-         "\"signals\" | \"signal:<id>\" | \"bars:<SYMBOL>\"}."),
+         "\"signals\" | \"signal:<id>\" | \"bars:<SYMBOL>\"}. Server messages: {\"type\":\"signal\",\"channel\","
+         "\"event\":\"created\"|\"updated\",\"signal\"} for an active signal; {\"type\":\"signal.closed\",\"channel\","
+         "\"signal_id\",\"status\",\"exit_price\",\"exit_reason\",\"exit_at\",\"realized_pnl_pct\",\"signal\"} when a "
+         "signal closes (target_reached, stopped_out, expired, manually_closed), to the subscribers of \"signals\" "
+         "and of that signal allowed to see it; {\"type\":\"bar\",\"channel\",\"symbol\",\"timeframe\",\"bar\"}."),
      .upgrade = HandleStreamUpgrade},
 });
 

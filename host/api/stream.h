@@ -13,6 +13,11 @@
 //   server -> {"type":"subscribed","channel":...} or {"type":"error","code","detail"}
 //   client -> {"type":"unsubscribe","channel":...} / {"type":"ping"}
 //   server -> {"type":"signal","channel":"signals","event":"created"|"updated","signal":{...}}
+//             {"type":"signal.closed","channel":..,"signal_id":..,"status":"target_reached"|
+//              "stopped_out"|"expired"|"manually_closed","exit_price":..,"exit_reason":..,
+//              "exit_at":..,"realized_pnl_pct":..,"signal":{...}}   (a NOTIFY of a signal
+//              that is no longer active: the engine's close; sent to subscribers of
+//              "signals" and "signal:<id>" whose tier may see that signal)
 //             {"type":"bar","channel":"bars:AAPL","symbol":..,"timeframe":..,"bar":{...}}
 // The stream is a premium feature: a free account is refused at auth
 // (close code 4403) and never receives an active signal.

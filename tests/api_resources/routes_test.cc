@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
+#include "api/signal_cache.h"
 #include "api_env.h"
 #include "store/signals_repository.h"
 
@@ -126,6 +128,45 @@ TEST_F(Routes, FreeTierNeverSeesActiveOrRecentSignals) {
   std::string premium = User("premium");
   EXPECT_EQ(env_->Call("GET", "/api/v1/signals/" + active, premium).status, 200);
   EXPECT_EQ(env_->Call("GET", "/api/v1/signals?status=active", premium).body["items"].size(), 1u);
+}
+
+// The signal-list cache: one entry per query and visibility class (a
+// premium caller's cached page never reaches a free caller), dropped by a
+// NOTIFY on sf_signals long before its TTL.
+TEST_F(Routes, SignalListCacheIsPerVisibilityAndDroppedByNotify) {
+  std::string active = env_->AddSignal("AAPL", "mean_reversion", "active", 72);
+  std::string old_closed = env_->AddSignal("MSFT", "mean_reversion", "target_reached", 48);
+  std::string premium = User("premium"), free = User("free");
+  auto p = env_->Call("GET", "/api/v1/signals?limit=50", premium);
+  ASSERT_EQ(p.status, 200);
+  EXPECT_EQ(p.body["items"].size(), 2u);
+  for (int i = 0; i < 3; ++i) {
+    auto f = env_->Call("GET", "/api/v1/signals?limit=50", free);
+    ASSERT_EQ(f.status, 200);
+    ASSERT_EQ(f.body["items"].size(), 1u) << f.text;
+    EXPECT_EQ(f.body["items"][0]["id"], old_closed);
+  }
+
+  SignalListCache cache(std::chrono::minutes(1));
+  ASSERT_TRUE(cache.Start(env_->conninfo()).ok());
+  ASSERT_TRUE(cache.enabled());
+  auto get = [&](const std::string& value) {
+    return *cache.GetOrBuild("k", [&] { return value; });
+  };
+  EXPECT_EQ(get("first"), "first");
+  EXPECT_EQ(get("second"), "first");  // cached
+  EXPECT_EQ(cache.hits(), 1u);
+  env_->Sql("NOTIFY sf_signals, '" + active + "'");
+  std::string seen;
+  for (int i = 0; i < 100 && seen != "third"; ++i) {
+    seen = get("third");
+    if (seen != "third") std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(seen, "third") << "the NOTIFY did not drop the cached list within 5 s";
+  // A failing build stores nothing and propagates.
+  EXPECT_THROW(cache.GetOrBuild("other", []() -> std::string { throw std::runtime_error("db"); }),
+               std::runtime_error);
+  EXPECT_EQ(*cache.GetOrBuild("other", [] { return std::string("ok"); }), "ok");
 }
 
 TEST_F(Routes, SignalDetailCarriesFeaturesNewsAndPerformance) {

@@ -38,6 +38,17 @@ std::optional<json> ReceiveType(WsClient& c, const std::string& type, int timeou
   return std::nullopt;
 }
 
+// A buy signal on `symbol` at `price` (bar of 2020-09-13).
+store::NewSignal NewBuy(int64_t strategy_version_id, const std::string& symbol, double price) {
+  store::NewSignal s;
+  s.strategy_version_id = strategy_version_id;
+  s.symbol = symbol;
+  s.side = "buy";
+  s.bar_ts = 1'600'000'000'000'000LL;
+  s.entry_price = s.current_price = price;
+  return s;
+}
+
 TEST_F(Stream, ReceivesASignalCommittedByAnotherConnection) {
   std::string token = env_->TokenFor(env_->CreateUser("premium"));
   WsClient c(env_->port());
@@ -53,12 +64,7 @@ TEST_F(Stream, ReceivesASignalCommittedByAnotherConnection) {
   // A separate pool (another "instance") commits the signal; NOTIFY carries it.
   auto other = store::Pool::Create({.conninfo = env_->conninfo(), .size = 1});
   ASSERT_TRUE(other.ok());
-  store::NewSignal s;
-  s.strategy_version_id = env_->StrategyVersion("mean_reversion");
-  s.symbol = "AAPL";
-  s.side = "buy";
-  s.bar_ts = 1'600'000'000'000'000LL;
-  s.entry_price = s.current_price = 150;
+  store::NewSignal s = NewBuy(env_->StrategyVersion("mean_reversion"), "AAPL", 150);
   s.confidence = 0.9;
   auto ins = store::SignalsRepository(other->get()).InsertSignalWithOutbox(s, {});
   ASSERT_TRUE(ins.ok()) << ins.status().ToString();
@@ -196,6 +202,62 @@ TEST_F(Stream, SlowConsumerIsCutOffWithoutSlowingOthers) {
   bool ended = false;
   for (int i = 0; i < kMessages + 10 && !ended; ++i) ended = !slow.Receive(5000).has_value();
   EXPECT_TRUE(ended);
+}
+
+
+// A signal's close reaches the subscribers of "signals" and of that signal
+// as "signal.closed" with its outcome: the engine closes it through the store
+// and NOTIFYs sf_signals with its id (issued here the same way), the hub
+// re-reads the row and sees it is no longer active. A subscriber of another
+// signal gets nothing.
+TEST_F(Stream, ClosingASignalSendsSignalClosed) {
+  std::string token = env_->TokenFor(env_->CreateUser("premium"));
+  store::NewSignal s = NewBuy(env_->StrategyVersion("mean_reversion"), "MSFT", 200);
+  s.target_price = 210;
+  s.stop_price = 190;
+  s.confidence = 0.7;
+  store::SignalsRepository repo(&env_->pool());
+  auto ins = repo.InsertSignalWithOutbox(s, {});
+  ASSERT_TRUE(ins.ok()) << ins.status().ToString();
+  const std::string other_id = env_->AddSignal("AAPL", "mean_reversion", "active", 1);
+
+  WsClient all(env_->port()), one(env_->port()), unrelated(env_->port());
+  ASSERT_TRUE(all.Auth(token));
+  ASSERT_TRUE(one.Auth(token));
+  ASSERT_TRUE(unrelated.Auth(token));
+  all.Send({{"type", "subscribe"}, {"channel", "signals"}});
+  one.Send({{"type", "subscribe"}, {"channel", "signal:" + ins->signal_id}});
+  unrelated.Send({{"type", "subscribe"}, {"channel", "signal:" + other_id}});
+  for (WsClient* c : {&all, &one, &unrelated}) ASSERT_EQ((*c->Receive())["type"], "subscribed");
+
+  store::SignalClose close;
+  close.status = "target_reached";
+  close.exit_price = 210;
+  close.exit_reason = "target price reached";
+  close.exit_at = 1'600'086'400'000'000LL;
+  close.realized_pnl_pct = 5.0;
+  ASSERT_TRUE(repo.Close(ins->signal_id, close).ok());
+  env_->Sql("SELECT pg_notify('sf_signals', '" + ins->signal_id + "')");
+
+  for (auto [c, channel] : {std::pair{&all, std::string("signals")},
+                            std::pair{&one, "signal:" + ins->signal_id}}) {
+    auto m = ReceiveType(*c, "signal.closed");
+    ASSERT_TRUE(m) << channel << ": no signal.closed";
+    EXPECT_EQ((*m)["channel"], channel);
+    EXPECT_EQ((*m)["signal_id"], ins->signal_id);
+    EXPECT_EQ((*m)["status"], "target_reached");
+    EXPECT_EQ((*m)["exit_price"], 210.0);
+    EXPECT_EQ((*m)["exit_reason"], "target price reached");
+    EXPECT_EQ((*m)["realized_pnl_pct"], 5.0);
+    EXPECT_EQ((*m)["exit_at"], "2020-09-14T12:26:40Z");
+    EXPECT_EQ((*m)["signal"]["status"], "target_reached");
+  }
+  // Messages on one connection arrive in order: the pong comes first only
+  // if no signal.closed was queued for the unrelated subscriber.
+  unrelated.Send({{"type", "ping"}});
+  auto first = unrelated.Receive();
+  ASSERT_TRUE(first);
+  EXPECT_EQ((*first)["type"], "pong");
 }
 
 }  // namespace
