@@ -145,6 +145,7 @@ StatusOr<int> SeriesArena::Sync(const market::BarSeries& series, int64_t upto) {
     ++s.generation;
     s.last_ts = INT64_MIN;
     from = std::max<int64_t>(0, n - cap);
+    s.truncated = from > 0 ? 1 : 0;
   }
   WriteBars(s, series, from, n);
   return idx;

@@ -62,7 +62,7 @@ struct ArenaSlot {
   int32_t origin;      // absolute index of the bar at `start`
   int64_t last_ts;     // ts of the newest bar, for append detection
   int32_t generation;  // bumped when the slot is rewritten (not appended)
-  int32_t reserved;
+  int32_t truncated;   // 1 when the last rewrite left out older bars (over capacity)
 };
 static_assert(sizeof(ArenaSlot) == 64, "ArenaSlot layout is shared with Lua");
 

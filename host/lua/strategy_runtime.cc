@@ -564,6 +564,12 @@ StatusOr<RangeResult> StrategyRuntime::EvaluateRange(const RangeRequest& req) {
     const int slot = arena_->Find(s, req.timeframe);
     slots.push_back(slot);
     const ArenaSlot& a = arena_->slot(slot);
+    // Bars before the stored ones would change indicator values and what
+    // the first evaluated bars see: refuse rather than answer differently.
+    if (a.origin != 0 || a.truncated != 0)
+      return InvalidArgument("EvaluateRange: the series arena keeps only the newest " +
+                             std::to_string(arena_->capacity()) + " bars of " + s +
+                             "; set RuntimeOptions::series_capacity to at least its length");
     const int64_t* ts = arena_->Times(slot);
     for (int32_t i = 0; i < a.len; ++i)
       if (ts[i] >= req.from_ts && ts[i] <= req.to_ts) times.push_back(ts[i]);

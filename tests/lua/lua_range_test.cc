@@ -334,6 +334,21 @@ TEST_F(RangeTest, RefusesBadRequestsWithAReason) {
   r = rt->EvaluateRange(rq);
   EXPECT_EQ(r.status().code(), SF_ERR_INVALID_ARGUMENT);
   EXPECT_NE(r.status().message().find("declares timeframe 1d"), std::string::npos);
+
+  // An arena too small for the whole series would silently change values.
+  RuntimeOptions small = Options(dir_);
+  small.series_capacity = 1000;
+  auto rt2 = StrategyRuntime::Create(small);
+  ASSERT_TRUE(rt2.ok());
+  (*rt2)->SetInstrument("AAPL", {"equity", "", ""});
+  ASSERT_EQ((*rt2)->LoadFile(File("stateful.lua"), true).state, "running");
+  ASSERT_TRUE((*rt2)->UpdateSeries(series_[0]).ok());
+  rq.timeframe = market::Timeframe::k1d;
+  rq.symbols = {"AAPL"};
+  r = (*rt2)->EvaluateRange(rq);
+  EXPECT_EQ(r.status().code(), SF_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(r.status().message().find("keeps only the newest 1000 bars of AAPL"), std::string::npos)
+      << r.status().message();
 }
 
 // Live feature series: scopes merge (symbol over sector over universe), the

@@ -25,7 +25,7 @@ local tsort, tinsert, tremove, tconcat = table.sort, table.insert, table.remove,
 ffi.cdef [[
 typedef struct sf_arena_slot { char key[32]; int32_t base; int32_t start; int32_t len;
                                int32_t origin; int64_t last_ts; int32_t generation;
-                               int32_t reserved; } sf_arena_slot;
+                               int32_t truncated; } sf_arena_slot;
 typedef struct sf_cursor { int32_t off; int32_t len; int32_t abs_end; int32_t reserved; } sf_cursor;
 typedef struct sf_ind_column { const double* p; int32_t origin; int32_t reserved; } sf_ind_column;
 typedef struct sf_bar_view { const int32_t slot; const int32_t col; } sf_bar_view;
