@@ -30,7 +30,10 @@ struct EmbeddedClusterOptions {
   // Folder holding initdb/pg_ctl/postgres; empty = `pg_config --bindir`,
   // else the newest /usr/lib/postgresql/*/bin.
   std::string bin_dir;
-  // Extra postgresql.conf lines written at initdb time, e.g. "max_connections = 50".
+  // Extra postgresql.conf lines, e.g. "max_connections = 50", written at
+  // every start after the defaults (durable clusters: shared_buffers 256MB,
+  // max_wal_size 4GB, checkpoint_timeout 15min, wal_buffers 16MB, for bulk
+  // ingest), so they override them.
   std::vector<std::string> extra_conf;
   int port = 5432;  // only names the socket file (.s.PGSQL.<port>); no TCP
   bool stop_on_destroy = true;

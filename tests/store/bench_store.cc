@@ -212,7 +212,7 @@ int main(int argc, char** argv) {
   {
     EmbeddedClusterOptions co;
     co.data_dir = dir;
-    co.extra_conf = {"max_wal_size = 4GB", "shared_buffers = 256MB", "checkpoint_timeout = 30min"};
+    // The settings `serve`'s embedded cluster runs with (no overrides).
     EmbeddedCluster cluster(co);
     sf::Status s = cluster.Start();
     if (!s.ok()) return Die("start cluster", s);

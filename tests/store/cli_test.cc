@@ -40,16 +40,25 @@ CommandResult Exec(const std::string& cmd) {
   return r;
 }
 
-TEST(DbCommand, MigrateCreatesTheEmbeddedClusterThenIsANoOpAndStatusAgrees) {
+// A scratch folder with sf.json: the embedded cluster in <dir>/pg, the
+// source tree's migrations, `more` merged over that.
+std::string ScratchConfig(std::string* dir, const nlohmann::json& more = nlohmann::json::object()) {
   char tmpl[] = "/tmp/sfcli-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  const std::string dir = tmpl;
+  if (mkdtemp(tmpl) == nullptr) return "";
+  *dir = tmpl;
   chmod(tmpl, 0755);  // PostgreSQL runs as postgres when we are root
-  const std::string config = dir + "/sf.json";
-  std::ofstream(config) << nlohmann::json{{"database",
-                                           {{"data_dir", dir + "/pg"},
-                                            {"migrations_dir", SF_MIGRATIONS_DIR}}}}
-                               .dump();
+  nlohmann::json cfg = {
+      {"database", {{"data_dir", *dir + "/pg"}, {"migrations_dir", SF_MIGRATIONS_DIR}}}};
+  cfg.merge_patch(more);
+  const std::string config = *dir + "/sf.json";
+  std::ofstream(config) << cfg.dump();
+  return config;
+}
+
+TEST(DbCommand, MigrateCreatesTheEmbeddedClusterThenIsANoOpAndStatusAgrees) {
+  std::string dir;
+  const std::string config = ScratchConfig(&dir);
+  ASSERT_FALSE(config.empty());
   const std::string bin = std::string(SF_SIGNALFORGE) + " --config " + config + " ";
 
   CommandResult first = Exec(bin + "db migrate --json");
@@ -104,17 +113,12 @@ long PostmasterPid(const std::string& data_dir) {
 }
 
 TEST(IngestCommand, RunWhileServeOwnsTheClusterUsesItAndNeverStopsIt) {
-  char tmpl[] = "/tmp/sfcli-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  const std::string dir = tmpl;
-  chmod(tmpl, 0755);  // PostgreSQL runs as postgres when we are root
-  const std::string config = dir + "/sf.json";
-  std::ofstream(config) << nlohmann::json{
-      {"http", {{"host", "127.0.0.1"}, {"port", 0}, {"threads", 2}}},
-      {"plugins", {{"directories", {SF_PLUGIN_DIR}}}},
-      {"log", {{"level", "warn"}}},
-      {"database", {{"data_dir", dir + "/pg"}, {"migrations_dir", SF_MIGRATIONS_DIR}}}}
-                               .dump();
+  std::string dir;
+  const std::string config =
+      ScratchConfig(&dir, {{"http", {{"host", "127.0.0.1"}, {"port", 0}, {"threads", 2}}},
+                           {"plugins", {{"directories", {SF_PLUGIN_DIR}}}},
+                           {"log", {{"level", "warn"}}}});
+  ASSERT_FALSE(config.empty());
   sf::test::ProcessOptions o{SF_SOURCE_DIR, {}, std::chrono::seconds(120)};
   {
     sf::test::Server serve(SF_SIGNALFORGE, {"serve", "--config", config}, o);

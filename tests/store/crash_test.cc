@@ -81,6 +81,22 @@ void KillAfterAcks(pid_t pid, const std::string& ackfile, size_t min_acks, std::
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
 }
 
+// The server finishes a statement whose client was killed (a COMMIT already
+// sent still commits) and only then notices the closed socket: wait until no
+// other session of this database is busy, so what the test counts is final.
+void WaitForOrphanedWork(Pool& pool) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (QueryInt(pool,
+                  "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                  " AND pid <> pg_backend_pid() AND state IS DISTINCT FROM 'idle'") > 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ADD_FAILURE() << "a killed client's statement is still running after 30 s";
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 class Crash : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -107,6 +123,7 @@ TEST_F(Crash, KillDuringIngestionLosesNoAcknowledgedBatchAndLeavesNoPartialOne) 
 
     auto pool = MakePool(conninfo);
     ASSERT_TRUE(pool);
+    WaitForOrphanedWork(*pool);
     // Batches are written in order, so what is stored must be exactly the
     // first k batches for some k >= acknowledged count (the batch in flight
     // may have committed just before its ack line was written).
@@ -166,6 +183,7 @@ TEST_F(Crash, KillDuringSignalWritesLosesNothingAndDuplicatesNothing) {
     KillAfterAcks(pid, ack, 20 + 10 * round, rng);
     const auto acked = ReadLines(ack);
     ASSERT_GE(acked.size(), 20u);
+    WaitForOrphanedWork(*pool);
 
     std::map<int, std::string> acked_ids;
     for (const auto& l : acked) {
