@@ -767,6 +767,35 @@ TEST_F(ApiPlatformTest, OpenApiDocumentsEveryRouteConsistently) {
   }
 }
 
+// /openapi.json of the real serve against the OpenAPI Initiative's OAS 3.1
+// JSON Schema (draft 2020-12 with $dynamicRef), by python3-jsonschema.
+TEST_F(ApiPlatformTest, OpenApiValidatesAgainstTheOfficialOas31Schema) {
+  auto r = Call("GET", "/openapi.json");
+  ASSERT_EQ(r.status, 200);
+  ASSERT_TRUE(fs::exists(SF_OAS31_SCHEMA)) << SF_OAS31_SCHEMA << " (built by npm ci)";
+  const fs::path doc = *dir_ / "openapi.json";
+  std::ofstream(doc) << r.body;
+  auto validate = [&](const fs::path& file, std::string* report) {
+    const fs::path out = *dir_ / "oas-check.out";
+    const std::string cmd = std::string(SF_OAS_VALIDATOR) + " " + SF_OAS31_SCHEMA + " " +
+                            file.string() + " > " + out.string() + " 2>&1";
+    const int rc = std::system(cmd.c_str());
+    std::ifstream in(out);
+    report->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return rc;
+  };
+  std::string report;
+  EXPECT_EQ(validate(doc, &report), 0) << report;
+  // The check can fail: the same document with an operation whose
+  // responses are keyed by a non-status is refused, naming the member.
+  json broken = r.Json();
+  broken["paths"]["/api/v1/me"]["get"]["responses"] = {{"ok", {{"description", "x"}}}};
+  const fs::path bad = *dir_ / "openapi-broken.json";
+  std::ofstream(bad) << broken.dump();
+  EXPECT_NE(validate(bad, &report), 0) << report;
+  EXPECT_NE(report.find("/paths//api/v1/me/get/responses"), std::string::npos) << report;
+}
+
 TEST_F(ApiPlatformTest, EveryRequestIsRecordedInApiUsage) {
   Account a = Register("usage");
   for (int i = 0; i < 5; ++i) Call("GET", "/api/v1/me/keys", a.access);
