@@ -70,11 +70,16 @@ return { name = "every_bar", timeframe = "1d", universe = { type = "equity" },
 
   auto pool = MakePool(conninfo, 2);
   ASSERT_NE(pool, nullptr);
+  // Work done, per (strategy, instrument, bar): claim sets (the engine's
+  // path, store/claims_repository.h) expanded, plus rows claimed one by one.
+  const std::string done =
+      "(SELECT strategy_id, unnest(instrument_ids) AS instrument_id, bar_ts, claimed_by FROM evaluation_claim_sets"
+      " UNION ALL SELECT strategy_id, instrument_id, bar_ts, claimed_by FROM evaluation_claims"
+      " WHERE done_at IS NOT NULL) d";
   // The leader evaluates bars (claims done by it) before it dies.
-  ASSERT_TRUE(WaitFor([&] { return QueryInt(*pool, "SELECT count(*) FROM evaluation_claims WHERE done_at IS NOT NULL") > 0; },
-                      std::chrono::seconds(60)))
+  ASSERT_TRUE(WaitFor([&] { return QueryInt(*pool, "SELECT count(*) FROM " + done) > 0; }, std::chrono::seconds(60)))
       << a.err();
-  const std::string leader_a = QueryText(*pool, "SELECT claimed_by FROM evaluation_claims LIMIT 1");
+  const std::string leader_a = QueryText(*pool, "SELECT claimed_by FROM " + done + " LIMIT 1");
 
   a.Stop(SIGKILL);
   const auto killed = Clock::now();
@@ -85,15 +90,17 @@ return { name = "every_bar", timeframe = "1d", universe = { type = "equity" },
   EXPECT_LT(takeover_s, 5.0);
   // ... and evaluates the bars that close after the takeover.
   ASSERT_TRUE(WaitFor([&] {
-    return QueryInt(*pool, "SELECT count(*) FROM evaluation_claims WHERE done_at IS NOT NULL AND claimed_by <> '" +
-                               leader_a + "'") > 0;
+    return QueryInt(*pool, "SELECT count(*) FROM " + done + " WHERE claimed_by <> '" + leader_a + "'") > 0;
   }, std::chrono::seconds(60)))
       << b.err();
   // Every (strategy, symbol, bar) was evaluated by exactly one instance, and
   // each bar by one instance only (no bar split between two evaluators).
-  EXPECT_EQ(QueryInt(*pool, "SELECT count(DISTINCT claimed_by) FROM evaluation_claims WHERE done_at IS NOT NULL"), 2);
-  EXPECT_EQ(QueryInt(*pool, "SELECT count(*) FROM (SELECT bar_ts FROM evaluation_claims GROUP BY bar_ts"
-                            " HAVING count(DISTINCT claimed_by) > 1) x"),
+  EXPECT_EQ(QueryInt(*pool, "SELECT count(DISTINCT claimed_by) FROM " + done), 2);
+  EXPECT_EQ(QueryInt(*pool, "SELECT count(*) FROM (SELECT 1 FROM " + done +
+                                " GROUP BY strategy_id, instrument_id, bar_ts HAVING count(*) > 1) x"),
+            0);
+  EXPECT_EQ(QueryInt(*pool, "SELECT count(*) FROM (SELECT bar_ts FROM " + done +
+                                " GROUP BY bar_ts HAVING count(DISTINCT claimed_by) > 1) x"),
             0);
   EXPECT_EQ(QueryInt(*pool, "SELECT count(*) FROM (SELECT 1 FROM signals GROUP BY strategy_id, instrument_id,"
                             " timeframe, bar_ts HAVING count(*) > 1) x"),
