@@ -538,6 +538,9 @@ class Cci {
     double tp[kScratch];   // the previous cycle, then the block's cycles
     double acc[kScratch];  // the block's running means
     double* o = out[0];
+    // The warm-up bars read a window reaching before the series: zeros,
+    // whose results are then overwritten by NaN.
+    std::fill(tp, tp + n, 0.0);
     for (int64_t base = 0; base < count; base += cycles_per_block * n) {
       const int64_t bars = cycles_per_block * n < count - base ? cycles_per_block * n
                                                                 : count - base;
@@ -564,8 +567,16 @@ class Cci {
           acc[c * n + m] = a;
         }
       }
-      for (int64_t j = 0; j < bars; ++j) {
-        o[base + j] = base + j < n - 1 ? kNaN : FromMean(tp + j + 1, n, acc[j] / nd);
+      // The block's means, then the mean deviations four bars at a time
+      // (two packed pairs; no per-bar loop, horizontal sum or scalar
+      // division), each bar summed in FromMean()'s lanes and order, so the
+      // value is Update()'s to the bit.
+      for (int64_t j = 0; j < bars; ++j) acc[j] = acc[j] / nd;
+      int64_t j = 0;
+      for (; j + 4 <= bars; j += 4) FromMean4(tp + j + 1, n, acc + j, o + base + j);
+      for (; j < bars; ++j) o[base + j] = FromMean(tp + j + 1, n, acc[j]);
+      if (base == 0) {
+        for (int64_t k = 0; k < n - 1 && k < bars; ++k) o[k] = kNaN;
       }
       if (bars >= n) {
         std::memcpy(tp, tp + bars, static_cast<size_t>(n) * sizeof(double));
@@ -602,6 +613,40 @@ class Cci {
     const double dev = w[n - 1] - avg;
     // dev / (0.015 * md / n) with one division.
     return (dev != 0.0 && md != 0.0) ? (dev * static_cast<double>(n)) / (0.015 * md) : 0.0;
+  }
+  // FromMean() for the four bars whose windows start at w, w+1, w+2, w+3
+  // (means avg[0..3]) into out[0..3]: the same operations per bar, packed
+  // two bars per register.
+  using Pair = double __attribute__((vector_size(16)));
+  static Pair Load(const double* p) {
+    Pair v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static Pair Abs(Pair v) {
+    using Bits = int64_t __attribute__((vector_size(16)));
+    return reinterpret_cast<Pair>(reinterpret_cast<Bits>(v) & Bits{INT64_MAX, INT64_MAX});
+  }
+  static void FromMean4(const double* w, int64_t n, const double* avg, double* out) {
+    const Pair m[2] = {Load(avg), Load(avg + 2)};
+    Pair a[4][2] = {};
+    int64_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+      for (int lane = 0; lane < 4; ++lane) {
+        for (int h = 0; h < 2; ++h) a[lane][h] += Abs(Load(w + j + lane + 2 * h) - m[h]);
+      }
+    }
+    for (; j < n; ++j) {
+      for (int h = 0; h < 2; ++h) a[0][h] += Abs(Load(w + j + 2 * h) - m[h]);
+    }
+    const Pair zero = {0.0, 0.0};
+    for (int h = 0; h < 2; ++h) {
+      const Pair md = (a[0][h] + a[1][h]) + (a[2][h] + a[3][h]);
+      const Pair dev = Load(w + n - 1 + 2 * h) - m[h];
+      const Pair v = (dev * static_cast<double>(n)) / (0.015 * md);
+      const Pair r = (dev != zero) & (md != zero) ? v : zero;
+      std::memcpy(out + 2 * h, &r, sizeof r);
+    }
   }
 
   int64_t n_;
