@@ -134,6 +134,7 @@ struct BacktestResult {
   double seconds = 0;                         // wall time of the run
   double strategy_seconds = 0;                // of which: loading the series + evaluating intents
   double simulation_seconds = 0;              // of which: fills, lifecycle, equity, risk
+  double simulation_cpu_seconds = 0;          // CPU time of the simulation (the wall one waits on a busy machine)
   // with_series adds the equity and benchmark curves and "signal_details"
   // (the first 5,000 signals with their verdicts and features).
   nlohmann::json ToJson(bool with_series = true) const;

@@ -249,23 +249,36 @@ std::vector<EquityPoint> EquityFromTrades(const std::vector<ClosedTrade>& trades
 }
 
 std::vector<EquityPoint> EqualWeightIndex(const std::vector<const market::BarSeries*>& universe) {
-  // ts -> (sum of member returns, members contributing)
-  std::map<int64_t, std::pair<double, int>> acc;
+  // Per distinct bar time (sorted vectors, not a map: a backtest passes
+  // millions of bars): the sum of member returns and members contributing.
+  // A time appears when a member starts there or has a valid return there.
+  std::vector<int64_t> times;
+  for (const market::BarSeries* s : universe)
+    if (s) times.insert(times.end(), s->ts.begin(), s->ts.end());
+  std::sort(times.begin(), times.end());
+  times.erase(std::unique(times.begin(), times.end()), times.end());
+  std::vector<double> sum(times.size(), 0.0);
+  std::vector<int> count(times.size(), 0);
+  std::vector<char> present(times.size(), 0);
   for (const market::BarSeries* s : universe) {
-    if (!s) continue;
+    if (!s || s->size() == 0) continue;
+    size_t j = std::lower_bound(times.begin(), times.end(), s->ts[0]) - times.begin();
+    present[j] = 1;
     for (size_t i = 1; i < s->size(); ++i) {
+      while (times[j] < s->ts[i]) ++j;
       if (!(s->close[i - 1] > 0) || !std::isfinite(s->close[i])) continue;
-      auto& a = acc[s->ts[i]];
-      a.first += s->close[i] / s->close[i - 1] - 1;
-      a.second += 1;
+      sum[j] += s->close[i] / s->close[i - 1] - 1;
+      count[j] += 1;
+      present[j] = 1;
     }
-    if (s->size() > 0) acc.try_emplace(s->ts[0], std::pair{0.0, 0});
   }
   std::vector<EquityPoint> out;
+  out.reserve(times.size());
   double level = 100.0;
-  for (const auto& [ts, a] : acc) {
-    if (a.second > 0) level *= 1.0 + a.first / a.second;
-    out.push_back({ts, level});
+  for (size_t t = 0; t < times.size(); ++t) {
+    if (!present[t]) continue;
+    if (count[t] > 0) level *= 1.0 + sum[t] / count[t];
+    out.push_back({times[t], level});
   }
   return out;
 }
