@@ -721,32 +721,22 @@ CycleReport LiveEngine::CloseBar(const DueBar& due) {
   report.complete = due.complete;
   // Symbols whose newest bar is this one (a straggler from an older bar
   // that arrives after a newer one is not evaluated: its series moved on).
-  std::vector<std::string> ready;
+  std::vector<std::string> fresh;
   for (const auto& sym : due.symbols) {
     const market::BarSeries* s = Series(sym, due.timeframe);
-    if (s == nullptr || s->size() == 0 || s->ts.back() != due.bar_ts) continue;
-    Status st = opt_.runtime->UpdateSeries(*s);
-    if (!st.ok()) {
-      ++report.errors;
-      log->warn("engine: series {} to the strategies: {}", sym, st.ToString());
-      continue;
-    }
-    ready.push_back(sym);
+    if (s != nullptr && s->size() > 0 && s->ts.back() == due.bar_ts) fresh.push_back(sym);
   }
   report.leader = Leading();
-  if (!report.leader) {
-    report.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    return report;
+  if (report.leader) {
+    bool unknown = false;
+    for (const auto& sym : fresh) unknown = unknown || !instrument_ids_.count(sym);
+    if (unknown) RefreshInstruments();
   }
-  if (need_recovery_ || !recovered_) (void)Recover();
-  bool unknown = false;
-  for (const auto& sym : ready) unknown = unknown || !instrument_ids_.count(sym);
-  if (unknown) RefreshInstruments();
-
-  // Host feature sets (regime_v1...) compute while the store works below.
+  // Host feature sets (regime_v1...) compute while the series go to the
+  // strategies and the store works below; series_ does not change meanwhile.
   std::future<json> features;
-  if (opt_.bar_features && !ready.empty()) {
-    BarFeaturesInput in{due.timeframe, due.bar_ts, ready, {}, {}};
+  if (report.leader && opt_.bar_features && !fresh.empty()) {
+    BarFeaturesInput in{due.timeframe, due.bar_ts, fresh, {}, {}};
     for (const auto& [k, s] : series_) {
       if (s.timeframe != due.timeframe || s.size() == 0) continue;
       auto inst = instruments_.find(s.symbol);
@@ -760,6 +750,21 @@ CycleReport LiveEngine::CloseBar(const DueBar& due) {
       return out;
     });
   }
+  std::vector<std::string> ready;
+  for (const auto& sym : fresh) {
+    Status st = opt_.runtime->UpdateSeries(*Series(sym, due.timeframe));
+    if (!st.ok()) {
+      ++report.errors;
+      log->warn("engine: series {} to the strategies: {}", sym, st.ToString());
+      continue;
+    }
+    ready.push_back(sym);
+  }
+  if (!report.leader) {
+    report.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    return report;
+  }
+  if (need_recovery_ || !recovered_) (void)Recover();
   auto take_features = [&]() -> json {
     if (!features.valid()) return json::object();
     try {

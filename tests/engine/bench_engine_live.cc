@@ -9,7 +9,8 @@
 // split: strategy evaluation, claims, position monitor, regime_v1 features
 // and the commit phase, measured in the same run.
 //
-// Usage: bench_engine_live [timed_days=40]
+// Usage: bench_engine_live [timed_days=40] [no-regime]  (no-regime: without
+// the regime_v1 hook, for the ratio)
 #include <unistd.h>
 
 #include <algorithm>
@@ -146,7 +147,8 @@ int main(int argc, char** argv) {
   eo.instance = "bench";
   eo.history_bars = 300;
   eo.risk.min_risk_reward = 1.0;  // as config/signalforge.json: the seeds' ATR targets pass, signals commit
-  eo.bar_features = [](const engine::BarFeaturesInput& in) { return app::RegimeV1Features(in); };  // as serve
+  const bool regime = !(argc > 2 && std::string(argv[2]) == "no-regime");
+  if (regime) eo.bar_features = [](const engine::BarFeaturesInput& in) { return app::RegimeV1Features(in); };  // as serve
   auto eng = engine::LiveEngine::Create(eo);
   if (!eng.ok()) return Fail("engine", eng.status());
   auto& e = **eng;
@@ -175,8 +177,8 @@ int main(int argc, char** argv) {
     errors += r.errors;
     evaluated += r.evaluated;
   }
-  printf("bench-engine-live: %zu symbols x %d strategies, %zu timed bar closes (after 1 warm-up)\n",
-         live.begin()->second.size(), running, cycle_ms.size());
+  printf("bench-engine-live: %zu symbols x %d strategies, %zu timed bar closes (after 1 warm-up), regime_v1 %s\n",
+         live.begin()->second.size(), running, cycle_ms.size(), regime ? "on" : "off");
   printf("  bar close (monitor + claims + strategies + risk + commits): p50 %.1f ms  p99 %.1f ms  max %.1f ms\n",
          Pct(cycle_ms, 0.5), Pct(cycle_ms, 0.99), Pct(cycle_ms, 1.0));
   printf("  including queueing 500 bars into the engine:               p50 %.1f ms  p99 %.1f ms\n",
