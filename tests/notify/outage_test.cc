@@ -48,6 +48,19 @@ struct OutageLoad {
   std::set<std::string> expected;                    // webhook-ids
   std::map<std::string, std::string> secret_of_path;  // "/r7" -> its secret
   static constexpr int kRules = 40, kSignals = 5;
+  std::string conninfo;
+  std::unique_ptr<store::Pool> pool;
+  uint16_t port = 0;  // the receiver's, down for now
+
+  // A fresh database with the load enqueued.
+  void Prepare(const std::string& prefix) {
+    conninfo = sf::testing::PgCluster::Shared().CreateMigratedDatabase(prefix);
+    auto pool_or = store::Pool::Create({.conninfo = conninfo, .size = 4});
+    ASSERT_TRUE(pool_or.ok()) << pool_or.status().ToString();
+    pool = std::move(*pool_or);
+    port = FreePort();
+    Enqueue(*pool, "http://127.0.0.1:" + std::to_string(port));
+  }
 
   void Enqueue(store::Pool& pool, const std::string& base) {
     int64_t user = MakeUser(pool, "ops@example.com");
@@ -149,13 +162,11 @@ struct OutageLoad {
 };
 
 TEST(Outage, EveryDeliveryArrivesAtLeastOnceAcrossOutageAndKill9) {
-  std::string conninfo = sf::testing::PgCluster::Shared().CreateMigratedDatabase("outage");
-  auto pool_or = store::Pool::Create({.conninfo = conninfo, .size = 4});
-  ASSERT_TRUE(pool_or.ok()) << pool_or.status().ToString();
-  store::Pool& pool = **pool_or;
-  const uint16_t port = FreePort();
   OutageLoad load;
-  ASSERT_NO_FATAL_FAILURE(load.Enqueue(pool, "http://127.0.0.1:" + std::to_string(port)));
+  ASSERT_NO_FATAL_FAILURE(load.Prepare("outage"));
+  store::Pool& pool = *load.pool;
+  const std::string& conninfo = load.conninfo;
+  const uint16_t port = load.port;
   const std::vector<std::string> argv = {SF_NOTIFY_WORKER, conninfo,
                                          std::string(SF_PLUGIN_DIR) + "/notifiers.so",
                                          OutageLoad::Settings().dump()};
@@ -202,13 +213,11 @@ bool WaitListening(Child& serve) {
 }
 
 TEST(Outage, KillNineOfServeWhileTheReceiverIsDownLosesNothing) {
-  std::string conninfo = sf::testing::PgCluster::Shared().CreateMigratedDatabase("serveout");
-  auto pool_or = store::Pool::Create({.conninfo = conninfo, .size = 4});
-  ASSERT_TRUE(pool_or.ok()) << pool_or.status().ToString();
-  store::Pool& pool = **pool_or;
-  const uint16_t port = FreePort();
   OutageLoad load;
-  ASSERT_NO_FATAL_FAILURE(load.Enqueue(pool, "http://127.0.0.1:" + std::to_string(port)));
+  ASSERT_NO_FATAL_FAILURE(load.Prepare("serveout"));
+  store::Pool& pool = *load.pool;
+  const std::string& conninfo = load.conninfo;
+  const uint16_t port = load.port;
 
   // serve with the store and notify services on the test database; the
   // market feed and the engine stay off so only notify touches the outbox.
