@@ -17,6 +17,10 @@
 #define SF_APP_ENGINE_REGIME_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -31,6 +35,32 @@ inline constexpr size_t kRegimeWindowBars = 280;
 // whose newest bar is in.bar_ts. Values still warming up (NaN) are left
 // out, so a strategy sees nil for them.
 nlohmann::json RegimeV1Features(const engine::BarFeaturesInput& in, size_t window = kRegimeWindowBars);
+
+// The same values, computed incrementally: the first call (or one that is
+// not the next bar time) rebuilds per-bar-time aggregates from the window;
+// every following bar adds one cross-section (O(symbols)) and reads its
+// windows (O(272)). The engine's default hook. Not thread-safe: one engine
+// calls it, one bar at a time.
+class RegimeV1Live {
+ public:
+  nlohmann::json operator()(const engine::BarFeaturesInput& in);
+  int rebuilds() const { return rebuilds_; }
+
+ private:
+  struct CrossSection {
+    double sum = 0, up = 0, cnt = 0;
+    std::map<std::string, std::pair<double, double>> sector;  // sector -> (sum, count)
+  };
+  void Rebuild(const engine::BarFeaturesInput& in);
+  void Append(int64_t ts, const CrossSection& x);
+
+  std::vector<int64_t> ts_;
+  std::vector<double> ret_, level_, vol_;
+  std::map<std::string, std::vector<double>> sector_level_;
+  double breadth_ = 0;  // of the newest bar time
+  int64_t seen_ = 0;    // bar times since the last rebuild's first one
+  int rebuilds_ = 0;
+};
 
 }  // namespace sf::app
 

@@ -111,7 +111,8 @@ Status EngineService::Start(Context& ctx) {
   for (const auto& set : cfg.value("feature_sets", json::array({"regime_v1"}))) {
     if (!set.is_string() || set.get<std::string>() != "regime_v1")
       return InvalidArgument("config engine.feature_sets: unknown set " + set.dump() + " (known: regime_v1)");
-    eo.bar_features = [](const engine::BarFeaturesInput& in) { return RegimeV1Features(in); };
+    auto regime = std::make_shared<RegimeV1Live>();
+    eo.bar_features = [regime](const engine::BarFeaturesInput& in) { return (*regime)(in); };
   }
   // The notify service starts after the engine: look it up when a signal
   // needs it, not now.

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <memory>
 
 #include "app/engine_regime.h"
 #include "engine/live_engine.h"
@@ -148,7 +149,8 @@ int main(int argc, char** argv) {
   eo.history_bars = 300;
   eo.risk.min_risk_reward = 1.0;  // as config/signalforge.json: the seeds' ATR targets pass, signals commit
   const bool regime = !(argc > 2 && std::string(argv[2]) == "no-regime");
-  if (regime) eo.bar_features = [](const engine::BarFeaturesInput& in) { return app::RegimeV1Features(in); };  // as serve
+  auto live_regime = std::make_shared<app::RegimeV1Live>();
+  if (regime) eo.bar_features = [live_regime](const engine::BarFeaturesInput& in) { return (*live_regime)(in); };  // as serve
   auto eng = engine::LiveEngine::Create(eo);
   if (!eng.ok()) return Fail("engine", eng.status());
   auto& e = **eng;

@@ -620,7 +620,8 @@ return {
   o.instance = "regime";
   o.risk.max_sector_pct = 100;
   o.risk.correlation_penalty = 0;
-  o.bar_features = [](const BarFeaturesInput& in) { return app::RegimeV1Features(in); };
+  auto live = std::make_shared<app::RegimeV1Live>();
+  o.bar_features = [live](const BarFeaturesInput& in) { return (*live)(in); };
   auto e = LiveEngine::Create(o);
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   std::vector<market::CompletedBar> bars = {Bar("SYMA", 300, 100, 104, 99, 103), Bar("SYMB", 300, 100, 101, 96, 97),
@@ -660,6 +661,57 @@ return {
   }
   EXPECT_GE(checked, 5);
   EXPECT_GT(r.features_ms, 0);
+}
+
+// The incremental regime_v1 (one cross-section per bar) gives, bar after
+// bar, what ComputeRegime + RegimeColumns give over the whole history.
+TEST(EngineRegime, IncrementalRegimeEqualsTheFullComputationBarAfterBar) {
+  const std::vector<std::string> syms = {"AAA", "BBB", "CCC", "DDD"}, sectors = {"Tech", "Tech", "Energy", ""};
+  std::vector<market::BarSeries> full(syms.size());
+  uint32_t x = 11;
+  for (size_t u = 0; u < syms.size(); ++u) {
+    full[u].symbol = syms[u];
+    double price = 50 + 10 * static_cast<double>(u);
+    for (int d = 0; d < 330; ++d) {
+      x = x * 1664525u + 1013904223u;
+      const double r = (static_cast<double>(x >> 8) / 16777216.0 - 0.5) * 0.04;
+      const double open = price;
+      price *= 1 + r;
+      full[u].Append(BarEnd(d), open, std::max(open, price), std::min(open, price), price, 1000);
+    }
+  }
+  app::RegimeV1Live live;
+  const auto& names = app::FeatureNames({"regime_v1", 1});
+  int compared = 0;
+  for (int d = 300; d < 330; ++d) {
+    std::vector<market::BarSeries> upto(full.size());
+    for (size_t u = 0; u < full.size(); ++u) {
+      upto[u] = full[u];
+      for (auto* v : {&upto[u].open, &upto[u].high, &upto[u].low, &upto[u].close, &upto[u].volume}) v->resize(d + 1);
+      upto[u].ts.resize(d + 1);
+    }
+    BarFeaturesInput in{market::Timeframe::k1d, BarEnd(d), syms, {}, sectors};
+    for (const auto& s : upto) in.universe.push_back(&s);
+    const auto got = live(in);
+    const auto regime = app::ComputeRegime(upto, sectors);
+    for (size_t u = 0; u < upto.size(); ++u) {
+      const auto cols = app::RegimeColumns(regime, upto[u], sectors[u]);
+      const auto& values = got[syms[u]]["regime_v1"];
+      for (size_t c = 0; c < names.size(); ++c) {
+        const double want = cols[c].back();
+        if (!std::isfinite(want)) {
+          EXPECT_FALSE(values.contains(names[c])) << syms[u] << " " << names[c] << " day " << d;
+          continue;
+        }
+        ASSERT_TRUE(values.contains(names[c])) << syms[u] << " " << names[c] << " day " << d;
+        EXPECT_NEAR(values[names[c]].get<double>(), want, 1e-9 * std::max(1.0, std::fabs(want)))
+            << syms[u] << " " << names[c] << " day " << d;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_EQ(live.rebuilds(), 1) << "after the first bar, each bar only adds its cross-section";
+  EXPECT_GE(compared, 30 * 4 * 4) << "DDD has no sector: its strength is left out";
 }
 
 TEST(EngineLeader, OneLeaderAtATimeAndTakeoverWhenItGoes) {
