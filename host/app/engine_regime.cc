@@ -128,16 +128,7 @@ void RegimeV1Live::Rebuild(const engine::BarFeaturesInput& in) {
       if (s.ts[i] <= times.front()) continue;
       if (!(s.close[i - 1] > 0) || !(s.close[i] > 0)) continue;
       const size_t j = std::lower_bound(times.begin(), times.end(), s.ts[i]) - times.begin();
-      const double r = s.close[i] / s.close[i - 1] - 1;
-      CrossSection& x = xs[j];
-      x.sum += r;
-      x.cnt += 1;
-      if (r > 0) x.up += 1;
-      if (!sector.empty()) {
-        auto& sc = x.sector[sector];
-        sc.first += r;
-        sc.second += 1;
-      }
+      xs[j].Add(s.close[i] / s.close[i - 1] - 1, sector);
     }
   }
   for (size_t j = 0; j < times.size(); ++j) Append(times[j], xs[j]);
@@ -164,15 +155,7 @@ nlohmann::json RegimeV1Live::operator()(const engine::BarFeaturesInput& in) {
     const std::string& sector = u < in.sectors.size() ? in.sectors[u] : "";
     if (!sector.empty() && !sector_level_.count(sector)) next = false;  // a new sector: rebuild
     if (!(s.close[n - 2] > 0) || !(s.close[n - 1] > 0)) continue;
-    const double r = s.close[n - 1] / s.close[n - 2] - 1;
-    x.sum += r;
-    x.cnt += 1;
-    if (r > 0) x.up += 1;
-    if (!sector.empty()) {
-      auto& sc = x.sector[sector];
-      sc.first += r;
-      sc.second += 1;
-    }
+    x.Add(s.close[n - 1] / s.close[n - 2] - 1, sector);
   }
   if (next) {
     Append(in.bar_ts, x);

@@ -50,6 +50,16 @@ class RegimeV1Live {
   struct CrossSection {
     double sum = 0, up = 0, cnt = 0;
     std::map<std::string, std::pair<double, double>> sector;  // sector -> (sum, count)
+    void Add(double ret, const std::string& sector_name) {
+      sum += ret;
+      cnt += 1;
+      if (ret > 0) up += 1;
+      if (!sector_name.empty()) {
+        auto& sc = sector[sector_name];
+        sc.first += ret;
+        sc.second += 1;
+      }
+    }
   };
   void Rebuild(const engine::BarFeaturesInput& in);
   void Append(int64_t ts, const CrossSection& x);
