@@ -97,6 +97,7 @@ nlohmann::json BacktestResult::ToJson(bool with_series) const {
                       {"strategy_seconds", strategy_seconds},
                       {"simulation_seconds", simulation_seconds},
                       {"simulation_cpu_seconds", simulation_cpu_seconds},
+                      {"worker_seconds", worker_seconds},
                       {"signals", signals.size()}};
   nlohmann::json tr = nlohmann::json::array();
   for (const auto& t : trades) tr.push_back(t.ToJson());
@@ -289,6 +290,7 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
     if (cfg.cancel && cfg.cancel->load()) return Status(SF_ERR_CANCELLED, "backtest cancelled");
     for (const auto& [t, br] : rr->bars) SF_RETURN_IF_ERROR(strategy_stopped(br, t));
     res.bars = rr->evaluated;
+    res.worker_seconds = rr->worker_seconds;
     outputs = std::move(rr->bars);
   }
   const auto evaluated = std::chrono::steady_clock::now();

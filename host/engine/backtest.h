@@ -133,6 +133,7 @@ struct BacktestResult {
   int64_t steps = 0;                          // simulated times
   double seconds = 0;                         // wall time of the run
   double strategy_seconds = 0;                // of which: loading the series + evaluating intents
+  double worker_seconds = 0;                  // range mode: of strategy_seconds, inside the Lua worker (0 per-bar: not measured)
   double simulation_seconds = 0;              // of which: fills, lifecycle, equity, risk
   double simulation_cpu_seconds = 0;          // CPU time of the simulation (the wall one waits on a busy machine)
   // with_series adds the equity and benchmark curves and "signal_details"

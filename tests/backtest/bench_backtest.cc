@@ -81,8 +81,8 @@ bool EndToEnd(const std::string& dir, const char* name, const std::string& extra
   Line(name, bars, wall, cpu, j["strategy_seconds"].get<double>(), j["simulation_seconds"].get<double>(),
        "<= 10 s end to end");
   std::printf("%-44s   of the wall time: load + regime_v1 + start-up %.2f s, RunBacktest %.2f s "
-              "(simulation CPU %.2f s); %zu symbols, %zu trades, %zu signals\n", "",
-              wall - j["seconds"].get<double>(), j["seconds"].get<double>(),
+              "(Lua worker %.2f s, simulation CPU %.2f s); %zu symbols, %zu trades, %zu signals\n", "",
+              wall - j["seconds"].get<double>(), j["seconds"].get<double>(), j.value("worker_seconds", 0.0),
               j.value("simulation_cpu_seconds", 0.0), j["symbols"].size(), j["trades"].size(),
               static_cast<size_t>(j["signals"].get<int64_t>()));
   *bars_per_s = bars / wall;
@@ -167,8 +167,9 @@ return {
       Line(per_bar ? "sma(10)/sma(30) 100 x 20,000, per-bar" : "sma(10)/sma(30) 100 x 20,000, range",
            static_cast<double>(r->bars), wall, cpu, r->strategy_seconds, r->simulation_seconds,
            ">= 5,000,000 bars/s");
-      std::printf("%-44s   %zu signals, %zu trades; simulation %.2f s CPU: %.0f symbol-bars/s\n", "",
-                  r->signals.size(), r->trades.size(), r->simulation_cpu_seconds,
+      std::printf("%-44s   %zu signals, %zu trades; Lua worker %.2f s; simulation %.2f s CPU: "
+                  "%.0f symbol-bars/s\n", "", r->signals.size(), r->trades.size(), r->worker_seconds,
+                  r->simulation_cpu_seconds,
                   r->bars / std::max(r->simulation_cpu_seconds, 1e-9));
       rates[per_bar] = r->bars / wall;
     }
