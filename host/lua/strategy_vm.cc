@@ -707,7 +707,7 @@ Status StrategyVm::ValidateDeclaration(const std::string& file, const nlohmann::
                 LuaTypeName(L_, d));
   static const char* kKnown[] = {"name", "description", "timeframe", "timeframes", "universe",
                                  "params", "evaluate", "rank", "save", "restore", "history",
-                                 "max_intents"};
+                                 "max_intents", "cadence"};
   lua_pushnil(L_);
   while (lua_next(L_, d) != 0) {
     lua_pop(L_, 1);
@@ -849,6 +849,46 @@ Status StrategyVm::ValidateDeclaration(const std::string& file, const nlohmann::
   } else {
     lua_pop(L_, 1);
     out["history"] = nullptr;
+  }
+
+  // cadence: also run on a clock, "every 15 min during market hours" or
+  // { every = "15m", market_hours = true }. The shape is checked here; the
+  // engine parses the interval (engine/scheduler.h ParseCadence) and reports
+  // a bad one with the file's name.
+  RawField(L_, d, "cadence");
+  if (lua_type(L_, -1) == LUA_TSTRING) {
+    out["cadence"] = lua_tostring(L_, -1);
+    lua_pop(L_, 1);
+  } else if (lua_istable(L_, -1)) {
+    const int c = lua_gettop(L_);
+    nlohmann::json cad = nlohmann::json::object();
+    lua_pushnil(L_);
+    while (lua_next(L_, c) != 0) {
+      const bool key_ok = lua_type(L_, -2) == LUA_TSTRING;
+      const std::string k = key_ok ? lua_tostring(L_, -2) : "";
+      if (k == "every" && lua_type(L_, -1) == LUA_TSTRING) {
+        cad["every"] = lua_tostring(L_, -1);
+      } else if (k == "market_hours" && lua_isboolean(L_, -1)) {
+        cad["market_hours"] = lua_toboolean(L_, -1) != 0;
+      } else {
+        lua_pop(L_, 3);
+        return fail("declaration field 'cadence' takes every = \"15m\" (a string) and "
+                    "market_hours = true|false only (found '" + (key_ok ? k : "a non-name key") +
+                    "' or a value of the wrong type)");
+      }
+      lua_pop(L_, 1);
+    }
+    lua_pop(L_, 1);
+    if (!cad.contains("every"))
+      return fail("declaration field 'cadence' needs every = \"15m\" (an interval)");
+    out["cadence"] = std::move(cad);
+  } else if (lua_isnil(L_, -1)) {
+    lua_pop(L_, 1);
+  } else {
+    const std::string t = LuaTypeName(L_, -1);
+    lua_pop(L_, 1);
+    return fail("declaration field 'cadence' must be a string such as \"every 15 min during "
+                "market hours\" or a table { every = \"15m\", market_hours = true } (got " + t + ")");
   }
 
   // params: name = default | { default =, min =, max =, description = }

@@ -193,6 +193,9 @@ TEST_F(RuntimeTest, DeclarationErrorsNameTheField) {
       {"return { name = 't', timeframe = '1d', universe = {'A'}, evalute = function() end, evaluate = function() end }", "unknown declaration field 'evalute'"},
       {"return { name = 't', timeframe = '1d', universe = 5, evaluate = function() end }", "'universe' must be a list of symbols"},
       {"return { name = 't', timeframe = '1d', universe = {'A'}, params = { p = { default = 5, min = 10 } }, evaluate = function() end }", "param 'p' = 5 is outside [10, inf]"},
+      {"return { name = 't', timeframe = '1d', universe = {'A'}, cadence = 15, evaluate = function() end }", "'cadence' must be a string"},
+      {"return { name = 't', timeframe = '1d', universe = {'A'}, cadence = { every = '15m', hours = 1 }, evaluate = function() end }", "found 'hours'"},
+      {"return { name = 't', timeframe = '1d', universe = {'A'}, cadence = { market_hours = true }, evaluate = function() end }", "'cadence' needs every"},
   };
   for (const Case& c : cases) {
     auto st = Load("d.lua", c.text);
@@ -200,6 +203,21 @@ TEST_F(RuntimeTest, DeclarationErrorsNameTheField) {
     EXPECT_NE(st.last_error.find(c.expect), std::string::npos) << st.last_error;
     EXPECT_NE(st.last_error.find("d.lua"), std::string::npos) << st.last_error;
   }
+}
+
+// The engine schedules cadence ticks from the declaration it reads back.
+TEST_F(RuntimeTest, DeclaredCadenceReachesTheDeclaration) {
+  auto st = Load("c.lua", "return { name = 'c', timeframe = '1d', universe = {'A'},"
+                          " cadence = 'every 15 min during market hours', evaluate = function() end }");
+  ASSERT_EQ(st.state, "running") << st.last_error;
+  EXPECT_EQ(st.declaration["cadence"], "every 15 min during market hours");
+  st = Load("c2.lua", "return { name = 'c2', timeframe = '1d', universe = {'A'},"
+                      " cadence = { every = '1h', market_hours = false }, evaluate = function() end }");
+  ASSERT_EQ(st.state, "running") << st.last_error;
+  EXPECT_EQ(st.declaration["cadence"], (nlohmann::json{{"every", "1h"}, {"market_hours", false}}));
+  st = Load("c3.lua", "return { name = 'c3', timeframe = '1d', universe = {'A'}, evaluate = function() end }");
+  ASSERT_EQ(st.state, "running") << st.last_error;
+  EXPECT_FALSE(st.declaration.contains("cadence"));
 }
 
 TEST_F(RuntimeTest, SyntaxAndRuntimeErrorsCarryFileAndLine) {
