@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -54,7 +55,12 @@ class SignalListCache {
   void Stop();
 
   // The cached body for `key`, or build() stored under `key` and returned.
-  // Exceptions from build() propagate and nothing is stored.
+  // Exceptions from build() propagate and nothing is stored. Concurrent
+  // misses of one key build once (single flight): the others wait for that
+  // answer (at most `kFlightWait`, then build themselves), so an expiry or a
+  // NOTIFY does not send every connection to the database at once. While an
+  // entry that merely expired (no NOTIFY dropped it) is being rebuilt, the
+  // expired copy is served, so staleness is bounded by the TTL plus one build.
   std::shared_ptr<const std::string> GetOrBuild(const std::string& key,
                                                 const std::function<std::string()>& build);
 
@@ -70,6 +76,12 @@ class SignalListCache {
     std::shared_ptr<const std::string> body;
     std::chrono::steady_clock::time_point stored;
   };
+  struct Flight {  // one build of a key in progress
+    uint64_t generation = 0;
+    bool done = false;
+    std::shared_ptr<const std::string> body;  // null when the build failed
+  };
+  static constexpr std::chrono::milliseconds kFlightWait{5000};
   const std::chrono::milliseconds ttl_;
   const size_t max_entries_;
   std::unique_ptr<store::Listener> listener_;
@@ -77,6 +89,8 @@ class SignalListCache {
   std::mutex mu_;
   uint64_t generation_ = 0;  // guarded by mu_
   std::unordered_map<std::string, Entry> entries_;
+  std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;  // guarded by mu_
+  std::condition_variable flight_done_;
   std::atomic<uint64_t> hits_{0}, misses_{0};
 };
 

@@ -3,12 +3,14 @@
 // can never read or change user A's things: every id-taking route -> 404).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "api/signal_cache.h"
 #include "api_env.h"
@@ -167,6 +169,67 @@ TEST_F(Routes, SignalListCacheIsPerVisibilityAndDroppedByNotify) {
   EXPECT_THROW(cache.GetOrBuild("other", []() -> std::string { throw std::runtime_error("db"); }),
                std::runtime_error);
   EXPECT_EQ(*cache.GetOrBuild("other", [] { return std::string("ok"); }), "ok");
+}
+
+// Concurrent misses of one key build once (the rest wait for that answer),
+// so a TTL expiry does not send every connection to the database at once; a
+// failed build lets the waiters build their own answer.
+TEST_F(Routes, SignalListCacheBuildsOncePerConcurrentMiss) {
+  SignalListCache cache(std::chrono::minutes(1));
+  ASSERT_TRUE(cache.Start(env_->conninfo()).ok());
+  std::atomic<int> builds{0};
+  auto slow = [&](const std::string& value) {
+    return [&builds, value] {
+      ++builds;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      return value;
+    };
+  };
+  std::vector<std::thread> threads;
+  std::vector<std::string> seen(16);
+  for (int i = 0; i < 16; ++i)
+    threads.emplace_back([&, i] { seen[i] = *cache.GetOrBuild("page", slow("v" + std::to_string(i))); });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(builds.load(), 1);
+  for (const auto& v : seen) EXPECT_EQ(v, seen[0]);
+
+  // An entry that only expired is served while one caller rebuilds it.
+  {
+    SignalListCache short_lived(std::chrono::milliseconds(1000));
+    ASSERT_TRUE(short_lived.Start(env_->conninfo()).ok());
+    EXPECT_EQ(*short_lived.GetOrBuild("p", [] { return std::string("old"); }), "old");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1050));  // expired
+    std::thread refresher([&] { EXPECT_EQ(*short_lived.GetOrBuild("p", slow("new")), "new"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the refresh is under way
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(*short_lived.GetOrBuild("p", slow("other")), "old");
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(150));
+    refresher.join();
+    EXPECT_EQ(*short_lived.GetOrBuild("p", slow("other")), "new");
+  }
+
+  // The leader fails: it throws, every waiter still gets an answer of its own.
+  builds = 0;
+  threads.clear();
+  std::atomic<int> answered{0}, thrown{0};
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&, i] {
+      try {
+        auto body = cache.GetOrBuild("failing", [&, i]() -> std::string {
+          if (builds++ == 0) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            throw std::runtime_error("db down");
+          }
+          return "ok" + std::to_string(i);
+        });
+        if (body && !body->empty()) ++answered;
+      } catch (const std::runtime_error&) {
+        ++thrown;
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(thrown.load(), 1);
+  EXPECT_EQ(answered.load(), 7);
 }
 
 TEST_F(Routes, SignalDetailCarriesFeaturesNewsAndPerformance) {
