@@ -146,6 +146,21 @@ ApiResponse Deliveries(ApiRequest& r) {
 
 const json kQuiet = {{"type", {"string", "null"}}, {"pattern", "^([01][0-9]|2[0-3]):[0-5][0-9]$"}};
 
+// What `filters` holds per kind (checked by store::ValidateAlertFilters,
+// which names the key and the rule when one is wrong).
+const json kFilters = {
+    {"type", "object"},
+    {"description",
+     "Per kind. new_signal / signal_update: strategies, symbols, sectors (string lists), sides "
+     "([\"buy\",\"sell\"]), min_confidence (0..1). price_cross: symbol (required), level "
+     "(required), direction \"above\"|\"below\" (required), timeframe. volume_spike: symbol "
+     "(required), multiple (default 3), lookback (bars, 2..500, default 20), timeframe. "
+     "indicator_threshold: symbol, indicator (an indicator id such as \"rsi\"), op \"<\"|\">\", "
+     "value (all required), params (numbers in the indicator's order), timeframe; fires when output 0 "
+     "crosses value. news: symbols (default: your watchlists), min_score, sentiment "
+     "\"positive\"|\"negative\", min_abs_sentiment (0..1). timeframe is one of 1m, 5m, 15m, 1h, "
+     "4h, 1d (default: the shortest the feed delivers)."}};
+
 const RouteRegistrar kAlertRoutes({
     {.method = "GET", .pattern = "/api/v1/alerts", .min_tier = Tier::kPremium, .scope = "alerts:read",
      .openapi = Operation("Your alert subscriptions", "alerts", 200, "{items}"), .handler = List},
@@ -157,7 +172,7 @@ const RouteRegistrar kAlertRoutes({
           {"channel", {{"type", "string"}, {"pattern", "^[a-z0-9_.-]{1,64}$"}}},
           {"destination", {{"type", "string"}, {"minLength", 1}, {"maxLength", 2048}}},
           {"secret", {{"type", "string"}, {"minLength", 24}, {"maxLength", 256}}},
-          {"filters", {{"type", "object"}}},
+          {"filters", kFilters},
           {"quiet_hours_start", kQuiet},
           {"quiet_hours_end", kQuiet}},
          {"channel", "destination"}),
@@ -170,7 +185,7 @@ const RouteRegistrar kAlertRoutes({
      .request_schema = [] {
        json s = ObjectSchema({{"destination", {{"type", "string"}, {"minLength", 1}, {"maxLength", 2048}}},
                               {"secret", {{"type", "string"}, {"minLength", 24}, {"maxLength", 256}}},
-                              {"filters", {{"type", "object"}}},
+                              {"filters", kFilters},
                               {"active", {{"type", "boolean"}}},
                               {"quiet_hours_start", kQuiet},
                               {"quiet_hours_end", kQuiet}});
