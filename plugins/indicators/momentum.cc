@@ -367,6 +367,49 @@ class Macd {
     out[1] = sig;
     out[2] = m - sig;
   }
+  // Update()'s arithmetic (EmaCore's, TA-Lib's to the bit: MACD is a
+  // difference of near-equal EMAs, where every ulp shows) without its
+  // per-bar bookkeeping: the three EMA chains are independent from one bar
+  // to the next, so the CPU runs them side by side. A NaN close makes every
+  // later EMA NaN by itself, so no NaN scan is needed.
+  static constexpr bool kCarriesNaN = true;
+  bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
+    const double* x = s.close;
+    double* om = out[0];
+    double* os = out[1];
+    double* oh = out[2];
+    const int64_t lb = lookback();
+    for (int64_t i = 0; i < lb && i < count; ++i) om[i] = os[i] = oh[i] = kNaN;
+    if (count <= lb) return true;
+    const double kf = 2.0 / (static_cast<double>(fast_n_) + 1.0);
+    const double ks = 2.0 / (static_cast<double>(slow_n_) + 1.0);
+    const double kg = 2.0 / (static_cast<double>(sig_n_) + 1.0);
+    double slow = 0, fast = 0, sig = 0;
+    for (int64_t i = 0; i < slow_n_; ++i) slow += x[i];
+    for (int64_t i = slow_n_ - fast_n_; i < slow_n_; ++i) fast += x[i];
+    slow /= static_cast<double>(slow_n_);
+    fast /= static_cast<double>(fast_n_);
+    sig += fast - slow;
+    for (int64_t i = slow_n_; i <= lb; ++i) {
+      slow = ((x[i] - slow) * ks) + slow;
+      fast = ((x[i] - fast) * kf) + fast;
+      sig += fast - slow;
+    }
+    sig /= static_cast<double>(sig_n_);
+    om[lb] = fast - slow;
+    os[lb] = sig;
+    oh[lb] = (fast - slow) - sig;
+    for (int64_t i = lb + 1; i < count; ++i) {
+      slow = ((x[i] - slow) * ks) + slow;
+      fast = ((x[i] - fast) * kf) + fast;
+      const double m = fast - slow;
+      sig = ((m - sig) * kg) + sig;
+      om[i] = m;
+      os[i] = sig;
+      oh[i] = m - sig;
+    }
+    return true;
+  }
 
  private:
   int64_t fast_n_, slow_n_, sig_n_;
@@ -1008,13 +1051,33 @@ class AdxCore {
       out[i] = adx_;
       ++i;
     }
-    // The steady state in blocks, four passes each: the moves (no chain,
-    // vectorised), the three Wilder sums (the chain), DX (no chain,
-    // vectorised; NaN where TA-Lib has none), then the ADX chain.
+    // The steady state in blocks of four passes: the moves (no chain,
+    // vectorised), the three Wilder sums (a chain), DX (no chain,
+    // vectorised; NaN where TA-Lib has none), and the ADX chain. The ADX
+    // chain of a block runs in the same loop as the sums of the next one:
+    // the two chains do not depend on each other, so their latencies
+    // overlap instead of adding up. The arithmetic of each bar is unchanged.
     constexpr int64_t kBlock = 512;
-    double dm[kBlock], dp[kBlock], tr[kBlock];
+    double dm[kBlock], dp[kBlock], tr[kBlock], dx_a[kBlock], dx_b[kBlock];
+    double* dx_cur = dx_a;   // DX of the block whose sums are being taken
+    double* dx_prev = dx_b;  // DX of the block before it, for the ADX chain
+    double* out_prev = nullptr;
+    int64_t len_prev = 0;
     double pdm = pdm_, mdm = mdm_, trs = tr_, adx = adx_;
     const double keep = keep_, take = take_;
+    auto sums_step = [&](int64_t j) {
+      mdm = (mdm * keep) + dm[j];
+      pdm = (pdm * keep) + dp[j];
+      trs = (trs * keep) + tr[j];
+      dm[j] = mdm;
+      dp[j] = pdm;
+      tr[j] = trs;
+    };
+    auto adx_step = [&](int64_t j) {
+      const double dx = dx_prev[j];
+      adx = dx == dx ? (adx * keep) + (dx * take) : adx;
+      out_prev[j] = adx;
+    };
     for (int64_t b = i; b < count; b += kBlock) {
       const int64_t len = kBlock < count - b ? kBlock : count - b;
       const double* hb = h + b;
@@ -1027,26 +1090,24 @@ class AdxCore {
         dp[j] = (diff_p > 0) & (diff_p > diff_m) ? diff_p : 0.0;
         tr[j] = TrueRange(hb[j], lo_b[j], cb[j - 1]);
       }
-      for (int64_t j = 0; j < len; ++j) {
-        mdm = (mdm * keep) + dm[j];
-        pdm = (pdm * keep) + dp[j];
-        trs = (trs * keep) + tr[j];
-        dm[j] = mdm;
-        dp[j] = pdm;
-        tr[j] = trs;
+      const int64_t both = len < len_prev ? len : len_prev;
+      int64_t j = 0;
+      for (; j < both; ++j) {
+        sums_step(j);
+        adx_step(j);
       }
-      for (int64_t j = 0; j < len; ++j) {
+      for (; j < len; ++j) sums_step(j);
+      for (; j < len_prev; ++j) adx_step(j);
+      for (j = 0; j < len; ++j) {
         double dx;
         const bool ok = Dx(dp[j], dm[j], tr[j], &dx);
-        tr[j] = ok ? dx : kNaN;
+        dx_cur[j] = ok ? dx : kNaN;
       }
-      double* ob = out + b;
-      for (int64_t j = 0; j < len; ++j) {
-        const double dx = tr[j];
-        adx = dx == dx ? (adx * keep) + (dx * take) : adx;
-        ob[j] = adx;
-      }
+      std::swap(dx_cur, dx_prev);
+      out_prev = out + b;
+      len_prev = len;
     }
+    for (int64_t j = 0; j < len_prev; ++j) adx_step(j);
   }
 
  private:
