@@ -325,41 +325,78 @@ inline Bar LoadBar(const sf_bar_series& s, int64_t i) {
   return b;
 }
 
+// False when no declared input of the bars [begin, end) is NaN; true when
+// one may be (then search exactly). Branch-free: the sum of a bar's values
+// is NaN when one of them is NaN, and eight lane sums of those stay finite
+// unless one is NaN or infinite (an overflow or infinite input only costs
+// the exact search). Eight independent lanes (the compiler packs them)
+// keep the test at load speed instead of an add latency per two bars.
+template <class Probe>
+bool MayHoldNaNProbe(Probe&& probe, int64_t begin, int64_t end) {
+  constexpr int kLanes = 8;
+  double lane[kLanes] = {};
+  int64_t i = begin;
+  for (; i + kLanes <= end; i += kLanes) {
+    for (int k = 0; k < kLanes; ++k) lane[k] += probe(i + k);
+  }
+  for (; i < end; ++i) lane[0] += probe(i);
+  double z = 0;
+  for (int k = 0; k < kLanes; ++k) z += lane[k];
+  return !(z - z == 0.0);
+}
+
+template <uint32_t kMask>
+bool MayHoldNaN(const sf_bar_series& s, int64_t begin, int64_t end) {
+  const double* cols[5];
+  int ncols = 0;
+  if constexpr ((kMask & SF_INPUT_OPEN) != 0) cols[ncols++] = s.open;
+  if constexpr ((kMask & SF_INPUT_HIGH) != 0) cols[ncols++] = s.high;
+  if constexpr ((kMask & SF_INPUT_LOW) != 0) cols[ncols++] = s.low;
+  if constexpr ((kMask & SF_INPUT_CLOSE) != 0) cols[ncols++] = s.close;
+  if constexpr ((kMask & SF_INPUT_VOLUME) != 0) cols[ncols++] = s.volume;
+  constexpr int kCols = std::popcount(kMask & (SF_INPUT_OPEN | SF_INPUT_HIGH | SF_INPUT_LOW |
+                                               SF_INPUT_CLOSE | SF_INPUT_VOLUME));
+  if constexpr (kCols == 0) return false;
+  return MayHoldNaNProbe(
+      [&](int64_t i) {
+        double z = cols[0][i];
+        for (int k = 1; k < kCols; ++k) z += cols[k][i];
+        return z;
+      },
+      begin, end);
+}
+
+// The same test over one array (e.g. a kernel's typical prices, NaN when
+// one of the bar's prices is).
+inline bool MayHoldNaN(const double* x, int64_t count) {
+  return MayHoldNaNProbe([x](int64_t i) { return x[i]; }, 0, count);
+}
+
 // First index in [begin, end) whose declared inputs hold a NaN (end when
-// none). Each chunk is first tested branch-free: x - x is +0 for a finite x
-// and NaN for NaN (or an infinity), so eight lane sums of it stay 0 unless
-// the chunk needs the exact search. Eight independent lanes (the compiler
-// packs them) keep the test at load speed instead of an add latency per
-// two bars; it runs before every kernel that does not carry a NaN itself.
+// none), tested a chunk at a time. It runs before every kernel that neither
+// carries a NaN by itself nor watches for one (below).
 template <uint32_t kMask>
 int64_t FirstNaN(const sf_bar_series& s, int64_t begin, int64_t end) {
   constexpr int64_t kChunk = 512;
-  constexpr int kLanes = 8;
-  auto probe = [&](int64_t i) {
-    double z = 0;
-    if constexpr ((kMask & SF_INPUT_OPEN) != 0) z += s.open[i] - s.open[i];
-    if constexpr ((kMask & SF_INPUT_HIGH) != 0) z += s.high[i] - s.high[i];
-    if constexpr ((kMask & SF_INPUT_LOW) != 0) z += s.low[i] - s.low[i];
-    if constexpr ((kMask & SF_INPUT_CLOSE) != 0) z += s.close[i] - s.close[i];
-    if constexpr ((kMask & SF_INPUT_VOLUME) != 0) z += s.volume[i] - s.volume[i];
-    return z;
-  };
   for (int64_t b = begin; b < end; b += kChunk) {
     const int64_t e = b + kChunk < end ? b + kChunk : end;
-    double lane[kLanes] = {};
-    int64_t i = b;
-    for (; i + kLanes <= e; i += kLanes) {
-      for (int k = 0; k < kLanes; ++k) lane[k] += probe(i + k);
-    }
-    for (; i < e; ++i) lane[0] += probe(i);
-    double z = 0;
-    for (int k = 0; k < kLanes; ++k) z += lane[k];
-    if (z == 0.0) continue;
-    for (i = b; i < e; ++i) {
+    if (!MayHoldNaN<kMask>(s, b, e)) continue;
+    for (int64_t i = b; i < e; ++i) {
       if (AnyNaN<kMask>(LoadBar<kMask>(s, i))) return i;
     }
   }
   return end;
+}
+
+// Batch kernels may instead test each block of bars with MayHoldNaN() right
+// after a pass over it, while it is still in L1: a separate scan reads
+// every column once more from L2 or memory, which over a universe of
+// symbols costs as much as some kernels. `seen` says whether a block may
+// hold a NaN; the first NaN bar is then found exactly (rare). The kernel
+// computes every bar; the ones from the first NaN on are overwritten.
+template <uint32_t kMask>
+inline int64_t FirstNaNIfSeen(bool seen, const sf_bar_series& s, int64_t count) {
+  return seen ? FirstNaN<kMask>(s, 0, count) : count;
 }
 
 // Branch-free choice between two doubles, for scalar loops where the choice
@@ -383,10 +420,13 @@ inline constexpr int64_t kBlockMaxPeriod = 512;
 // (prefix) and one backward (suffix) running extreme; a window is the suffix
 // of the previous block joined with the prefix of the current one. Three
 // comparisons per bar whatever the data, no data-dependent branches. The
-// values are exact (a max is a max), so they equal ExtremeDeque's.
+// values are exact (a max is a max), so they equal ExtremeDeque's. `third`
+// is a third column the caller reads (the close): the return value says
+// whether a high, low or third value may be NaN (FirstNaNIfSeen); a window
+// holding a NaN gives garbage, the others are exact.
 template <class Emit>
-inline void RollingHighLow(const double* hi, const double* lo, int64_t count, int64_t w,
-                           Emit&& emit) {
+inline bool RollingHighLow(const double* hi, const double* lo, const double* third,
+                           int64_t count, int64_t w, Emit&& emit) {
   constexpr int64_t kCap = kBlockMaxPeriod + 1;
   constexpr double kInf = std::numeric_limits<double>::infinity();
   double scratch[6 * kCap];
@@ -400,10 +440,12 @@ inline void RollingHighLow(const double* hi, const double* lo, int64_t count, in
     prev_h[j] = -kInf;
     prev_l[j] = kInf;
   }
+  double z = 0;
   for (int64_t b = 0; b < count; b += w) {
     const int64_t len = w < count - b ? w : count - b;
     const double* h = hi + b;
     const double* l = lo + b;
+    const double* t = third + b;
     double ph = -kInf, pl = kInf, sh = -kInf, sl = kInf;
     suf_h[len] = -kInf;
     suf_l[len] = kInf;
@@ -416,6 +458,7 @@ inline void RollingHighLow(const double* hi, const double* lo, int64_t count, in
       pre_l[j] = pl;
       suf_h[k] = sh;
       suf_l[k] = sl;
+      z += (h[j] + l[j]) + t[j];
     }
     for (int64_t j = b >= w - 1 ? 0 : w - 1 - b; j < len; ++j) {
       const double hh = prev_h[j + 1] > pre_h[j] ? prev_h[j + 1] : pre_h[j];
@@ -425,6 +468,7 @@ inline void RollingHighLow(const double* hi, const double* lo, int64_t count, in
     std::swap(prev_h, suf_h);
     std::swap(prev_l, suf_l);
   }
+  return !(z - z == 0.0);
 }
 
 void CheckSeries(const IndicatorSpec& spec, const sf_bar_series* in, uint32_t output_count,
@@ -501,9 +545,17 @@ struct Adapter {
       const int64_t n = s.count;
       int64_t clean = n;
       bool done = false;
-      if constexpr (requires(I& x, const sf_bar_series& ss, int64_t c, double* const* o) {
-                      x.Batch(ss, c, o);
-                    }) {
+      if constexpr (requires(I& x, const sf_bar_series& ss, int64_t c, double* const* o,
+                             int64_t* f) { x.Batch(ss, c, o, f); }) {
+        // A kernel that finds the first NaN bar itself: it computes every
+        // bar (those from the first NaN on are then overwritten with NaN);
+        // its outputs before that bar depend only on earlier bars.
+        if (n > 0 && SeparateBuffers<kMask>(s, outputs, kOut)) {
+          done = ind.Batch(s, n, outputs, &clean);
+          if (!done) clean = n;
+        }
+      } else if constexpr (requires(I& x, const sf_bar_series& ss, int64_t c,
+                                    double* const* o) { x.Batch(ss, c, o); }) {
         // A hand-written loop over the arrays for the hottest indicators; it
         // performs exactly Update()'s arithmetic (the streaming == batch test
         // compares bits). It may decline (false) for parameters its kernel

@@ -95,29 +95,37 @@ class Rsi {
     }
     prev_ = b.close;
   }
-  static constexpr bool kCarriesNaN = false;
-  bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
+  // The sum of the moves rides along the chain as the NaN watch: a move
+  // is NaN when either close is (FirstNaNIfSeen).
+  bool Batch(const sf_bar_series& s, int64_t count, double* const* out,
+             int64_t* first_nan) const {
     const double* x = s.close;
     double* o = out[0];
     const int64_t warm = n_ < count ? n_ : count;
     double gain = 0, loss = 0;
+    double z = x[0] - x[0];
     for (int64_t i = 0; i < warm; ++i) o[i] = kNaN;
     for (int64_t i = 1; i < warm; ++i) {
       const double diff = x[i] - x[i - 1];
       gain += Gain(diff);
       loss += Loss(diff);
+      z += diff;
     }
-    if (count <= n_) return true;
-    const double diff = x[n_] - x[n_ - 1];
-    gain = (gain + Gain(diff)) / nd_;
-    loss = (loss + Loss(diff)) / nd_;
-    o[n_] = Value(gain, loss);
+    if (count > n_) {
+      const double diff = x[n_] - x[n_ - 1];
+      gain = (gain + Gain(diff)) / nd_;
+      loss = (loss + Loss(diff)) / nd_;
+      z += diff;
+      o[n_] = Value(gain, loss);
+    }
     for (int64_t i = n_ + 1; i < count; ++i) {
       const double d = x[i] - x[i - 1];
       gain = (gain * keep_) + (Gain(d) * take_);
       loss = (loss * keep_) + (Loss(d) * take_);
+      z += d;
       o[i] = Value(gain, loss);
     }
+    *first_nan = FirstNaNIfSeen<kInputs>(!(z - z == 0.0), s, count);
     return true;
   }
 
@@ -223,15 +231,17 @@ class Stoch {
   // slow %K into out[0] and, sk_ bars behind it (once the fast %K it
   // overwrites is no longer read), slow %D into out[1]. SmaCore's arithmetic
   // (by reciprocal: %K and %D are averaged, never differenced).
-  static constexpr bool kCarriesNaN = false;
-  bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
+  bool Batch(const sf_bar_series& s, int64_t count, double* const* out,
+             int64_t* first_nan) const {
     if (fk_ > kBlockMaxPeriod) return false;
     double* slowk = out[0];
     double* fastk = out[1];
     const double* c = s.close;
-    RollingHighLow(s.high, s.low, count, fk_, [&](int64_t i, double hh, double ll) {
-      fastk[i] = FastKValue(hh, ll, c[i]);
-    });
+    const bool seen =
+        RollingHighLow(s.high, s.low, c, count, fk_, [&](int64_t i, double hh, double ll) {
+          fastk[i] = FastKValue(hh, ll, c[i]);
+        });
+    *first_nan = FirstNaNIfSeen<kInputs>(seen, s, count);
     const int64_t lb = lookback();
     const int64_t first_k = (fk_ - 1) + (sk_ - 1);  // first slow %K
     const double inv_k = 1.0 / static_cast<double>(sk_), inv_d = 1.0 / static_cast<double>(sd_);
@@ -571,9 +581,12 @@ class Cci {
   // every cycle of the block (predicted), and the cycles are independent
   // chains the CPU overlaps. Same additions in the same order, so each sum
   // is bit for bit Update()'s (and TA-Lib's).
-  static constexpr bool kCarriesNaN = false;
-  bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
+  // The typical prices are the NaN watch (NaN when a price is; see
+  // FirstNaNIfSeen).
+  bool Batch(const sf_bar_series& s, int64_t count, double* const* out,
+             int64_t* first_nan) const {
     if (n_ > kBlockMaxPeriod) return false;
+    bool seen = false;
     constexpr int64_t kScratch = 2048;
     const int64_t n = n_;
     const int64_t cycles_per_block = kScratch / n - 1;  // >= 3 for n <= 512
@@ -592,6 +605,7 @@ class Cci {
         const int64_t i = base + j;
         cur[j] = (s.high[i] + s.low[i] + s.close[i]) / 3;
       }
+      seen |= MayHoldNaN(cur, bars);
       for (int64_t c = 0; c * n < bars; ++c) {
         double f = 0.0;
         const int64_t len = n < bars - c * n ? n : bars - c * n;
@@ -625,6 +639,7 @@ class Cci {
         std::memcpy(tp, tp + bars, static_cast<size_t>(n) * sizeof(double));
       }
     }
+    *first_nan = FirstNaNIfSeen<kInputs>(seen, s, count);
     return true;
   }
 
@@ -719,13 +734,15 @@ class Willr {
     if (t < n_ - 1) { out[0] = kNaN; return; }
     out[0] = Value(max_.value(), min_.value(), b.close);
   }
-  static constexpr bool kCarriesNaN = false;
-  bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
+  bool Batch(const sf_bar_series& s, int64_t count, double* const* out,
+             int64_t* first_nan) const {
     if (n_ > kBlockMaxPeriod) return false;
     double* o = out[0];
     const double* c = s.close;
-    RollingHighLow(s.high, s.low, count, n_,
-                   [&](int64_t i, double hh, double ll) { o[i] = Value(hh, ll, c[i]); });
+    const bool seen = RollingHighLow(
+        s.high, s.low, c, count, n_,
+        [&](int64_t i, double hh, double ll) { o[i] = Value(hh, ll, c[i]); });
+    *first_nan = FirstNaNIfSeen<kInputs>(seen, s, count);
     for (int64_t i = 0; i < n_ - 1 && i < count; ++i) o[i] = kNaN;
     return true;
   }
@@ -1032,10 +1049,14 @@ class AdxCore {
     Step(b.high, b.low, b.close, t);
     return t < 2 * n_ - 1 ? kNaN : adx_;
   }
-  // The same arithmetic over arrays (out[i] for every bar).
-  void Batch(const double* h, const double* l, const double* c, int64_t count,
-             double* out) {
-    if (count == 0) return;
+  // The same arithmetic over arrays (out[i] for every bar). Returns whether
+  // a NaN input was seen; the bars from it on then hold garbage (see
+  // FirstNaNIfSeen), the earlier ones do not depend on it.
+  bool Batch(const sf_bar_series& s, int64_t count, double* out) {
+    if (count == 0) return false;
+    const double* h = s.high;
+    const double* l = s.low;
+    const double* c = s.close;
     ph_ = h[0]; pl_ = l[0]; pc_ = c[0];
     count_ = count;
     const int64_t lb = 2 * n_ - 1;
@@ -1051,6 +1072,7 @@ class AdxCore {
       out[i] = adx_;
       ++i;
     }
+    bool seen = MayHoldNaN<kHlc>(s, 0, i);
     // The steady state in blocks of four passes: the moves (no chain,
     // vectorised), the three Wilder sums (a chain), DX (no chain,
     // vectorised; NaN where TA-Lib has none), and the ADX chain. The ADX
@@ -1090,6 +1112,7 @@ class AdxCore {
         dp[j] = (diff_p > 0) & (diff_p > diff_m) ? diff_p : 0.0;
         tr[j] = TrueRange(hb[j], lo_b[j], cb[j - 1]);
       }
+      seen |= MayHoldNaN<kHlc>(s, b, b + len);
       const int64_t both = len < len_prev ? len : len_prev;
       int64_t j = 0;
       for (; j < both; ++j) {
@@ -1108,6 +1131,7 @@ class AdxCore {
       len_prev = len;
     }
     for (int64_t j = 0; j < len_prev; ++j) adx_step(j);
+    return seen;
   }
 
  private:
@@ -1176,10 +1200,11 @@ class Adx {
   explicit Adx(const Params& p) : n_(p.i(0)), core_(n_) {}
   int64_t lookback() const { return 2 * n_ - 1; }
   void Update(const Bar& b, double* out) { out[0] = core_.Update(b); }
-  static constexpr bool kCarriesNaN = false;
-  bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
+  bool Batch(const sf_bar_series& s, int64_t count, double* const* out,
+             int64_t* first_nan) const {
     AdxCore core(n_);
-    core.Batch(s.high, s.low, s.close, count, out[0]);
+    const bool seen = core.Batch(s, count, out[0]);
+    *first_nan = FirstNaNIfSeen<kInputs>(seen, s, count);
     return true;
   }
 

@@ -36,23 +36,34 @@ class AtrCore {
     return atr_;
   }
   // The same arithmetic over arrays; out[i] for every bar (NaN in warm-up).
-  void Batch(const double* h, const double* l, const double* c, int64_t count,
+  // Returns whether a NaN input may have been seen (FirstNaNIfSeen): the
+  // sum of every bar's (high + low) + close rides along the ATR chain, off
+  // its critical path, instead of a separate pass over the columns.
+  bool Batch(const double* h, const double* l, const double* c, int64_t count,
              double* out) const {
     const int64_t warm = n_ < count ? n_ : count;
     double sum = 0;
-    if (count > 0) out[0] = kNaN;
+    double z = 0;
+    if (count > 0) {
+      out[0] = kNaN;
+      z = (h[0] + l[0]) + c[0];
+    }
     for (int64_t i = 1; i < warm; ++i) {
       sum += TrueRange(h[i], l[i], c[i - 1]);
+      z += (h[i] + l[i]) + c[i];
       out[i] = kNaN;
     }
-    if (count <= n_) return;
+    if (count <= n_) return !(z - z == 0.0);
     sum += TrueRange(h[n_], l[n_], c[n_ - 1]);
+    z += (h[n_] + l[n_]) + c[n_];
     double atr = sum / nd_;
     out[n_] = atr;
     for (int64_t i = n_ + 1; i < count; ++i) {
       atr = (atr * keep_) + (TrueRange(h[i], l[i], c[i - 1]) * take_);
+      z += (h[i] + l[i]) + c[i];
       out[i] = atr;
     }
+    return !(z - z == 0.0);
   }
 
  private:
@@ -89,13 +100,14 @@ class Atr {
     if (!kNormalized || std::isnan(a)) { out[0] = a; return; }
     out[0] = Normalize(a, b.close);
   }
-  static constexpr bool kCarriesNaN = false;
-  bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
+  bool Batch(const sf_bar_series& s, int64_t count, double* const* out,
+             int64_t* first_nan) const {
     double* o = out[0];
-    core_.Batch(s.high, s.low, s.close, count, o);
+    const bool seen = core_.Batch(s.high, s.low, s.close, count, o);
     if constexpr (kNormalized) {
       for (int64_t i = n_; i < count; ++i) o[i] = Normalize(o[i], s.close[i]);
     }
+    *first_nan = FirstNaNIfSeen<kInputs>(seen, s, count);
     return true;
   }
 

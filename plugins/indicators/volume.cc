@@ -39,18 +39,22 @@ class Obv {
     prev_ = b.close;
     out[0] = obv_;
   }
-  static constexpr bool kCarriesNaN = false;
-  bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
-    if (count == 0) return true;
+  // The sum of close + volume rides along the running sum as the NaN
+  // watch (FirstNaNIfSeen).
+  bool Batch(const sf_bar_series& s, int64_t count, double* const* out,
+             int64_t* first_nan) const {
     const double* c = s.close;
     const double* v = s.volume;
     double* o = out[0];
     double obv = v[0];
+    double z = c[0] + v[0];
     o[0] = obv;
     for (int64_t i = 1; i < count; ++i) {
       obv += Step(c[i], c[i - 1], v[i]);
+      z += c[i] + v[i];
       o[i] = obv;
     }
+    *first_nan = FirstNaNIfSeen<kInputs>(!(z - z == 0.0), s, count);
     return true;
   }
 
