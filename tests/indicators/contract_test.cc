@@ -337,6 +337,57 @@ TEST(IndicatorContract, NaNInputsPoisonFromThatBarOn) {
   }
 }
 
+// The batch kernels watch for NaN inside their own passes (blocks of 512 or
+// 2048 bars, cycles of the window) instead of scanning first: a NaN on the
+// first bar, inside the warm-up, on either side of a block boundary or on
+// the last bar must still poison exactly the bars from it on, for every
+// indicator, in every column it reads, as the streaming path does.
+TEST(IndicatorContract, NaNAtBlockEdgesPoisonFromThatBarOn) {
+  const Series clean = Synthetic(2600, 23);
+  const std::vector<size_t> where = {0, 1, 13, 27, 511, 512, 513, 2047, 2048, 2599};
+  std::vector<std::vector<double> Series::*> fields = {&Series::open, &Series::high,
+                                                       &Series::low, &Series::close,
+                                                       &Series::volume};
+  const uint32_t bits[] = {SF_INPUT_OPEN, SF_INPUT_HIGH, SF_INPUT_LOW, SF_INPUT_CLOSE,
+                           SF_INPUT_VOLUME};
+  size_t checked = 0;
+  for (const auto* ind : All()) {
+    const auto params = DefaultParams(*ind);
+    Out a;
+    ASSERT_EQ(Compute(*ind, params, clean, &a), SF_OK);
+    size_t turn = 0;
+    for (const size_t at : where) {
+      // A different column the indicator reads at each position.
+      int col = -1;
+      for (int k = 0; k < 5 && col < 0; ++k) {
+        const int c = static_cast<int>((turn + static_cast<size_t>(k)) % 5);
+        if ((ind->vt.input_mask & bits[c]) != 0) col = c;
+      }
+      ++turn;
+      if (col < 0) continue;
+      SCOPED_TRACE(ind->id + " NaN at bar " + std::to_string(at) + " column bit " +
+                   std::to_string(bits[col]));
+      Series dirty = clean;
+      (dirty.*fields[col])[at] = kNaN;
+      Out b, st;
+      ASSERT_EQ(Compute(*ind, params, dirty, &b), SF_OK);
+      ASSERT_EQ(Stream(*ind, params, dirty, &st), SF_OK);
+      for (size_t k = 0; k < a.size(); ++k) {
+        for (size_t i = 0; i < clean.size(); ++i) {
+          ASSERT_TRUE(SameBits(b[k][i], st[k][i])) << "stream differs at " << i;
+          if (i < at) {
+            ASSERT_TRUE(SameBits(a[k][i], b[k][i])) << "bar " << i;
+          } else {
+            ASSERT_TRUE(std::isnan(b[k][i])) << "bar " << i;
+          }
+        }
+      }
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 600u);
+}
+
 Series Flat(size_t n, double price, double volume) {
   Series s = Synthetic(n, 3);
   for (size_t i = 0; i < n; ++i) {
