@@ -616,8 +616,20 @@ class Cci {
       }
       // The first cycle of the series has no older bars (and one output).
       const int64_t first_c = base == 0 ? 1 : 0;
+      // Eight cycles at a time: eight independent chains keep both adders
+      // busy where one chain would wait out each addition's latency.
       for (int64_t m = 0; m + 1 < n; ++m) {
-        for (int64_t c = first_c; c * n + m < bars; ++c) {
+        const int64_t c_end = (bars - m + n - 1) / n;  // cycles holding slot m
+        int64_t c = first_c;
+        for (; c + 8 <= c_end; c += 8) {
+          double a[8];
+          for (int k = 0; k < 8; ++k) a[k] = acc[(c + k) * n + m];
+          for (int64_t j = m + 1; j < n; ++j) {
+            for (int k = 0; k < 8; ++k) a[k] += tp[(c + k) * n + j];
+          }
+          for (int k = 0; k < 8; ++k) acc[(c + k) * n + m] = a[k];
+        }
+        for (; c * n + m < bars; ++c) {
           const double* older = tp + c * n;  // the cycle before cycle c
           double a = acc[c * n + m];
           for (int64_t j = m + 1; j < n; ++j) a += older[j];
