@@ -547,6 +547,51 @@ class Trix {
   bool have_prev_ = false;
 };
 
+// CCI's mean deviations (see Cci::FromMean) of the bars [0, count - count %
+// 4) four bars at a time: bar t's window is w + t, its mean mean[t]; each
+// bar is summed in FromMean()'s four lanes and order, so its value is
+// Update()'s to the bit. Compiled twice: for AVX2 (four bars per register)
+// and for any x86-64 (the compiler splits each four-wide operation into two
+// SSE2 pairs); the loader picks one for the CPU at start-up. IEEE lane
+// arithmetic is the same in both, so are the bits.
+using Quad = double __attribute__((vector_size(32)));
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void CciMeanDeviations(const double* w, int64_t n, const double* mean, double* out,
+                       int64_t count) {
+  using Bits = int64_t __attribute__((vector_size(32)));
+  const Bits abs_mask = {INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX};
+  const Quad zero = {0.0, 0.0, 0.0, 0.0};
+  const double nd = static_cast<double>(n);
+  for (int64_t t = 0; t + 4 <= count; t += 4) {
+    const double* wt = w + t;
+    Quad m;
+    std::memcpy(&m, mean + t, sizeof m);
+    Quad a[4] = {zero, zero, zero, zero};
+    int64_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+      for (int lane = 0; lane < 4; ++lane) {
+        Quad x;
+        std::memcpy(&x, wt + j + lane, sizeof x);
+        a[lane] += reinterpret_cast<Quad>(reinterpret_cast<Bits>(x - m) & abs_mask);
+      }
+    }
+    for (; j < n; ++j) {
+      Quad x;
+      std::memcpy(&x, wt + j, sizeof x);
+      a[0] += reinterpret_cast<Quad>(reinterpret_cast<Bits>(x - m) & abs_mask);
+    }
+    const Quad md = (a[0] + a[1]) + (a[2] + a[3]);
+    Quad last;
+    std::memcpy(&last, wt + n - 1, sizeof last);
+    const Quad dev = last - m;
+    const Quad v = (dev * nd) / (0.015 * md);
+    const Quad r = (dev != zero) & (md != zero) ? v : zero;
+    std::memcpy(out + t, &r, sizeof r);
+  }
+}
+
 class Cci {
  public:
   static constexpr uint32_t kInputs = kHlc;
@@ -637,13 +682,14 @@ class Cci {
         }
       }
       // The block's means, then the mean deviations four bars at a time
-      // (two packed pairs; no per-bar loop, horizontal sum or scalar
-      // division), each bar summed in FromMean()'s lanes and order, so the
-      // value is Update()'s to the bit.
+      // (packed; no per-bar loop, horizontal sum or scalar division), each
+      // bar summed in FromMean()'s lanes and order, so the value is
+      // Update()'s to the bit.
       for (int64_t j = 0; j < bars; ++j) acc[j] = acc[j] / nd;
-      int64_t j = 0;
-      for (; j + 4 <= bars; j += 4) FromMean4(tp + j + 1, n, acc + j, o + base + j);
-      for (; j < bars; ++j) o[base + j] = FromMean(tp + j + 1, n, acc[j]);
+      CciMeanDeviations(tp + 1, n, acc, o + base, bars);
+      for (int64_t j = bars - bars % 4; j < bars; ++j) {
+        o[base + j] = FromMean(tp + j + 1, n, acc[j]);
+      }
       if (base == 0) {
         for (int64_t k = 0; k < n - 1 && k < bars; ++k) o[k] = kNaN;
       }
@@ -683,40 +729,6 @@ class Cci {
     const double dev = w[n - 1] - avg;
     // dev / (0.015 * md / n) with one division.
     return (dev != 0.0 && md != 0.0) ? (dev * static_cast<double>(n)) / (0.015 * md) : 0.0;
-  }
-  // FromMean() for the four bars whose windows start at w, w+1, w+2, w+3
-  // (means avg[0..3]) into out[0..3]: the same operations per bar, packed
-  // two bars per register.
-  using Pair = double __attribute__((vector_size(16)));
-  static Pair Load(const double* p) {
-    Pair v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-  }
-  static Pair Abs(Pair v) {
-    using Bits = int64_t __attribute__((vector_size(16)));
-    return reinterpret_cast<Pair>(reinterpret_cast<Bits>(v) & Bits{INT64_MAX, INT64_MAX});
-  }
-  static void FromMean4(const double* w, int64_t n, const double* avg, double* out) {
-    const Pair m[2] = {Load(avg), Load(avg + 2)};
-    Pair a[4][2] = {};
-    int64_t j = 0;
-    for (; j + 4 <= n; j += 4) {
-      for (int lane = 0; lane < 4; ++lane) {
-        for (int h = 0; h < 2; ++h) a[lane][h] += Abs(Load(w + j + lane + 2 * h) - m[h]);
-      }
-    }
-    for (; j < n; ++j) {
-      for (int h = 0; h < 2; ++h) a[0][h] += Abs(Load(w + j + 2 * h) - m[h]);
-    }
-    const Pair zero = {0.0, 0.0};
-    for (int h = 0; h < 2; ++h) {
-      const Pair md = (a[0][h] + a[1][h]) + (a[2][h] + a[3][h]);
-      const Pair dev = Load(w + n - 1 + 2 * h) - m[h];
-      const Pair v = (dev * static_cast<double>(n)) / (0.015 * md);
-      const Pair r = (dev != zero) & (md != zero) ? v : zero;
-      std::memcpy(out + 2 * h, &r, sizeof r);
-    }
   }
 
   int64_t n_;
