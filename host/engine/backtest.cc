@@ -186,13 +186,15 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
 
   // The simulated clock: every bar end in [from, to] of any series.
   std::vector<int64_t> timeline;
-  for (const auto& s : data) {
-    auto lo = std::lower_bound(s.ts.begin(), s.ts.end(), cfg.from);
-    auto hi = std::upper_bound(lo, s.ts.end(), cfg.to);
-    timeline.insert(timeline.end(), lo, hi);
+  {
+    std::vector<std::span<const int64_t>> lists;
+    for (const auto& s : data) {
+      auto lo = std::lower_bound(s.ts.begin(), s.ts.end(), cfg.from);
+      auto hi = std::upper_bound(lo, s.ts.end(), cfg.to);
+      lists.emplace_back(s.ts.data() + (lo - s.ts.begin()), static_cast<size_t>(hi - lo));
+    }
+    for (const market::TimeCount& t : market::UnionOfTimes(lists)) timeline.push_back(t.ts);
   }
-  std::sort(timeline.begin(), timeline.end());
-  timeline.erase(std::unique(timeline.begin(), timeline.end()), timeline.end());
   if (timeline.empty())
     return InvalidArgument("backtest: no bars between " + UtcDate(cfg.from == INT64_MIN ? 0 : cfg.from) +
                            " and " + UtcDate(cfg.to == INT64_MAX ? 0 : cfg.to));
@@ -211,9 +213,242 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
     if (sec != cfg.sectors.end()) sector_of[i] = sec->second;
   }
 
-  // Phase one: every bar's strategy output, ascending bar time.
+  // Phase two, the simulation over the strategy's output, is set up first:
+  // run_steps(upto) advances it over the bar times <= upto whose output is
+  // in `outputs`.
   std::vector<std::pair<int64_t, lua::BarResult>> outputs;
   const double strategy_share = 0.9;  // of the progress bar
+  RiskManager risk(cfg.risk);
+  double cash = cfg.initial_equity, peak = cfg.initial_equity, equity = cfg.initial_equity;
+  // Positions and entry orders by series; the *_list vectors hold the
+  // series that have one, ascending, so scans cost O(open), not O(symbols).
+  std::vector<Position> open(data.size());
+  std::vector<PendingEntry> pending(data.size());
+  std::vector<size_t> open_list, pending_list;
+  auto list_insert = [](std::vector<size_t>& l, size_t i) {
+    auto it = std::lower_bound(l.begin(), l.end(), i);
+    if (it == l.end() || *it != i) l.insert(it, i);
+  };
+  auto list_erase = [](std::vector<size_t>& l, size_t i) {
+    auto it = std::lower_bound(l.begin(), l.end(), i);
+    if (it != l.end() && *it == i) l.erase(it);
+  };
+  const int lookback = cfg.risk.correlation_lookback;
+
+  auto close_position = [&](Position& p, const LifecycleStep& step, double volume) {
+    const bool is_long = p.qty > 0;
+    Fill f = SimulateFill(!is_long, step.exit_price, std::abs(p.qty), volume, cfg.costs);
+    cash += p.qty * f.price - f.fees;
+    BacktestTrade t;
+    t.symbol = p.sig.symbol;
+    t.side = p.sig.side;
+    t.signal_ts = p.signal_ts;
+    t.entry_ts = p.entry_ts;
+    t.entry_price = p.sig.entry;
+    t.quantity = std::abs(p.qty);
+    t.exit_ts = step.exit_at;
+    t.exit_price = f.price;
+    t.status = step.status;
+    t.exit_reason = step.exit_reason;
+    t.fees = p.entry_fees + f.fees;
+    t.pnl = p.qty * (f.price - p.sig.entry) - t.fees;
+    t.pnl_pct = t.pnl / (t.quantity * p.sig.entry) * 100.0;
+    t.size_pct = p.size_pct;
+    t.confidence = p.confidence;
+    t.mfe_pct = step.mfe_pct;
+    t.mae_pct = step.mae_pct;
+    res.trades.push_back(std::move(t));
+    p.active = false;
+    list_erase(open_list, p.series);
+  };
+
+  // Bars of the period in time order: series i's bars at or after cursor[i].
+  // next_ts[i]: time of that bar (INT64_MAX past the end), contiguous so the
+  // per-step scan touches one cache line per 8 series.
+  std::vector<size_t> cursor = first;
+  std::vector<int64_t> next_ts(data.size());
+  for (size_t i = 0; i < data.size(); ++i)
+    next_ts[i] = cursor[i] < data[i].size() ? data[i].ts[cursor[i]] : INT64_MAX;
+  std::vector<size_t> busy;  // series with a position or an entry order and a bar at t
+  busy.reserve(data.size());
+  res.equity.reserve(timeline.size());
+  size_t out_i = 0;
+  PortfolioState ps;  // built once per bar that has intents, then kept current
+  const size_t progress_every = std::max<size_t>(1, timeline.size() / 50);
+  size_t step_i = 0;
+  bool evaluation_done = false;  // progress of the simulation is shown after the strategy's
+  double simulation_cpu = 0;
+  auto run_steps = [&](int64_t upto) -> Status {
+    const double cpu0 = ThreadCpuSeconds();
+    for (; step_i < timeline.size() && timeline[step_i] <= upto; ++step_i) {
+      const int64_t t = timeline[step_i];
+      if (cfg.cancel && (step_i & 1023) == 0 && cfg.cancel->load())
+        return Status(SF_ERR_CANCELLED, "backtest cancelled");
+      // Only series with a position or an order do anything at the open; in
+      // series order, as a scan of every closing series would visit them.
+      busy.clear();
+      std::set_union(open_list.begin(), open_list.end(), pending_list.begin(), pending_list.end(),
+                     std::back_inserter(busy));
+      std::erase_if(busy, [&](size_t i) { return next_ts[i] != t; });
+
+      // 1-2. Fills at the open, then the lifecycle of open positions.
+      for (size_t i : busy) {
+        const market::BarSeries& s = data[i];
+        const size_t k = cursor[i];
+        const BarView bar{t, s.open[k], s.high[k], s.low[k], s.close[k]};
+        Position& op = open[i];
+        if (op.active && op.close_next_open) {
+          LifecycleStep step = CloseAt(op.sig, t, bar.open, kStatusManuallyClosed, "opposite_signal");
+          close_position(op, step, s.volume[k]);
+        }
+        PendingEntry& pe = pending[i];
+        if (pe.active) {
+          const lua::Intent& in = pe.intent;
+          const bool buy = in.side == "buy";
+          const bool gapped = buy ? (bar.open <= in.stop || bar.open >= in.target)
+                                  : (bar.open >= in.stop || bar.open <= in.target);
+          if (gapped || op.active) {
+            ++res.rejections["skipped_gap"];
+            res.signals[pe.signal].verdict = "skipped_gap";
+          } else {
+            Fill f = SimulateFill(buy, bar.open, pe.qty, s.volume[k], cfg.costs);
+            Position p;
+            p.active = true;
+            p.series = i;
+            p.qty = buy ? pe.qty : -pe.qty;
+            p.entry_fees = f.fees;
+            p.size_pct = pe.size_pct;
+            p.confidence = in.confidence;
+            p.signal_ts = in.bar_ts;
+            p.entry_ts = t;
+            p.sig.id = in.symbol + "@" + std::to_string(in.bar_ts);
+            p.sig.symbol = in.symbol;
+            p.sig.side = in.side;
+            p.sig.entry = f.price;
+            p.sig.target = in.target;
+            p.sig.stop = in.stop;
+            if (in.expiry_bars > 0) p.sig.expires_at = in.expires_at;
+            p.sig.opened_at = in.bar_ts;
+            p.sig.last_price = f.price;
+            cash -= p.qty * f.price + f.fees;
+            op = std::move(p);
+            list_insert(open_list, i);
+          }
+          pe.active = false;
+          list_erase(pending_list, i);
+        }
+        if (op.active) {
+          LifecycleStep step = Advance(op.sig, bar);
+          if (step.closed) close_position(op, step, s.volume[k]);
+        }
+      }
+
+      // 3. Mark to market at the closes of t.
+      equity = cash;
+      for (size_t i : open_list) {
+        size_t k = next_ts[i] == t ? cursor[i] : cursor[i] > 0 ? cursor[i] - 1 : 0;
+        equity += open[i].qty * data[i].close[k];
+      }
+      peak = std::max(peak, equity);
+      res.equity.push_back({t, equity});
+      for (size_t i = 0; i < data.size(); ++i)
+        if (next_ts[i] == t) {
+          ++cursor[i];
+          next_ts[i] = cursor[i] < data[i].size() ? data[i].ts[cursor[i]] : INT64_MAX;
+        }
+
+      // 4. The strategy's output for bar t.
+      while (out_i < outputs.size() && outputs[out_i].first < t) ++out_i;
+      if (out_i >= outputs.size() || outputs[out_i].first != t) {
+        if (evaluation_done && cfg.progress && step_i % progress_every == 0)
+          cfg.progress(strategy_share + (1 - strategy_share) * (step_i + 1) / timeline.size());
+        continue;
+      }
+      lua::BarResult& br = outputs[out_i].second;
+      for (const auto& e : br.errors)
+        if (res.errors.size() < 100) res.errors.push_back(UtcDate(t) + " " + e.symbol + ": " + e.message);
+      for (const auto& p : br.rejected) {
+        ++res.rejections["invalid_intent"];
+        if (res.errors.size() < 100) res.errors.push_back(UtcDate(t) + " " + p.message);
+      }
+
+      // 5. Intents through the risk manager, most confident first.
+      std::vector<lua::Intent>& intents = br.intents;
+      std::stable_sort(intents.begin(), intents.end(),
+                       [](const lua::Intent& a, const lua::Intent& b) { return a.confidence > b.confidence; });
+      bool ps_built = false;
+      // ps.positions: open positions by series, then entry orders by series.
+      auto pending_pos = [&](size_t j) {
+        return OpenPosition{data[j].symbol, pending[j].intent.side, sector_of[j], pending[j].size_pct,
+                            RecentReturns(data[j], cursor[j] - 1, lookback)};
+      };
+      for (lua::Intent& in : intents) {
+        auto si = index_of.find(in.symbol);
+        if (si == index_of.end()) continue;
+        res.signals.push_back({in.symbol, in.side, in.bar_ts, in.confidence, in.entry, in.target,
+                               in.stop, "", in.features});
+        BacktestSignal& sig = res.signals.back();
+        const size_t i = si->second;
+        Position& op = open[i];
+        if (op.active && op.sig.side != in.side) {
+          op.close_next_open = true;
+          sig.verdict = "opposite_close";
+          continue;
+        }
+        if (!ps_built) {
+          ps.equity = equity;
+          ps.peak_equity = peak;
+          ps.positions.clear();
+          for (size_t j : open_list)
+            ps.positions.push_back({data[j].symbol, open[j].sig.side, sector_of[j],
+                                    std::abs(open[j].qty) * data[j].close[cursor[j] - 1] / equity * 100.0,
+                                    RecentReturns(data[j], cursor[j] - 1, lookback)});
+          for (size_t j : pending_list) ps.positions.push_back(pending_pos(j));
+          ps_built = true;
+        }
+        Candidate c;
+        c.symbol = in.symbol;
+        c.side = in.side;
+        c.sector = sector_of[i];
+        c.confidence = in.confidence;
+        c.entry = in.entry;
+        c.target = in.target;
+        c.stop = in.stop;
+        if (!ps.positions.empty()) c.returns = RecentReturns(data[i], cursor[i] - 1, lookback);
+        RiskDecision d = risk.Evaluate(c, ps);
+        if (!d.accepted) {
+          ++res.rejections[d.rule];
+          sig.verdict = d.rule;
+          continue;
+        }
+        sig.verdict = "accepted";
+        PendingEntry& pe = pending[i];
+        const bool replaces = pe.active;
+        pe.active = true;
+        pe.series = i;
+        pe.signal = res.signals.size() - 1;
+        pe.size_pct = d.size_pct;
+        pe.qty = equity * d.size_pct / 100.0 / in.entry;
+        pe.intent = std::move(in);
+        list_insert(pending_list, i);
+        // Keep ps equal to a fresh build: the entry order sits among the
+        // pending ones in series order.
+        const size_t pos = open_list.size() + static_cast<size_t>(
+            std::lower_bound(pending_list.begin(), pending_list.end(), i) - pending_list.begin());
+        if (replaces) ps.positions[pos] = pending_pos(i);
+        else ps.positions.insert(ps.positions.begin() + static_cast<std::ptrdiff_t>(pos), pending_pos(i));
+      }
+      if (evaluation_done && cfg.progress && step_i % progress_every == 0)
+        cfg.progress(strategy_share + (1 - strategy_share) * (step_i + 1) / timeline.size());
+    }
+
+    simulation_cpu += ThreadCpuSeconds() - cpu0;
+    return Status::Ok();
+  };
+
+  // Phase one: every bar's strategy output, ascending bar time. In range
+  // mode the simulation runs each chunk of bars while the worker evaluates
+  // the next one.
   auto strategy_stopped = [&](const lua::BarResult& br, int64_t t) -> Status {
     for (const auto& e : br.errors)
       if (e.symbol.empty()) {
@@ -285,237 +520,24 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
     rq.features = cfg.features;
     if (cfg.progress) rq.progress = [&](double share) { cfg.progress(strategy_share * share); };
     rq.cancel = cfg.cancel;
+    Status simulated = Status::Ok();
+    rq.on_chunk = [&](int64_t upto, std::vector<std::pair<int64_t, lua::BarResult>>& bars) {
+      for (auto& b : bars) outputs.push_back(std::move(b));
+      simulated = run_steps(upto);
+      return simulated.ok();
+    };
     auto rr = rt.EvaluateRange(rq);
+    SF_RETURN_IF_ERROR(simulated);
     if (!rr.ok()) return Status(rr.status().code(), "backtest: " + rr.status().message());
     if (cfg.cancel && cfg.cancel->load()) return Status(SF_ERR_CANCELLED, "backtest cancelled");
-    for (const auto& [t, br] : rr->bars) SF_RETURN_IF_ERROR(strategy_stopped(br, t));
+    for (const auto& [t, br] : outputs) SF_RETURN_IF_ERROR(strategy_stopped(br, t));
     res.bars = rr->evaluated;
     res.worker_seconds = rr->worker_seconds;
-    outputs = std::move(rr->bars);
   }
   const auto evaluated = std::chrono::steady_clock::now();
-  const double sim_cpu0 = ThreadCpuSeconds();
   res.strategy_seconds = std::chrono::duration<double>(evaluated - started).count();
-
-  // Phase two: the simulation over the precomputed intents.
-  RiskManager risk(cfg.risk);
-  double cash = cfg.initial_equity, peak = cfg.initial_equity, equity = cfg.initial_equity;
-  // Positions and entry orders by series; the *_list vectors hold the
-  // series that have one, ascending, so scans cost O(open), not O(symbols).
-  std::vector<Position> open(data.size());
-  std::vector<PendingEntry> pending(data.size());
-  std::vector<size_t> open_list, pending_list;
-  auto list_insert = [](std::vector<size_t>& l, size_t i) {
-    auto it = std::lower_bound(l.begin(), l.end(), i);
-    if (it == l.end() || *it != i) l.insert(it, i);
-  };
-  auto list_erase = [](std::vector<size_t>& l, size_t i) {
-    auto it = std::lower_bound(l.begin(), l.end(), i);
-    if (it != l.end() && *it == i) l.erase(it);
-  };
-  const int lookback = cfg.risk.correlation_lookback;
-
-  auto close_position = [&](Position& p, const LifecycleStep& step, double volume) {
-    const bool is_long = p.qty > 0;
-    Fill f = SimulateFill(!is_long, step.exit_price, std::abs(p.qty), volume, cfg.costs);
-    cash += p.qty * f.price - f.fees;
-    BacktestTrade t;
-    t.symbol = p.sig.symbol;
-    t.side = p.sig.side;
-    t.signal_ts = p.signal_ts;
-    t.entry_ts = p.entry_ts;
-    t.entry_price = p.sig.entry;
-    t.quantity = std::abs(p.qty);
-    t.exit_ts = step.exit_at;
-    t.exit_price = f.price;
-    t.status = step.status;
-    t.exit_reason = step.exit_reason;
-    t.fees = p.entry_fees + f.fees;
-    t.pnl = p.qty * (f.price - p.sig.entry) - t.fees;
-    t.pnl_pct = t.pnl / (t.quantity * p.sig.entry) * 100.0;
-    t.size_pct = p.size_pct;
-    t.confidence = p.confidence;
-    t.mfe_pct = step.mfe_pct;
-    t.mae_pct = step.mae_pct;
-    res.trades.push_back(std::move(t));
-    p.active = false;
-    list_erase(open_list, p.series);
-  };
-
-  // Bars of the period in time order: series i's bars at or after cursor[i].
-  // next_ts[i]: time of that bar (INT64_MAX past the end), contiguous so the
-  // per-step scan touches one cache line per 8 series.
-  std::vector<size_t> cursor = first;
-  std::vector<int64_t> next_ts(data.size());
-  for (size_t i = 0; i < data.size(); ++i)
-    next_ts[i] = cursor[i] < data[i].size() ? data[i].ts[cursor[i]] : INT64_MAX;
-  std::vector<size_t> busy;  // series with a position or an entry order and a bar at t
-  busy.reserve(data.size());
-  res.equity.reserve(timeline.size());
-  size_t out_i = 0;
-  PortfolioState ps;  // built once per bar that has intents, then kept current
-  const size_t progress_every = std::max<size_t>(1, timeline.size() / 50);
-  for (size_t step_i = 0; step_i < timeline.size(); ++step_i) {
-    const int64_t t = timeline[step_i];
-    if (cfg.cancel && (step_i & 1023) == 0 && cfg.cancel->load())
-      return Status(SF_ERR_CANCELLED, "backtest cancelled");
-    // Only series with a position or an order do anything at the open; in
-    // series order, as a scan of every closing series would visit them.
-    busy.clear();
-    std::set_union(open_list.begin(), open_list.end(), pending_list.begin(), pending_list.end(),
-                   std::back_inserter(busy));
-    std::erase_if(busy, [&](size_t i) { return next_ts[i] != t; });
-
-    // 1-2. Fills at the open, then the lifecycle of open positions.
-    for (size_t i : busy) {
-      const market::BarSeries& s = data[i];
-      const size_t k = cursor[i];
-      const BarView bar{t, s.open[k], s.high[k], s.low[k], s.close[k]};
-      Position& op = open[i];
-      if (op.active && op.close_next_open) {
-        LifecycleStep step = CloseAt(op.sig, t, bar.open, kStatusManuallyClosed, "opposite_signal");
-        close_position(op, step, s.volume[k]);
-      }
-      PendingEntry& pe = pending[i];
-      if (pe.active) {
-        const lua::Intent& in = pe.intent;
-        const bool buy = in.side == "buy";
-        const bool gapped = buy ? (bar.open <= in.stop || bar.open >= in.target)
-                                : (bar.open >= in.stop || bar.open <= in.target);
-        if (gapped || op.active) {
-          ++res.rejections["skipped_gap"];
-          res.signals[pe.signal].verdict = "skipped_gap";
-        } else {
-          Fill f = SimulateFill(buy, bar.open, pe.qty, s.volume[k], cfg.costs);
-          Position p;
-          p.active = true;
-          p.series = i;
-          p.qty = buy ? pe.qty : -pe.qty;
-          p.entry_fees = f.fees;
-          p.size_pct = pe.size_pct;
-          p.confidence = in.confidence;
-          p.signal_ts = in.bar_ts;
-          p.entry_ts = t;
-          p.sig.id = in.symbol + "@" + std::to_string(in.bar_ts);
-          p.sig.symbol = in.symbol;
-          p.sig.side = in.side;
-          p.sig.entry = f.price;
-          p.sig.target = in.target;
-          p.sig.stop = in.stop;
-          if (in.expiry_bars > 0) p.sig.expires_at = in.expires_at;
-          p.sig.opened_at = in.bar_ts;
-          p.sig.last_price = f.price;
-          cash -= p.qty * f.price + f.fees;
-          op = std::move(p);
-          list_insert(open_list, i);
-        }
-        pe.active = false;
-        list_erase(pending_list, i);
-      }
-      if (op.active) {
-        LifecycleStep step = Advance(op.sig, bar);
-        if (step.closed) close_position(op, step, s.volume[k]);
-      }
-    }
-
-    // 3. Mark to market at the closes of t.
-    equity = cash;
-    for (size_t i : open_list) {
-      size_t k = next_ts[i] == t ? cursor[i] : cursor[i] > 0 ? cursor[i] - 1 : 0;
-      equity += open[i].qty * data[i].close[k];
-    }
-    peak = std::max(peak, equity);
-    res.equity.push_back({t, equity});
-    for (size_t i = 0; i < data.size(); ++i)
-      if (next_ts[i] == t) {
-        ++cursor[i];
-        next_ts[i] = cursor[i] < data[i].size() ? data[i].ts[cursor[i]] : INT64_MAX;
-      }
-
-    // 4. The strategy's output for bar t.
-    while (out_i < outputs.size() && outputs[out_i].first < t) ++out_i;
-    if (out_i >= outputs.size() || outputs[out_i].first != t) {
-      if (cfg.progress && step_i % progress_every == 0)
-        cfg.progress(strategy_share + (1 - strategy_share) * (step_i + 1) / timeline.size());
-      continue;
-    }
-    lua::BarResult& br = outputs[out_i].second;
-    for (const auto& e : br.errors)
-      if (res.errors.size() < 100) res.errors.push_back(UtcDate(t) + " " + e.symbol + ": " + e.message);
-    for (const auto& p : br.rejected) {
-      ++res.rejections["invalid_intent"];
-      if (res.errors.size() < 100) res.errors.push_back(UtcDate(t) + " " + p.message);
-    }
-
-    // 5. Intents through the risk manager, most confident first.
-    std::vector<lua::Intent>& intents = br.intents;
-    std::stable_sort(intents.begin(), intents.end(),
-                     [](const lua::Intent& a, const lua::Intent& b) { return a.confidence > b.confidence; });
-    bool ps_built = false;
-    // ps.positions: open positions by series, then entry orders by series.
-    auto pending_pos = [&](size_t j) {
-      return OpenPosition{data[j].symbol, pending[j].intent.side, sector_of[j], pending[j].size_pct,
-                          RecentReturns(data[j], cursor[j] - 1, lookback)};
-    };
-    for (lua::Intent& in : intents) {
-      auto si = index_of.find(in.symbol);
-      if (si == index_of.end()) continue;
-      res.signals.push_back({in.symbol, in.side, in.bar_ts, in.confidence, in.entry, in.target,
-                             in.stop, "", in.features});
-      BacktestSignal& sig = res.signals.back();
-      const size_t i = si->second;
-      Position& op = open[i];
-      if (op.active && op.sig.side != in.side) {
-        op.close_next_open = true;
-        sig.verdict = "opposite_close";
-        continue;
-      }
-      if (!ps_built) {
-        ps.equity = equity;
-        ps.peak_equity = peak;
-        ps.positions.clear();
-        for (size_t j : open_list)
-          ps.positions.push_back({data[j].symbol, open[j].sig.side, sector_of[j],
-                                  std::abs(open[j].qty) * data[j].close[cursor[j] - 1] / equity * 100.0,
-                                  RecentReturns(data[j], cursor[j] - 1, lookback)});
-        for (size_t j : pending_list) ps.positions.push_back(pending_pos(j));
-        ps_built = true;
-      }
-      Candidate c;
-      c.symbol = in.symbol;
-      c.side = in.side;
-      c.sector = sector_of[i];
-      c.confidence = in.confidence;
-      c.entry = in.entry;
-      c.target = in.target;
-      c.stop = in.stop;
-      if (!ps.positions.empty()) c.returns = RecentReturns(data[i], cursor[i] - 1, lookback);
-      RiskDecision d = risk.Evaluate(c, ps);
-      if (!d.accepted) {
-        ++res.rejections[d.rule];
-        sig.verdict = d.rule;
-        continue;
-      }
-      sig.verdict = "accepted";
-      PendingEntry& pe = pending[i];
-      const bool replaces = pe.active;
-      pe.active = true;
-      pe.series = i;
-      pe.signal = res.signals.size() - 1;
-      pe.size_pct = d.size_pct;
-      pe.qty = equity * d.size_pct / 100.0 / in.entry;
-      pe.intent = std::move(in);
-      list_insert(pending_list, i);
-      // Keep ps equal to a fresh build: the entry order sits among the
-      // pending ones in series order.
-      const size_t pos = open_list.size() + static_cast<size_t>(
-          std::lower_bound(pending_list.begin(), pending_list.end(), i) - pending_list.begin());
-      if (replaces) ps.positions[pos] = pending_pos(i);
-      else ps.positions.insert(ps.positions.begin() + static_cast<std::ptrdiff_t>(pos), pending_pos(i));
-    }
-    if (cfg.progress && step_i % progress_every == 0)
-      cfg.progress(strategy_share + (1 - strategy_share) * (step_i + 1) / timeline.size());
-  }
+  evaluation_done = true;
+  SF_RETURN_IF_ERROR(run_steps(INT64_MAX));
 
   // Whatever is still open closes at its last close.
   const bool had_open = !open_list.empty();
@@ -539,7 +561,7 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
   if (cfg.progress) cfg.progress(1.0);
   const auto done = std::chrono::steady_clock::now();
   res.simulation_seconds = std::chrono::duration<double>(done - evaluated).count();
-  res.simulation_cpu_seconds = ThreadCpuSeconds() - sim_cpu0;
+  res.simulation_cpu_seconds = simulation_cpu;
   res.seconds = std::chrono::duration<double>(done - started).count();
   return res;
 }

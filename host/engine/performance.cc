@@ -253,10 +253,12 @@ std::vector<EquityPoint> EqualWeightIndex(const std::vector<const market::BarSer
   // millions of bars): the sum of member returns and members contributing.
   // A time appears when a member starts there or has a valid return there.
   std::vector<int64_t> times;
-  for (const market::BarSeries* s : universe)
-    if (s) times.insert(times.end(), s->ts.begin(), s->ts.end());
-  std::sort(times.begin(), times.end());
-  times.erase(std::unique(times.begin(), times.end()), times.end());
+  {
+    std::vector<std::span<const int64_t>> lists;
+    for (const market::BarSeries* s : universe)
+      if (s) lists.emplace_back(s->ts);
+    for (const market::TimeCount& t : market::UnionOfTimes(lists)) times.push_back(t.ts);
+  }
   std::vector<double> sum(times.size(), 0.0);
   std::vector<int> count(times.size(), 0);
   std::vector<char> present(times.size(), 0);

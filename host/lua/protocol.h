@@ -26,6 +26,9 @@ enum class MsgType : uint32_t {
   kRange = 7,        // host -> worker: {slots, from_ts, to_ts, timeframes?}
   kFeatures = 8,     // host -> worker: {layer, clear, series: [{set, name, scope, ts, values}]}
   kReply = 100,      // worker -> host: {ok, ...}
+  // worker -> host: u32 length of a JSON reply, that reply, then binary
+  // data (a range's output: lua/range_wire.h)
+  kReplyWithData = 101,
 };
 
 inline constexpr uint32_t kMaxMessageBytes = 64u << 20;

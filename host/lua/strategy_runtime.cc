@@ -1,5 +1,6 @@
 #include "lua/strategy_runtime.h"
 
+#include "lua/range_wire.h"
 #include "lua/strategy_vm.h"
 
 #include <poll.h>
@@ -559,7 +560,8 @@ StatusOr<RangeResult> StrategyRuntime::EvaluateRange(const RangeRequest& req) {
   // The strategy's universe, in request order (as OnBarClose filters a batch).
   std::vector<std::string> syms = UniverseOf(e, req.symbols);
   std::vector<int> slots;
-  std::vector<int64_t> times;
+  // Bar times in the range with the number of symbol-bars at each.
+  std::vector<std::span<const int64_t>> lists;
   for (const auto& s : syms) {
     const int slot = arena_->Find(s, req.timeframe);
     slots.push_back(slot);
@@ -571,25 +573,28 @@ StatusOr<RangeResult> StrategyRuntime::EvaluateRange(const RangeRequest& req) {
                              std::to_string(arena_->capacity()) + " bars of " + s +
                              "; set RuntimeOptions::series_capacity to at least its length");
     const int64_t* ts = arena_->Times(slot);
-    for (int32_t i = 0; i < a.len; ++i)
-      if (ts[i] >= req.from_ts && ts[i] <= req.to_ts) times.push_back(ts[i]);
+    const int64_t* lo = std::lower_bound(ts, ts + a.len, req.from_ts);
+    const int64_t* hi = std::upper_bound(lo, ts + a.len, req.to_ts);
+    lists.emplace_back(lo, hi);
   }
+  const std::vector<market::TimeCount> times = market::UnionOfTimes(lists);
   RangeResult result;
   if (slots.empty() || times.empty()) return result;
-  std::sort(times.begin(), times.end());
   // Chunks of about range_chunk_bars symbol-bars, cut between bar times.
   struct Chunk {
     int64_t from, to, bars;
   };
   std::vector<Chunk> chunks;
   const int64_t per_chunk = std::max<int64_t>(1, opt_.range_chunk_bars);
+  int64_t total = 0;
   for (size_t i = 0; i < times.size();) {
-    Chunk c{times[i], times[i], 0};
-    while (i < times.size() && (c.bars < per_chunk || times[i] == c.to)) {
-      c.to = times[i];
-      ++c.bars;
+    Chunk c{times[i].ts, times[i].ts, 0};
+    while (i < times.size() && c.bars < per_chunk) {
+      c.to = times[i].ts;
+      c.bars += times[i].count;
       ++i;
     }
+    total += c.bars;
     chunks.push_back(c);
   }
   if (!req.features.empty()) {
@@ -606,23 +611,35 @@ StatusOr<RangeResult> StrategyRuntime::EvaluateRange(const RangeRequest& req) {
     }
   }
   nlohmann::json tfs = TimeframesJson(e, syms);
-  const int64_t total = static_cast<int64_t>(times.size());
+  const int64_t tf_us = market::TimeframeMicros(req.timeframe);
   int64_t done = 0;
-  for (const Chunk& c : chunks) {
-    if (req.cancel != nullptr && req.cancel->load())
-      return Status(SF_ERR_CANCELLED, "EvaluateRange: cancelled after " + std::to_string(done) +
-                                          " of " + std::to_string(total) + " symbol-bars");
-    const auto budget = std::chrono::duration_cast<std::chrono::milliseconds>(
+  // The worker evaluates chunk i + 1 while the host decodes chunk i, so at
+  // most one request is in flight; every early return below either has
+  // none in flight or kills the worker (Disable).
+  std::vector<std::chrono::milliseconds> budgets(chunks.size());
+  Deadline deadline{};
+  auto send = [&](size_t i) {
+    const Chunk& c = chunks[i];
+    budgets[i] = std::chrono::duration_cast<std::chrono::milliseconds>(
         opt_.eval_budget + opt_.range_budget_per_bar * c.bars);
     nlohmann::json rq = {{"slots", slots}, {"from_ts", c.from}, {"to_ts", c.to},
-                         {"backstop_s", budget.count() / 1000 * 2 + 5}};
+                         {"backstop_s", budgets[i].count() / 1000 * 2 + 5}};
     if (!tfs.is_null()) rq["timeframes"] = tfs;
-    Status sent = e.active.worker->Send(MsgType::kRange, rq);
-    auto r = sent.ok() ? e.active.worker->Receive(std::chrono::steady_clock::now() + budget)
-                       : StatusOr<nlohmann::json>(sent);
+    deadline = std::chrono::steady_clock::now() + budgets[i];
+    return e.active.worker->Send(MsgType::kRange, rq);
+  };
+  auto cancelled = [&] { return req.cancel != nullptr && req.cancel->load(); };
+  if (cancelled())
+    return Status(SF_ERR_CANCELLED, "EvaluateRange: cancelled after 0 of " + std::to_string(total) +
+                                        " symbol-bars");
+  Status sent = send(0);
+  std::string wire;
+  for (size_t ci = 0; ci < chunks.size(); ++ci) {
+    const Chunk& c = chunks[ci];
+    auto r = sent.ok() ? e.active.worker->Receive(deadline, &wire) : StatusOr<nlohmann::json>(sent);
     const std::string reason = FailureReason(e, r, [&] {
       const std::string sym = SymbolOfSlot(e.active.worker->progress() - 1);
-      return "exceeded its CPU budget of " + std::to_string(budget.count()) + " ms for " +
+      return "exceeded its CPU budget of " + std::to_string(budgets[ci].count()) + " ms for " +
              std::to_string(c.bars) + " symbol-bars (eval_budget + " +
              std::to_string(opt_.range_budget_per_bar.count()) + " us per symbol-bar)" +
              (sym.empty() ? "" : " in evaluate(ctx, \"" + sym + "\")") + " at bar time " +
@@ -632,11 +649,46 @@ StatusOr<RangeResult> StrategyRuntime::EvaluateRange(const RangeRequest& req) {
       Disable(e, reason);
       return Unavailable("EvaluateRange: " + e.status.name + " " + reason);
     }
-    for (const auto& b : (*r)["bars"]) {
+    const bool more = ci + 1 < chunks.size() && !cancelled();
+    if (more) sent = send(ci + 1);
+    std::vector<std::pair<int64_t, BarResult>> chunk_bars;
+    Status decoded = ReadRangeBars(wire, [&](int64_t t, BatchOutput& b) {
       BarResult br;
-      const int64_t t = b.value("ts", int64_t{0});
-      CollectReply(e, b, req.timeframe, t, &br);
-      result.bars.emplace_back(t, std::move(br));
+      br.intents.reserve(b.intents.size());
+      for (WireIntent& w : b.intents) {
+        Intent& in = br.intents.emplace_back();
+        in.strategy = e.status.name;
+        in.version = e.active.hash;
+        in.file = e.file;
+        in.symbol = std::move(w.symbol);
+        in.timeframe = req.timeframe;
+        in.bar_ts = t;
+        in.side = w.buy ? "buy" : "sell";
+        in.confidence = w.confidence;
+        in.entry = w.entry;
+        in.target = w.target;
+        in.stop = w.stop;
+        in.expiry_bars = w.expiry_bars;
+        in.expires_at = t + in.expiry_bars * tf_us;
+        in.summary = std::move(w.summary);
+        if (!w.features.is_null()) in.features = std::move(w.features);
+      }
+      for (auto& [sym, msg] : b.rejected)
+        br.rejected.push_back({e.status.name, e.active.hash, std::move(sym), std::move(msg)});
+      for (auto& [sym, msg] : b.errors)
+        br.errors.push_back({e.status.name, e.active.hash, std::move(sym), std::move(msg)});
+      for (auto& l : b.logs) br.logs.push_back(e.status.name + ": " + l);
+      chunk_bars.emplace_back(t, std::move(br));
+    });
+    if (!decoded.ok()) {
+      Disable(e, "the strategy runtime sent a malformed range reply: " + decoded.message());
+      return Unavailable("EvaluateRange: " + e.status.last_error);
+    }
+    bool go_on = true;
+    if (req.on_chunk) {
+      go_on = req.on_chunk(c.to, chunk_bars);
+    } else {
+      for (auto& b : chunk_bars) result.bars.push_back(std::move(b));
     }
     result.evaluated += r->value("evaluated", int64_t{0});
     result.bar_times += r->value("bar_times", int64_t{0});
@@ -644,6 +696,17 @@ StatusOr<RangeResult> StrategyRuntime::EvaluateRange(const RangeRequest& req) {
     result.worker_cpu_seconds += r->value("cpu_seconds", 0.0);
     done += c.bars;
     if (req.progress) req.progress(static_cast<double>(done) / static_cast<double>(total));
+    if (ci + 1 < chunks.size() && (!go_on || !more || cancelled())) {
+      if (more) {
+        // The next chunk is in flight: let it finish (its output is
+        // dropped) so the worker is idle for the next request.
+        auto drained = e.active.worker->Receive(deadline, &wire);
+        const std::string why = FailureReason(e, drained, [] { return std::string("timed out"); });
+        if (!why.empty()) Disable(e, why);
+      }
+      return Status(SF_ERR_CANCELLED, "EvaluateRange: cancelled after " + std::to_string(done) +
+                                          " of " + std::to_string(total) + " symbol-bars");
+    }
   }
   if (!req.features.empty()) {
     Status s = SendFeatures(*e.active.worker, "range", {});

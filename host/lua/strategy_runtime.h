@@ -139,6 +139,13 @@ struct RangeRequest {
   std::vector<FeatureSeries> features;  // for this range only (besides SetFeatureSeries)
   std::function<void(double)> progress;             // share done, 0..1, after each chunk
   const std::atomic<bool>* cancel = nullptr;        // checked between chunks
+  // When set, each chunk's output goes here as soon as it is decoded (on
+  // the caller's thread, while the worker evaluates the next chunk) instead
+  // of into RangeResult::bars: the bars with output, ascending, and `upto`,
+  // the chunk's last bar time (no later chunk has a bar at or before it).
+  // Returning false stops the range (EvaluateRange then gives
+  // SF_ERR_CANCELLED). It must not call back into the runtime.
+  std::function<bool(int64_t upto, std::vector<std::pair<int64_t, BarResult>>& bars)> on_chunk;
 };
 
 struct RangeResult {

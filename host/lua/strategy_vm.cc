@@ -993,12 +993,9 @@ Status StrategyVm::ValidateDeclaration(const std::string& file, const nlohmann::
 }
 
 // The value on top of the stack is what evaluate returned for `symbol`.
-void StrategyVm::CollectIntents(const std::string& symbol, int slot, nlohmann::json* intents,
-                                nlohmann::json* rejected) {
+void StrategyVm::CollectIntents(const std::string& symbol, int slot, BatchOutput* out) {
   const int top = lua_gettop(L_);
-  auto reject = [&](const std::string& reason) {
-    rejected->push_back({{"symbol", symbol}, {"reason", reason}});
-  };
+  auto reject = [&](const std::string& reason) { out->rejected.emplace_back(symbol, reason); };
   if (!lua_istable(L_, top)) {
     reject("evaluate returned a " + LuaTypeName(L_, top) +
            "; return nil, one intent table, or a list of intent tables");
@@ -1040,7 +1037,6 @@ void StrategyVm::CollectIntents(const std::string& symbol, int slot, nlohmann::j
              " intents per symbol per bar (declaration 'max_intents')");
       continue;
     }
-    nlohmann::json j = {{"symbol", symbol}};
     std::string bad;
     static const char* kFields[] = {"side", "confidence", "entry", "target", "stop", "target_atr",
                                     "stop_atr", "expiry", "summary", "features"};
@@ -1051,11 +1047,12 @@ void StrategyVm::CollectIntents(const std::string& symbol, int slot, nlohmann::j
         bad = where() + ": field names must be strings";
         break;
       }
-      std::string k = lua_tostring(L_, -1);
+      size_t klen = 0;
+      const char* k = lua_tolstring(L_, -1, &klen);
       bool known = false;
-      for (const char* f : kFields) known = known || k == f;
+      for (const char* f : kFields) known = known || (std::strlen(f) == klen && std::memcmp(f, k, klen) == 0);
       if (!known) {
-        bad = where() + ": unknown field '" + k +
+        bad = where() + ": unknown field '" + std::string(k, klen) +
               "' (fields: side, confidence, entry, target, stop, target_atr, stop_atr, expiry, summary, features)";
         lua_pop(L_, 1);
       }
@@ -1085,15 +1082,17 @@ void StrategyVm::CollectIntents(const std::string& symbol, int slot, nlohmann::j
       }
       *v = x;
     };
-    std::string side;
+    std::string_view side;
     RawField(L_, t, "side");
     if (bad.empty()) {
       if (lua_type(L_, -1) != LUA_TSTRING) {
         bad = where() + ": field 'side' must be \"buy\" or \"sell\"" +
               (lua_isnil(L_, -1) ? std::string(" (it is missing)") : ", got a " + LuaTypeName(L_, -1));
       } else {
-        side = lua_tostring(L_, -1);
-        if (side != "buy" && side != "sell") bad = where() + ": field 'side' must be \"buy\" or \"sell\", got \"" + side + "\"";
+        size_t len = 0;
+        const char* sp = lua_tolstring(L_, -1, &len);
+        side = std::string_view(sp, len);  // interned by Lua; the table still holds it
+        if (side != "buy" && side != "sell") bad = where() + ": field 'side' must be \"buy\" or \"sell\", got \"" + std::string(side) + "\"";
       }
     }
     lua_pop(L_, 1);
@@ -1118,14 +1117,17 @@ void StrategyVm::CollectIntents(const std::string& symbol, int slot, nlohmann::j
     std::string summary;
     if (bad.empty()) {
       RawField(L_, t, "summary");
-      if (lua_type(L_, -1) != LUA_TSTRING || lua_objlen(L_, -1) == 0 || lua_objlen(L_, -1) > 1000)
+      if (lua_type(L_, -1) != LUA_TSTRING || lua_objlen(L_, -1) == 0 || lua_objlen(L_, -1) > 1000) {
         bad = where() + ": field 'summary' must be a non-empty string of at most 1000 bytes" +
               (lua_isnil(L_, -1) ? std::string(" (it is missing)") : "");
-      else
-        summary = lua_tostring(L_, -1);
+      } else {
+        size_t len = 0;
+        const char* sp = lua_tolstring(L_, -1, &len);
+        summary.assign(sp, len);
+      }
       lua_pop(L_, 1);
     }
-    nlohmann::json features = nlohmann::json::object();
+    nlohmann::json features;  // null: none given
     if (bad.empty()) {
       const int before = lua_gettop(L_);
       RawField(L_, t, "features");
@@ -1136,10 +1138,12 @@ void StrategyVm::CollectIntents(const std::string& symbol, int slot, nlohmann::j
           if (lua_type(L_, -2) != LUA_TSTRING) {
             bad = where() + ": field 'features' must map names to numbers";
           } else if (lua_type(L_, -1) == LUA_TBOOLEAN) {
+            if (features.is_null()) features = nlohmann::json::object();
             features[lua_tostring(L_, -2)] = lua_toboolean(L_, -1) ? 1.0 : 0.0;
           } else if (lua_type(L_, -1) != LUA_TNUMBER || !std::isfinite(lua_tonumber(L_, -1))) {
             bad = where() + ": features." + lua_tostring(L_, -2) + " must be a finite number";
           } else {
+            if (features.is_null()) features = nlohmann::json::object();
             features[lua_tostring(L_, -2)] = lua_tonumber(L_, -1);
           }
           lua_pop(L_, 1);
@@ -1156,15 +1160,16 @@ void StrategyVm::CollectIntents(const std::string& symbol, int slot, nlohmann::j
       reject(bad);
       continue;
     }
-    j["side"] = side;
-    j["confidence"] = confidence;
-    j["entry"] = entry;
-    j["target"] = target;
-    j["stop"] = stop;
-    j["expiry_bars"] = static_cast<int>(expiry);
-    j["summary"] = summary;
-    j["features"] = std::move(features);
-    intents->push_back(std::move(j));
+    WireIntent& in = out->intents.emplace_back();
+    in.symbol = symbol;
+    in.buy = side == "buy";
+    in.confidence = confidence;
+    in.entry = entry;
+    in.target = target;
+    in.stop = stop;
+    in.expiry_bars = static_cast<int>(expiry);
+    in.summary = std::move(summary);
+    in.features = std::move(features);
     ++accepted;
   }
   lua_settop(L_, top);
@@ -1176,9 +1181,8 @@ void StrategyVm::PointCursorAtNewest(int slot) {
   cursors_[slot] = {s.base + s.start + s.len - vis, vis, s.origin + s.len, 0};
 }
 
-bool StrategyVm::RunBatch(int n, int64_t bar_ts, const nlohmann::json* extras,
-                          nlohmann::json* intents, nlohmann::json* rejected,
-                          nlohmann::json* errors, nlohmann::json* logs, std::string* fatal) {
+bool StrategyVm::RunBatch(int n, int64_t bar_ts, const nlohmann::json* extras, BatchOutput* out,
+                          std::string* fatal) {
   lua_settop(L_, 0);
   lua_pushinteger(L_, n);
   lua_pushnumber(L_, static_cast<double>(bar_ts));
@@ -1193,7 +1197,7 @@ bool StrategyVm::RunBatch(int n, int64_t bar_ts, const nlohmann::json* extras,
   // results: slot, symbol, value triplets; errors: symbol, message pairs.
   const int results = 1, nres = static_cast<int>(lua_tointeger(L_, 2)), errs = 3,
             nerr = static_cast<int>(lua_tointeger(L_, 4)), logt = 5;
-  const size_t before = intents->size();
+  const size_t before = out->intents.size();
   for (int i = 0; i < nres; ++i) {
     lua_rawgeti(L_, results, 3 * i + 1);
     const int slot = lua_isnumber(L_, -1) ? static_cast<int>(lua_tointeger(L_, -1)) : -1;
@@ -1201,33 +1205,33 @@ bool StrategyVm::RunBatch(int n, int64_t bar_ts, const nlohmann::json* extras,
     std::string sym = lua_isstring(L_, -1) ? lua_tostring(L_, -1) : "";
     lua_pop(L_, 2);
     if (slot < 0) {
-      rejected->push_back({{"symbol", sym}, {"reason", "rank returned a symbol that is not in this bar's batch"}});
+      out->rejected.emplace_back(sym, "rank returned a symbol that is not in this bar's batch");
       continue;
     }
     lua_rawgeti(L_, results, 3 * i + 3);
-    CollectIntents(sym, slot, intents, rejected);
+    CollectIntents(sym, slot, out);
     lua_pop(L_, 1);
   }
   for (int i = 0; i < nerr; ++i) {
     lua_rawgeti(L_, errs, 2 * i + 1);
     lua_rawgeti(L_, errs, 2 * i + 2);
-    errors->push_back({{"symbol", lua_isstring(L_, -2) ? lua_tostring(L_, -2) : "?"},
-                       {"message", lua_isstring(L_, -1) ? lua_tostring(L_, -1) : "?"}});
+    out->errors.emplace_back(lua_isstring(L_, -2) ? lua_tostring(L_, -2) : "?",
+                             lua_isstring(L_, -1) ? lua_tostring(L_, -1) : "?");
     lua_pop(L_, 2);
   }
   for (size_t i = 1; i <= lua_objlen(L_, logt); ++i) {
     lua_rawgeti(L_, logt, static_cast<int>(i));
-    if (lua_isstring(L_, -1)) logs->push_back(lua_tostring(L_, -1));
+    if (lua_isstring(L_, -1)) out->logs.push_back(lua_tostring(L_, -1));
     lua_pop(L_, 1);
   }
   lua_settop(L_, 0);
   const size_t cap = before + static_cast<size_t>(opt_.max_intents_per_bar);
-  if (intents->size() > cap) {
-    for (size_t i = cap; i < intents->size(); ++i)
-      rejected->push_back({{"symbol", (*intents)[i]["symbol"]},
-                           {"reason", "over the cap of " + std::to_string(opt_.max_intents_per_bar) +
-                                          " intents per strategy per bar"}});
-    intents->erase(intents->begin() + static_cast<std::ptrdiff_t>(cap), intents->end());
+  if (out->intents.size() > cap) {
+    for (size_t i = cap; i < out->intents.size(); ++i)
+      out->rejected.emplace_back(out->intents[i].symbol,
+                                 "over the cap of " + std::to_string(opt_.max_intents_per_bar) +
+                                     " intents per strategy per bar");
+    out->intents.resize(cap);
   }
   if (mem_used_ > opt_.memory_limit / 10 * 8) lua_gc(L_, LUA_GCCOLLECT, 0);
   return true;
@@ -1240,8 +1244,7 @@ nlohmann::json StrategyVm::Eval(const EvalRequest& req) {
   const uint32_t max_slots = opt_.arena->header().max_slots;
   int n = 0;
   char err[512];
-  nlohmann::json intents = nlohmann::json::array(), rejected = nlohmann::json::array(),
-                 errors = nlohmann::json::array(), logs = nlohmann::json::array();
+  BatchOutput out;
   for (int slot : req.slots) {
     if (slot < 0 || static_cast<uint32_t>(slot) >= max_slots || opt_.arena->slots()[slot].key[0] == 0)
       return {{"fatal", "eval: slot " + std::to_string(slot) + " is not a series of the arena"}};
@@ -1252,19 +1255,30 @@ nlohmann::json StrategyVm::Eval(const EvalRequest& req) {
       err[0] = 0;
       if (Extend(*entries_[idx], false, err, sizeof(err)) < 0) {
         const std::string key = opt_.arena->slots()[slot].key;
-        errors.push_back({{"symbol", key.substr(0, key.find('@'))}, {"message", err}});
+        out.errors.emplace_back(key.substr(0, key.find('@')), err);
       }
     }
     batch_[n++] = slot;
   }
   for (int slot : tf_slots_) PointCursorAtNewest(slot);
   std::string fatal;
-  if (!RunBatch(n, req.bar_ts, &req.extras, &intents, &rejected, &errors, &logs, &fatal)) {
+  if (!RunBatch(n, req.bar_ts, &req.extras, &out, &fatal)) {
     reply["fatal"] = fatal;
     reply["memory_exceeded"] = mem_refused_;
     reply["memory_bytes"] = mem_used_;
     return reply;
   }
+  nlohmann::json intents = nlohmann::json::array(), rejected = nlohmann::json::array(),
+                 errors = nlohmann::json::array(), logs = nlohmann::json::array();
+  for (WireIntent& in : out.intents)
+    intents.push_back({{"symbol", std::move(in.symbol)}, {"side", in.buy ? "buy" : "sell"},
+                       {"confidence", in.confidence}, {"entry", in.entry}, {"target", in.target},
+                       {"stop", in.stop}, {"expiry_bars", in.expiry_bars},
+                       {"summary", std::move(in.summary)},
+                       {"features", in.features.is_null() ? nlohmann::json::object() : std::move(in.features)}});
+  for (auto& [sym, msg] : out.rejected) rejected.push_back({{"symbol", sym}, {"reason", msg}});
+  for (auto& [sym, msg] : out.errors) errors.push_back({{"symbol", sym}, {"message", msg}});
+  for (auto& l : out.logs) logs.push_back(std::move(l));
   reply["intents"] = std::move(intents);
   reply["rejected"] = std::move(rejected);
   reply["errors"] = std::move(errors);
@@ -1274,7 +1288,7 @@ nlohmann::json StrategyVm::Eval(const EvalRequest& req) {
   return reply;
 }
 
-nlohmann::json StrategyVm::EvalRange(const RangeEvalRequest& req) {
+nlohmann::json StrategyVm::EvalRange(const RangeEvalRequest& req, std::string* wire) {
   mem_refused_ = false;
   range_mode_ = true;
   const ArenaHeader& h = opt_.arena->header();
@@ -1305,8 +1319,9 @@ nlohmann::json StrategyVm::EvalRange(const RangeEvalRequest& req) {
     const ArenaSlot& s = opt_.arena->slots()[slot];
     extra.push_back({slot, reinterpret_cast<const int64_t*>(data + s.base + kColTs * h.capacity + s.start), s.len});
   }
-  nlohmann::json bars = nlohmann::json::array();
-  int64_t evaluated = 0, bar_times = 0;
+  wire->clear();
+  BatchOutput out;
+  int64_t evaluated = 0, bar_times = 0, bars_with_output = 0;
   const int32_t hist = h.history_bars;
   for (;;) {
     // The next bar time: the smallest pending ts among the symbols.
@@ -1333,21 +1348,22 @@ nlohmann::json StrategyVm::EvalRange(const RangeEvalRequest& req) {
                           static_cast<int32_t>(a.origin + k), 0};
     }
     if (req.progress_ts != nullptr) req.progress_ts[1] = t;
-    nlohmann::json intents = nlohmann::json::array(), rejected = nlohmann::json::array(),
-                   errors = nlohmann::json::array(), logs = nlohmann::json::array();
+    out.clear();
     std::string fatal;
-    if (!RunBatch(n, t, nullptr, &intents, &rejected, &errors, &logs, &fatal)) {
+    if (!RunBatch(n, t, nullptr, &out, &fatal)) {
       range_mode_ = false;
+      wire->clear();
       return {{"fatal", fatal}, {"memory_exceeded", mem_refused_}, {"memory_bytes", mem_used_}};
     }
     evaluated += n;
     ++bar_times;
-    if (!intents.empty() || !rejected.empty() || !errors.empty() || !logs.empty())
-      bars.push_back({{"ts", t}, {"intents", std::move(intents)}, {"rejected", std::move(rejected)},
-                      {"errors", std::move(errors)}, {"logs", std::move(logs)}});
+    if (!out.empty()) {
+      AppendRangeBar(t, out, wire);
+      ++bars_with_output;
+    }
   }
   range_mode_ = false;
-  return {{"bars", std::move(bars)}, {"evaluated", evaluated}, {"bar_times", bar_times},
+  return {{"bars_with_output", bars_with_output}, {"evaluated", evaluated}, {"bar_times", bar_times},
           {"memory_bytes", mem_used_}, {"memory_exceeded", mem_refused_}};
 }
 

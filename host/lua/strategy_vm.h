@@ -36,6 +36,7 @@
 
 #include "base/status.h"
 #include "lua/indicator_source.h"
+#include "lua/range_wire.h"
 #include "lua/series_arena.h"
 #include "signalforge/model.h"
 
@@ -142,11 +143,11 @@ class StrategyVm {
   nlohmann::json Eval(const EvalRequest& request);
 
   // Evaluates every bar time in [from_ts, to_ts] of the union of the slots'
-  // bar times, as Eval would after each bar closed. Returns {"bars": [{ts,
-  // intents, rejected, errors, logs}] (only bars with output), "evaluated":
-  // symbol-bars, "bar_times": N, "memory_bytes", "memory_exceeded"} or
-  // {"fatal": message}.
-  nlohmann::json EvalRange(const RangeEvalRequest& request);
+  // bar times, as Eval would after each bar closed. The output of the bars
+  // that have any goes to *wire (lua/range_wire.h records, ascending bar
+  // time); returns {"bars_with_output": N, "evaluated": symbol-bars,
+  // "bar_times": N, "memory_bytes", "memory_exceeded"} or {"fatal": message}.
+  nlohmann::json EvalRange(const RangeEvalRequest& request, std::string* wire);
 
   // Feature series (ctx.features): layer "live" or "range"; `clear` drops
   // the layer first. Each series: {set, name, scope, ts:[µs], values:[...]}.
@@ -171,12 +172,10 @@ class StrategyVm {
   Status CallRuntime(const char* fn, int nargs, int nresults);
   Status ValidateDeclaration(const std::string& file, const nlohmann::json& overrides,
                              nlohmann::json* decl);
-  void CollectIntents(const std::string& symbol, int slot, nlohmann::json* intents,
-                      nlohmann::json* rejected);
+  void CollectIntents(const std::string& symbol, int slot, BatchOutput* out);
   // Runs R.run_batch over batch_[0..n) and appends what it gave (validated)
-  // to the four arrays. Returns false (with *fatal set) when the driver failed.
-  bool RunBatch(int n, int64_t bar_ts, const nlohmann::json* extras, nlohmann::json* intents,
-                nlohmann::json* rejected, nlohmann::json* errors, nlohmann::json* logs,
+  // to `out`. Returns false (with *fatal set) when the driver failed.
+  bool RunBatch(int n, int64_t bar_ts, const nlohmann::json* extras, BatchOutput* out,
                 std::string* fatal);
   void PointCursorAtNewest(int slot);
 

@@ -39,9 +39,18 @@ namespace {
 
 using sf::lua::MsgType;
 
-int Reply(int fd, const nlohmann::json& j) {
-  sf::Status s = sf::lua::WriteMessage(fd, MsgType::kReply, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  return s.ok() ? 0 : 1;
+// A reply; with `data`, a kReplyWithData message carrying it after the JSON.
+int Reply(int fd, const nlohmann::json& j, const std::string* data = nullptr) {
+  std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (data == nullptr || data->empty())
+    return sf::lua::WriteMessage(fd, MsgType::kReply, text).ok() ? 0 : 1;
+  std::string payload;
+  payload.reserve(4 + text.size() + data->size());
+  const uint32_t n = static_cast<uint32_t>(text.size());
+  payload.append(reinterpret_cast<const char*>(&n), sizeof(n));
+  payload += text;
+  payload += *data;
+  return sf::lua::WriteMessage(fd, MsgType::kReplyWithData, payload).ok() ? 0 : 1;
 }
 
 struct Args {
@@ -206,6 +215,7 @@ int main(int argc, char** argv) {
     }
     alarm(static_cast<unsigned>(args.backstop_s));
     nlohmann::json out;
+    std::string data;  // binary data after the reply (a range's output)
     try {
       switch (msg->type) {
         case MsgType::kLoad: {
@@ -237,7 +247,7 @@ int main(int argc, char** argv) {
           alarm(static_cast<unsigned>(std::max(args.backstop_s, req.value("backstop_s", 0))));
           if (req.contains("timeframes")) (void)(*vm)->SetTimeframes(req["timeframes"]);
           const Timer timer;
-          out = (*vm)->EvalRange(rr);
+          out = (*vm)->EvalRange(rr, &data);
           timer.Report(&out);
           out["ok"] = !out.contains("fatal");
           break;
@@ -277,6 +287,6 @@ int main(int argc, char** argv) {
       out = {{"ok", false}, {"error", std::string("worker: ") + e.what()}};
     }
     alarm(0);
-    if (Reply(args.sock, out) != 0) return 0;
+    if (Reply(args.sock, out, &data) != 0) return 0;
   }
 }

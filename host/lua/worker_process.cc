@@ -133,7 +133,7 @@ Status WorkerProcess::Send(MsgType type, const nlohmann::json& request) {
                       request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-StatusOr<nlohmann::json> WorkerProcess::Receive(const Deadline& deadline) {
+StatusOr<nlohmann::json> WorkerProcess::Receive(const Deadline& deadline, std::string* data) {
   if (pid_ <= 0) return Unavailable("lua worker is not running (" + exit_description_ + ")");
   auto m = ReadMessage(sock_, &deadline);
   if (!m.ok()) {
@@ -145,7 +145,19 @@ StatusOr<nlohmann::json> WorkerProcess::Receive(const Deadline& deadline) {
     Kill();
     return Unavailable("lua worker died: " + exit_description_);
   }
-  nlohmann::json j = nlohmann::json::parse(m->payload, nullptr, false);
+  if (data != nullptr) data->clear();
+  std::string_view text = m->payload;
+  if (m->type == MsgType::kReplyWithData) {
+    uint32_t n = 0;
+    if (text.size() < sizeof(n) ||
+        (std::memcpy(&n, text.data(), sizeof(n)), text.size() - sizeof(n) < n)) {
+      Kill();
+      return BadData("lua worker sent a reply whose length prefix is past its end");
+    }
+    if (data != nullptr) data->assign(text.substr(sizeof(n) + n));
+    text = text.substr(sizeof(n), n);
+  }
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded()) {
     Kill();
     return BadData("lua worker sent a reply that is not JSON");

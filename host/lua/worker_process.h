@@ -48,8 +48,9 @@ class WorkerProcess {
 
   Status Send(MsgType type, const nlohmann::json& request);
   // Waits for the reply until `deadline`. On timeout the worker is killed
-  // (SF_ERR_TIMEOUT); when it died, SF_ERR_UNAVAILABLE says how.
-  StatusOr<nlohmann::json> Receive(const Deadline& deadline);
+  // (SF_ERR_TIMEOUT); when it died, SF_ERR_UNAVAILABLE says how. Binary data
+  // sent after the reply (kReplyWithData) goes to *data when given.
+  StatusOr<nlohmann::json> Receive(const Deadline& deadline, std::string* data = nullptr);
   StatusOr<nlohmann::json> Call(MsgType type, const nlohmann::json& request,
                                 std::chrono::milliseconds budget);
 

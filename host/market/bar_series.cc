@@ -1,6 +1,8 @@
 // Timeframe names and lengths for the in-memory bar series (bar_series.h).
 #include "market/bar_series.h"
 
+#include <algorithm>
+
 namespace sf::market {
 
 std::string_view TimeframeName(Timeframe tf) {
@@ -36,6 +38,41 @@ int64_t TimeframeMicros(Timeframe tf) {
     case Timeframe::k1d: return 1440 * kMinute;
   }
   return 1440 * kMinute;
+}
+
+namespace {
+
+std::vector<TimeCount> MergeCounts(const std::vector<TimeCount>& a, const std::vector<TimeCount>& b) {
+  std::vector<TimeCount> out;
+  out.reserve(std::max(a.size(), b.size()));
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (a[i].ts < b[j].ts) out.push_back(a[i++]);
+    else if (b[j].ts < a[i].ts) out.push_back(b[j++]);
+    else out.push_back({a[i].ts, a[i++].count + b[j++].count});
+  }
+  out.insert(out.end(), a.begin() + static_cast<std::ptrdiff_t>(i), a.end());
+  out.insert(out.end(), b.begin() + static_cast<std::ptrdiff_t>(j), b.end());
+  return out;
+}
+
+std::vector<TimeCount> UnionRange(const std::vector<std::span<const int64_t>>& lists, size_t lo,
+                                  size_t hi) {
+  if (hi - lo == 1) {
+    std::vector<TimeCount> one;
+    one.reserve(lists[lo].size());
+    for (int64_t t : lists[lo]) one.push_back({t, 1});
+    return one;
+  }
+  const size_t mid = lo + (hi - lo) / 2;
+  return MergeCounts(UnionRange(lists, lo, mid), UnionRange(lists, mid, hi));
+}
+
+}  // namespace
+
+std::vector<TimeCount> UnionOfTimes(const std::vector<std::span<const int64_t>>& lists) {
+  if (lists.empty()) return {};
+  return UnionRange(lists, 0, lists.size());
 }
 
 }  // namespace sf::market

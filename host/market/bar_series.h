@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,19 @@ struct BarSeries {
     return v;
   }
 };
+
+// A bar time and how many of the merged lists hold it.
+struct TimeCount {
+  int64_t ts;
+  int64_t count;
+};
+
+// The union of ascending, duplicate-free time lists (e.g. the ts of many
+// series), ascending, with each time's multiplicity. Merges in a balanced
+// tree: O(total log lists) at worst, about O(total) when the lists share
+// their times (one calendar), where sorting all the times would cost
+// O(total log total).
+std::vector<TimeCount> UnionOfTimes(const std::vector<std::span<const int64_t>>& lists);
 
 }  // namespace sf::market
 

@@ -83,6 +83,9 @@ end
 -- Series views (FFI; no C call per element)
 ---------------------------------------------------------------------------
 local methods = {}
+-- The metamethods read the plain table (one lookup per method call); what
+-- strategies can reach is frozen below.
+local raw_methods = methods
 
 -- Element k of a view: k >= 1 counts from the oldest bar, k <= -1 from the
 -- newest (-1 is the current bar). Out of range gives nil.
@@ -99,7 +102,7 @@ local function bar_get(v, k)
 end
 bar_mt.__index = function(v, k)
   if type(k) == "number" then return bar_get(v, k) end
-  return methods[k]
+  return raw_methods[k]
 end
 bar_mt.__len = function(v) return cursors[v.slot].len end
 bar_mt.__newindex = function() error("series views are read-only", 2) end
@@ -121,7 +124,7 @@ local function ind_get(v, k)
 end
 ind_mt.__index = function(v, k)
   if type(k) == "number" then return ind_get(v, k) end
-  return methods[k]
+  return raw_methods[k]
 end
 ind_mt.__len = function(v) return cursors[v.slot].len end
 ind_mt.__newindex = bar_mt.__newindex
@@ -299,7 +302,17 @@ local function cache_node(slot, name, params, pnames)
   local np = #pnames
   if np == 1 then
     -- Most indicators (one 'period'): no loop, so the JIT keeps this inline.
-    local v = param_value(params, tp, pnames[1])
+    -- A constant key lets the JIT read {period = n} without allocating it
+    -- (allocation sinking needs every load from the table forwardable).
+    local pname = pnames[1]
+    local v
+    if pname == "period" and tp == "table" then
+      v = rawget(params, "period")
+      if v == nil then v = NIL
+      elseif (type(v) ~= "number" and type(v) ~= "string") or v ~= v then return nil end
+    else
+      v = param_value(params, tp, pname)
+    end
     if v == nil then return nil end
     return child(node, v)
   end
