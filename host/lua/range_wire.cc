@@ -1,5 +1,6 @@
 #include "lua/range_wire.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace sf::lua {
@@ -77,17 +78,21 @@ std::string ValidUtf8(std::string_view s) {
     else if (c == 0xF0) len = 4, lo = 0x90;
     else if (c >= 0xF1 && c <= 0xF3) len = 4;
     else if (c == 0xF4) len = 4, hi = 0x8F;  // nothing past U+10FFFF
-    bool ok = len > 0 && i + len <= n;
-    for (size_t k = 1; ok && k < len; ++k) {
-      const unsigned char b = p[i + k];
-      ok = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
+    // Bytes of a well-formed prefix; a broken sequence (its maximal
+    // well-formed prefix, at least one byte) becomes one U+FFFD, as the
+    // JSON encoder does.
+    size_t good = len > 0 ? 1 : 0;
+    while (good > 0 && good < len && i + good < n) {
+      const unsigned char b = p[i + good];
+      if (good == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) break;
+      ++good;
     }
-    if (ok) {
+    if (len > 0 && good == len) {
       out.append(s.data() + i, len);
       i += len;
     } else {
       out.append(kReplacement);
-      ++i;
+      i += std::max<size_t>(good, 1);
     }
   }
   return out;

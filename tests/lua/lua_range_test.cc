@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 
+#include "lua/range_wire.h"
 #include "lua_test_util.h"
 
 namespace sf::lua {
@@ -42,7 +43,10 @@ return {
     local sma = ctx.indicator("sma", { period = 10 })
     local bb = ctx.indicator("bbands", { period = 20 })
     return { side = "buy", confidence = 0.6, target = c[-1] * 1.1, stop = c[-1] * 0.9,
-             expiry = 3, summary = symbol .. " #" .. n,
+             expiry = 3,
+             -- Now and then bytes that are not UTF-8 (a lone 0xFF, a cut
+             -- 3-byte sequence): both paths must clean them the same way.
+             summary = symbol .. " #" .. n .. (n % 46 == 0 and " \255 \226\130x" or ""),
              features = { count = n, total = st.total, ema = st.ema[symbol], obv = obv,
                           sma = sma[-1], sma_first = sma[1] or -1, upper = bb.upper[-1],
                           n = #c, first = c[1], time = ctx.time } }
@@ -81,6 +85,75 @@ std::vector<FeatureSeries> RegimeSeries(const market::BarSeries& calendar) {
     trend.values.push_back(static_cast<double>(i % 7));
   }
   return {vol, tech, trend};
+}
+
+// The range reply's binary records: a round trip keeps every field, a
+// buffer cut anywhere is refused (never read past its end), and strings are
+// cleaned to UTF-8 the way the JSON replies clean them.
+TEST(RangeWire, RoundTripsAndRefusesTruncatedBuffers) {
+  BatchOutput b;
+  WireIntent in;
+  in.symbol = "BRK.B";
+  in.buy = false;
+  in.confidence = 0.75;
+  in.entry = 101.5;
+  in.target = 90.25;
+  in.stop = 110.125;
+  in.expiry_bars = 7;
+  in.summary = "cross down";
+  in.features = {{"rsi", 71.5}};
+  b.intents.push_back(in);
+  in.features = nullptr;
+  in.buy = true;
+  b.intents.push_back(in);
+  b.rejected.emplace_back("AAPL", "field 'stop' is missing");
+  b.errors.emplace_back("MSFT", "attempt to index a nil value");
+  b.logs.push_back("hello");
+  std::string wire;
+  AppendRangeBar(42, b, &wire);
+  AppendRangeBar(43, BatchOutput{{}, {}, {}, {"only a log"}}, &wire);
+  std::vector<std::pair<int64_t, BatchOutput>> got;
+  ASSERT_TRUE(ReadRangeBars(wire, [&](int64_t t, BatchOutput& o) { got.emplace_back(t, o); }).ok());
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].first, 42);
+  ASSERT_EQ(got[0].second.intents.size(), 2u);
+  const WireIntent& a = got[0].second.intents[0];
+  EXPECT_EQ(a.symbol, "BRK.B");
+  EXPECT_FALSE(a.buy);
+  EXPECT_EQ(a.confidence, 0.75);
+  EXPECT_EQ(a.entry, 101.5);
+  EXPECT_EQ(a.target, 90.25);
+  EXPECT_EQ(a.stop, 110.125);
+  EXPECT_EQ(a.expiry_bars, 7);
+  EXPECT_EQ(a.summary, "cross down");
+  EXPECT_EQ(a.features, (nlohmann::json{{"rsi", 71.5}}));
+  EXPECT_TRUE(got[0].second.intents[1].buy);
+  EXPECT_TRUE(got[0].second.intents[1].features.is_null());
+  EXPECT_EQ(got[0].second.rejected, b.rejected);
+  EXPECT_EQ(got[0].second.errors, b.errors);
+  EXPECT_EQ(got[0].second.logs, b.logs);
+  EXPECT_EQ(got[1].first, 43);
+  EXPECT_EQ(got[1].second.logs, std::vector<std::string>{"only a log"});
+  for (size_t cut = 1; cut < wire.size(); ++cut) {
+    const Status s = ReadRangeBars(std::string_view(wire).substr(0, cut), [](int64_t, BatchOutput&) {});
+    // Cutting exactly between the two bars leaves one whole bar.
+    if (cut == wire.size() - (8 + 16 + 4 + 10)) {
+      EXPECT_TRUE(s.ok()) << cut;
+      continue;
+    }
+    EXPECT_EQ(s.code(), SF_ERR_BAD_DATA) << "cut at " << cut;
+  }
+}
+
+TEST(RangeWire, InvalidUtf8BecomesWhatTheJsonEncoderMakesOfIt) {
+  for (std::string raw : {std::string("plain"), std::string("caf\xc3\xa9"), std::string("\xff"),
+                          std::string("a \xe2\x82x b"), std::string("\xed\xa0\x80"),
+                          std::string("\xf4\x90\x80\x80"), std::string("\xc0\xaf"),
+                          std::string("end \xf0\x9f\x98")}) {
+    const std::string json = nlohmann::json(raw).dump(-1, ' ', false,
+                                                      nlohmann::json::error_handler_t::replace);
+    EXPECT_EQ(ValidUtf8(raw), nlohmann::json::parse(json).get<std::string>()) << json;
+  }
 }
 
 class RangeTest : public ::testing::Test {
