@@ -179,10 +179,13 @@ class BBands {
   // passes: the chain alone (scalar), then the bands, then %B and
   // bandwidth (skipped when the caller passes NULL for both, as a caller
   // wanting TA-Lib's three bands does); the last two have no loop-carried
-  // dependency, so the
-  // compiler packs them and the divider works on two bars at once. Packed
-  // IEEE division and square root round as scalar ones, so every value is
-  // Update()'s to the bit.
+  // dependency, so the compiler packs them and the divider works on two
+  // bars at once. The blocks are small and the bands of a block are taken
+  // after the sums of the next one: those do not depend on each other, so
+  // the CPU runs the divider while the chain waits on its additions (the
+  // two fit in its reorder window together). Packed IEEE division and
+  // square root round as scalar ones, so every value is Update()'s to the
+  // bit.
   static constexpr bool kCarriesNaN = false;
   bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
     const double* x = s.close;
@@ -193,13 +196,14 @@ class BBands {
       a += x[i];
       q += x[i] * x[i];
     }
-    const double nd = static_cast<double>(n);
-    const double nbdevup = up_, nbdevdn = dn_;
-    constexpr int64_t kBlock = 256;
-    double sum[kBlock], sum2[kBlock];
-    const bool ratios = Wanted(out, 3) || Wanted(out, 4);
+    constexpr int64_t kBlock = 24;
+    double sums[2][2][kBlock];  // two blocks in flight: running sums of x, x^2
+    int cur = 0;
+    int64_t prev_b = 0, prev_len = 0;
     for (int64_t b = n - 1; b < count; b += kBlock) {
       const int64_t len = kBlock < count - b ? kBlock : count - b;
+      double* sum = sums[cur][0];
+      double* sum2 = sums[cur][1];
       const double* xb = x + b;
       const double* leaving = x + b - n + 1;
       for (int64_t j = 0; j < len; ++j) {
@@ -211,25 +215,12 @@ class BBands {
         sum2[j] = q;
         q -= old * old;
       }
-      double* upper = out[0] + b;
-      double* middle = out[1] + b;
-      double* lower = out[2] + b;
-      for (int64_t j = 0; j < len; ++j) {
-        const double mid = sum[j] / nd;
-        const double var = (sum2[j] / nd) - (mid * mid);
-        const double sd = std::sqrt(IsZeroOrNeg(var) ? 0.0 : var);
-        upper[j] = mid + (sd * nbdevup);
-        middle[j] = mid;
-        lower[j] = mid - (sd * nbdevdn);
-      }
-      if (!ratios) continue;
-      // A NULL (unwanted) ratio output is written to the spent sums.
-      double* percent_b = Wanted(out, 3) ? out[3] + b : sum;
-      double* bandwidth = Wanted(out, 4) ? out[4] + b : sum2;
-      for (int64_t j = 0; j < len; ++j) {
-        Ratios(xb[j], lower[j], upper[j] - lower[j], middle[j], &percent_b[j], &bandwidth[j]);
-      }
+      if (prev_len > 0) BandsBlock(x, prev_b, prev_len, sums[cur ^ 1][0], sums[cur ^ 1][1], out);
+      prev_b = b;
+      prev_len = len;
+      cur ^= 1;
     }
+    if (prev_len > 0) BandsBlock(x, prev_b, prev_len, sums[cur ^ 1][0], sums[cur ^ 1][1], out);
     for (int k = 0; k < kOutputs; ++k) {
       if (!Wanted(out, k)) continue;
       for (int64_t j = 0; j < warm; ++j) out[k][j] = kNaN;
@@ -238,6 +229,33 @@ class BBands {
   }
 
  private:
+  // The bands (and the wanted ratios) of the bars [b, b + len) from their
+  // running sums; the sums are spent afterwards.
+  void BandsBlock(const double* x, int64_t b, int64_t len, double* sum, double* sum2,
+                  double* const* out) const {
+    const double nd = static_cast<double>(n_);
+    const double nbdevup = up_, nbdevdn = dn_;
+    double* upper = out[0] + b;
+    double* middle = out[1] + b;
+    double* lower = out[2] + b;
+    for (int64_t j = 0; j < len; ++j) {
+      const double mid = sum[j] / nd;
+      const double var = (sum2[j] / nd) - (mid * mid);
+      const double sd = std::sqrt(IsZeroOrNeg(var) ? 0.0 : var);
+      upper[j] = mid + (sd * nbdevup);
+      middle[j] = mid;
+      lower[j] = mid - (sd * nbdevdn);
+    }
+    if (!Wanted(out, 3) && !Wanted(out, 4)) return;
+    // A NULL (unwanted) ratio output is written to the spent sums.
+    double* percent_b = Wanted(out, 3) ? out[3] + b : sum;
+    double* bandwidth = Wanted(out, 4) ? out[4] + b : sum2;
+    const double* xb = x + b;
+    for (int64_t j = 0; j < len; ++j) {
+      Ratios(xb[j], lower[j], upper[j] - lower[j], middle[j], &percent_b[j], &bandwidth[j]);
+    }
+  }
+
   // TA-Lib's bands from VarCore's mean and variance (stddev 0 below 1e-14),
   // then %B and bandwidth (Ratios()); every operand is computed, then chosen
   // (no data-dependent branch).
