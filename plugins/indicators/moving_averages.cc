@@ -78,24 +78,27 @@ class Ema {
   }
   static void Check(const Params&) {}
   explicit Ema(const Params& p)
-      : n_(p.i(0)), take_(2.0 / (static_cast<double>(n_) + 1.0)), keep_(1.0 - take_) {}
+      : n_(p.i(0)), take_(2.0 / (static_cast<double>(n_) + 1.0)), keep_(1.0 - take_),
+        ema_(keep_) {}
   int64_t lookback() const { return n_ - 1; }
   void Update(const Bar& b, double* out) {
     const int64_t t = count_++;
     out[0] = kNaN;
     if (t < n_) {
       seed_ += b.close;
-      if (t == n_ - 1) out[0] = prev_ = seed_ / static_cast<double>(n_);
+      if (t == n_ - 1) {
+        ema_.Seed(seed_ / static_cast<double>(n_));
+        out[0] = ema_.value();
+      }
       return;
     }
-    prev_ = (prev_ * keep_) + (b.close * take_);
-    out[0] = prev_;
+    out[0] = ema_.Step(b.close * take_);
   }
   bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
     const double* x = s.close;
     double* o = out[0];
     const int64_t n = n_;
-    const double keep = keep_, take = take_;
+    const double keep = keep_, take = take_, keep2 = keep_ * keep_;
     const int64_t warm = count < n - 1 ? count : n - 1;
     double seed = 0;
     for (int64_t i = 0; i < warm; ++i) {
@@ -106,22 +109,34 @@ class Ema {
     seed += x[n - 1];
     double prev = seed / static_cast<double>(n);
     o[n - 1] = prev;
-    for (int64_t i = n; i < count; ++i) {
-      prev = (prev * keep) + (x[i] * take);
-      o[i] = prev;
+    if (count == n) return true;
+    // TwoStepSmoother's arithmetic: one one-bar step, then two-bar steps.
+    double u1 = x[n] * take;
+    double prev2 = prev;
+    prev = (prev * keep) + u1;
+    o[n] = prev;
+    for (int64_t i = n + 1; i < count; ++i) {
+      const double u = x[i] * take;
+      const double e = TwoStepSmoother::Next(prev2, u1, u, keep, keep2);
+      prev2 = prev;
+      prev = e;
+      u1 = u;
+      o[i] = e;
     }
     return true;
   }
 
  private:
-  // TA-Lib's seed, then prev * (1-k) + x * k: the product x * k is off the
-  // bar-to-bar chain, which is one multiply and one add instead of TA-Lib's
-  // subtract, multiply and add; within an ulp or two of TA-Lib's EMA. MACD,
-  // DEMA, TEMA and TRIX keep EmaCore's exact TA-Lib arithmetic (MACD and
-  // TRIX are differences of near-equal values).
+  // TA-Lib's seed, then prev * (1-k) + x * k taken two bars per step
+  // (TwoStepSmoother): the products with x are off the bar-to-bar chain,
+  // which is one multiply and one add per two bars instead of TA-Lib's
+  // subtract, multiply and add per bar; within a few ulps of TA-Lib's EMA.
+  // MACD, DEMA, TEMA and TRIX keep EmaCore's exact TA-Lib arithmetic (MACD
+  // and TRIX are differences of near-equal values).
   int64_t n_;
   double take_, keep_;
-  double seed_ = 0, prev_ = 0;
+  TwoStepSmoother ema_;
+  double seed_ = 0;
   int64_t count_ = 0;
 };
 
