@@ -81,6 +81,9 @@ optional constituents.csv beside it for sectors).
                       ctx.predict("NAME", ...) calls (repeatable)
   --per-bar           evaluate the strategy bar by bar (the live path) instead
                       of in one range pass; same results, slower
+  --jobs N            processes at once (default 2): sweep and walk-forward
+                      runs, or, for one run of a strategy that declares
+                      independent = true, workers its symbols are split across
 
 The regime_v1 feature set (volatility index and its percentile, index trend,
 sector relative strength, breadth) is computed over the run's whole universe

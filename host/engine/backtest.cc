@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cmath>
+#include <ctime>
 #include <filesystem>
 #include <iterator>
+#include <thread>
 #include <unordered_map>
 
 #include "engine/lifecycle.h"
@@ -98,6 +99,7 @@ nlohmann::json BacktestResult::ToJson(bool with_series) const {
                       {"simulation_seconds", simulation_seconds},
                       {"simulation_cpu_seconds", simulation_cpu_seconds},
                       {"worker_seconds", worker_seconds},
+                      {"workers", workers},
                       {"signals", signals.size()}};
   nlohmann::json tr = nlohmann::json::array();
   for (const auto& t : trades) tr.push_back(t.ToJson());
@@ -157,6 +159,8 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
     o.series_capacity = static_cast<int>(std::max<size_t>(longest, 2 * static_cast<size_t>(cfg.history_bars)));
   }
   o.eval_budget = std::chrono::milliseconds(30000);
+  o.range_workers = cfg.workers > 0 ? cfg.workers
+                                    : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   const std::string stem = fs::path(cfg.strategy_file).stem().string();
   if (cfg.params.is_object() && !cfg.params.empty()) o.params[stem] = cfg.params;
   auto rt_or = lua::StrategyRuntime::Create(o);
@@ -533,6 +537,7 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
     for (const auto& [t, br] : outputs) SF_RETURN_IF_ERROR(strategy_stopped(br, t));
     res.bars = rr->evaluated;
     res.worker_seconds = rr->worker_seconds;
+    res.workers = rr->workers;
   }
   const auto evaluated = std::chrono::steady_clock::now();
   res.strategy_seconds = std::chrono::duration<double>(evaluated - started).count();

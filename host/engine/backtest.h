@@ -81,6 +81,9 @@ struct BacktestConfig {
   // true: drive the runtime bar by bar through OnBarClose (the live path);
   // false: one EvaluateRange over the whole period (same intents, faster).
   bool per_bar = false;
+  // Range mode: worker processes a strategy declaring `independent = true`
+  // may be split across (by symbols); 0: one per core.
+  int workers = 0;
   // Called now and then with the share of the timeline done (0..1).
   std::function<void(double)> progress;
   // Set to true from another thread to stop early (the run fails "cancelled").
@@ -133,7 +136,8 @@ struct BacktestResult {
   int64_t steps = 0;                          // simulated times
   double seconds = 0;                         // wall time of the run
   double strategy_seconds = 0;                // of which: loading the series + evaluating intents
-  double worker_seconds = 0;                  // range mode: of strategy_seconds, inside the Lua worker (0 per-bar: not measured)
+  double worker_seconds = 0;                  // range mode: of strategy_seconds, inside the Lua worker (0 per-bar: not measured; summed over workers)
+  int workers = 1;                            // range mode: worker processes the symbols were split across
   double simulation_seconds = 0;              // of which: fills, lifecycle, equity, risk
   double simulation_cpu_seconds = 0;          // CPU time of the simulation (the wall one waits on a busy machine)
   // with_series adds the equity and benchmark curves and "signal_details"

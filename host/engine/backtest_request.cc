@@ -172,6 +172,7 @@ StatusOr<Parsed> Parse(const nlohmann::json& req, const BacktestEnvironment& env
   p.cfg.sectors = env.sectors;
   p.cfg.models = env.models;
   p.cfg.per_bar = env.per_bar;
+  p.cfg.workers = env.parallel;
   p.cfg.cancel = env.cancel;
   return p;
 }

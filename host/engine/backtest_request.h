@@ -73,7 +73,8 @@ struct BacktestEnvironment {
   bool per_bar = false;                        // BacktestConfig::per_bar
   std::function<void(double)> progress;
   const std::atomic<bool>* cancel = nullptr;
-  int parallel = 2;                            // sweep / walk-forward runs at once
+  int parallel = 2;                            // sweep / walk-forward runs at once; a single
+                                               // run's workers (BacktestConfig::workers)
 };
 
 struct BacktestReport {

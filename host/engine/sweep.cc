@@ -123,6 +123,7 @@ StatusOr<std::vector<SweepRow>> RunSweep(const BacktestConfig& base,
     for (size_t k = next++; k < combos.size(); k = next++) {
       BacktestConfig cfg = base;
       cfg.progress = nullptr;
+      if (parallel > 1) cfg.workers = 1;  // the runs are the parallelism
       if (!cfg.params.is_object()) cfg.params = nlohmann::json::object();
       cfg.params.update(combos[k]);
       SweepRow& row = rows[k];

@@ -149,6 +149,22 @@ StatusOr<StrategyRuntime::Version> StrategyRuntime::Compile(const std::string& p
   Version v;
   v.hash = Sha256Hex(source);
   v.source = source;
+  auto w = SpawnWorker(path, source, &v.declaration);
+  if (!w.ok()) return w.status();
+  {
+    std::lock_guard lock(mu_);
+    std::vector<const FeatureSeries*> live;
+    for (const auto& [key, f] : features_) live.push_back(&f);
+    if (!live.empty()) SF_RETURN_IF_ERROR(SendFeatures(**w, "live", live));
+  }
+  v.worker = std::move(*w);
+  v.loaded_at_us = NowMicros();
+  return v;
+}
+
+StatusOr<std::unique_ptr<WorkerProcess>> StrategyRuntime::SpawnWorker(const std::string& path,
+                                                                      const std::string& source,
+                                                                      nlohmann::json* declaration) {
   auto w = WorkerProcess::Spawn(wcfg_, arena_->fd());
   if (!w.ok()) return w.status();
   const std::string stem = fs::path(path).stem().string();
@@ -173,18 +189,10 @@ StatusOr<StrategyRuntime::Version> StrategyRuntime::Compile(const std::string& p
     return r.status();
   }
   if (!r->value("ok", false)) return InvalidArgument(r->value("error", std::string("?")));
-  v.declaration = (*r)["declaration"];
+  if (declaration != nullptr) *declaration = (*r)["declaration"];
   auto inst = (*w)->Call(MsgType::kInstruments, InstrumentsJson(), opt_.load_budget);
   if (!inst.ok()) return inst.status();
-  {
-    std::lock_guard lock(mu_);
-    std::vector<const FeatureSeries*> live;
-    for (const auto& [key, f] : features_) live.push_back(&f);
-    if (!live.empty()) SF_RETURN_IF_ERROR(SendFeatures(**w, "live", live));
-  }
-  v.worker = std::move(*w);
-  v.loaded_at_us = NowMicros();
-  return v;
+  return std::move(*w);
 }
 
 StrategyRuntime::Entry& StrategyRuntime::EntryFor(const std::string& file) {
@@ -377,7 +385,7 @@ BarResult StrategyRuntime::OnBarClose(const BarClose& bar) {
   for (Entry* ep : sent) {
     Entry& e = *ep;
     auto r = e.active.worker->Receive(deadline);
-    const std::string reason = FailureReason(e, r, [&] {
+    const std::string reason = FailureReason(*e.active.worker, r, [&] {
       const std::string sym = SymbolOfSlot(e.active.worker->progress() - 1);
       return "exceeded its CPU budget of " + std::to_string(opt_.eval_budget.count()) +
              " ms per bar" + (sym.empty() ? "" : " in evaluate(ctx, \"" + sym + "\")") + "; killed";
@@ -511,10 +519,10 @@ void StrategyRuntime::CollectReply(const Entry& e, const nlohmann::json& rep,
     out->logs.push_back(e.status.name + ": " + l.get<std::string>());
 }
 
-std::string StrategyRuntime::FailureReason(Entry& e, const StatusOr<nlohmann::json>& r,
+std::string StrategyRuntime::FailureReason(const WorkerProcess& w, const StatusOr<nlohmann::json>& r,
                                            const std::function<std::string()>& timeout) const {
   if (!r.ok()) {
-    if (e.active.worker->exit_description() ==
+    if (w.exit_description() ==
         "exited with status " + std::to_string(kExitMemoryCap))
       return "exceeded its memory cap of " + std::to_string(opt_.memory_mb) + " MiB; killed";
     if (r.status().code() == SF_ERR_TIMEOUT) return timeout();
@@ -597,6 +605,54 @@ StatusOr<RangeResult> StrategyRuntime::EvaluateRange(const RangeRequest& req) {
     total += c.bars;
     chunks.push_back(c);
   }
+  // Shards: one worker per contiguous block of symbols with about the same
+  // number of symbol-bars. More than one only for a strategy that declares
+  // `independent = true` (no state shared between symbols, no rank) and a
+  // range large enough to pay for starting another worker. Shard 0 is the
+  // strategy's own worker; the others live for this call.
+  struct Shard {
+    WorkerProcess* worker = nullptr;
+    std::unique_ptr<WorkerProcess> owned;
+    std::vector<int> slots;
+  };
+  std::vector<Shard> shards(1);
+  shards[0].worker = e.active.worker.get();
+  const bool independent = e.active.declaration.value("independent", false);
+  const int64_t want = std::min<int64_t>(opt_.range_workers, static_cast<int64_t>(slots.size()));
+  if (independent && want > 1 && total >= opt_.range_shard_min_bars) {
+    std::vector<int64_t> bars_of(slots.size());
+    for (size_t k = 0; k < lists.size(); ++k) bars_of[k] = static_cast<int64_t>(lists[k].size());
+    shards.resize(static_cast<size_t>(want));
+    for (size_t k = 1; k < shards.size(); ++k) {
+      auto w = SpawnWorker(e.file, e.active.source, nullptr);
+      if (!w.ok()) {
+        spdlog::warn("lua: {}: a range worker did not start ({}); evaluating with {}", e.file,
+                     w.status().message(), k);
+        shards.resize(k);
+        break;
+      }
+      if (!features_.empty()) {
+        std::vector<const FeatureSeries*> live;
+        for (const auto& [key, f] : features_) live.push_back(&f);
+        if (Status fs = SendFeatures(**w, "live", live); !fs.ok()) {
+          shards.resize(k);
+          break;
+        }
+      }
+      shards[k].owned = std::move(*w);
+      shards[k].worker = shards[k].owned.get();
+    }
+    int64_t acc = 0;
+    for (size_t k = 0; k < slots.size(); ++k) {
+      const size_t shard = std::min(shards.size() - 1,
+                                    static_cast<size_t>(acc * static_cast<int64_t>(shards.size()) / total));
+      shards[shard].slots.push_back(slots[k]);
+      acc += bars_of[k];
+    }
+    std::erase_if(shards, [](const Shard& sh) { return sh.slots.empty() && sh.owned; });
+  } else {
+    shards[0].slots = slots;
+  }
   if (!req.features.empty()) {
     std::vector<const FeatureSeries*> list;
     for (const auto& f : req.features) {
@@ -605,84 +661,129 @@ StatusOr<RangeResult> StrategyRuntime::EvaluateRange(const RangeRequest& req) {
                                ": ts and values differ in length");
       list.push_back(&f);
     }
-    if (Status s = SendFeatures(*e.active.worker, "range", list); !s.ok()) {
-      Disable(e, "feature series could not be delivered: " + s.message());
-      return Unavailable("EvaluateRange: " + e.status.last_error);
-    }
+    for (Shard& sh : shards)
+      if (Status s = SendFeatures(*sh.worker, "range", list); !s.ok()) {
+        Disable(e, "feature series could not be delivered: " + s.message());
+        return Unavailable("EvaluateRange: " + e.status.last_error);
+      }
   }
   nlohmann::json tfs = TimeframesJson(e, syms);
   const int64_t tf_us = market::TimeframeMicros(req.timeframe);
   int64_t done = 0;
-  // The worker evaluates chunk i + 1 while the host decodes chunk i, so at
-  // most one request is in flight; every early return below either has
-  // none in flight or kills the worker (Disable).
+  result.workers = static_cast<int>(shards.size());
+  // Each worker has the next kAhead chunks queued, so it goes on while the
+  // host decodes, merges and simulates (and while it reads another worker);
+  // every early return below either drains what is in flight or kills the
+  // workers (Disable; the shards' own workers die with `shards`).
+  constexpr size_t kAhead = 2;
+  using Clock = std::chrono::steady_clock;
   std::vector<std::chrono::milliseconds> budgets(chunks.size());
-  Deadline deadline{};
-  auto send = [&](size_t i) {
-    const Chunk& c = chunks[i];
-    budgets[i] = std::chrono::duration_cast<std::chrono::milliseconds>(
-        opt_.eval_budget + opt_.range_budget_per_bar * c.bars);
-    nlohmann::json rq = {{"slots", slots}, {"from_ts", c.from}, {"to_ts", c.to},
-                         {"backstop_s", budgets[i].count() / 1000 * 2 + 5}};
-    if (!tfs.is_null()) rq["timeframes"] = tfs;
-    deadline = std::chrono::steady_clock::now() + budgets[i];
-    return e.active.worker->Send(MsgType::kRange, rq);
-  };
+  std::vector<Clock::time_point> sent_at(chunks.size());
+  std::vector<Clock::time_point> free_at(shards.size());  // when a worker gave its last reply
+  size_t next_send = 0;
+  Status send_error = Status::Ok();
   auto cancelled = [&] { return req.cancel != nullptr && req.cancel->load(); };
+  auto send_ahead = [&](size_t first_unread) {
+    while (send_error.ok() && next_send < chunks.size() && next_send < first_unread + kAhead &&
+           !cancelled()) {
+      const Chunk& c = chunks[next_send];
+      budgets[next_send] = std::chrono::duration_cast<std::chrono::milliseconds>(
+          opt_.eval_budget + opt_.range_budget_per_bar * c.bars);
+      sent_at[next_send] = Clock::now();
+      for (Shard& sh : shards) {
+        nlohmann::json rq = {{"slots", sh.slots}, {"from_ts", c.from}, {"to_ts", c.to},
+                             {"backstop_s", budgets[next_send].count() / 1000 * 2 + 5}};
+        if (!tfs.is_null()) rq["timeframes"] = tfs;
+        if (Status st = sh.worker->Send(MsgType::kRange, rq); !st.ok()) send_error = st;
+      }
+      ++next_send;
+    }
+  };
   if (cancelled())
     return Status(SF_ERR_CANCELLED, "EvaluateRange: cancelled after 0 of " + std::to_string(total) +
                                         " symbol-bars");
-  Status sent = send(0);
-  std::string wire;
+  for (size_t k = 0; k < shards.size(); ++k) free_at[k] = Clock::now();
+  send_ahead(0);
+  std::vector<std::string> wires(shards.size());
+  std::vector<nlohmann::json> replies(shards.size());
   for (size_t ci = 0; ci < chunks.size(); ++ci) {
     const Chunk& c = chunks[ci];
-    auto r = sent.ok() ? e.active.worker->Receive(deadline, &wire) : StatusOr<nlohmann::json>(sent);
-    const std::string reason = FailureReason(e, r, [&] {
-      const std::string sym = SymbolOfSlot(e.active.worker->progress() - 1);
-      return "exceeded its CPU budget of " + std::to_string(budgets[ci].count()) + " ms for " +
-             std::to_string(c.bars) + " symbol-bars (eval_budget + " +
-             std::to_string(opt_.range_budget_per_bar.count()) + " us per symbol-bar)" +
-             (sym.empty() ? "" : " in evaluate(ctx, \"" + sym + "\")") + " at bar time " +
-             std::to_string(e.active.worker->progress_ts()) + "; killed";
-    });
-    if (!reason.empty()) {
-      Disable(e, reason);
-      return Unavailable("EvaluateRange: " + e.status.name + " " + reason);
-    }
-    const bool more = ci + 1 < chunks.size() && !cancelled();
-    if (more) sent = send(ci + 1);
-    std::vector<std::pair<int64_t, BarResult>> chunk_bars;
-    Status decoded = ReadRangeBars(wire, [&](int64_t t, BatchOutput& b) {
-      BarResult br;
-      br.intents.reserve(b.intents.size());
-      for (WireIntent& w : b.intents) {
-        Intent& in = br.intents.emplace_back();
-        in.strategy = e.status.name;
-        in.version = e.active.hash;
-        in.file = e.file;
-        in.symbol = std::move(w.symbol);
-        in.timeframe = req.timeframe;
-        in.bar_ts = t;
-        in.side = w.buy ? "buy" : "sell";
-        in.confidence = w.confidence;
-        in.entry = w.entry;
-        in.target = w.target;
-        in.stop = w.stop;
-        in.expiry_bars = w.expiry_bars;
-        in.expires_at = t + in.expiry_bars * tf_us;
-        in.summary = std::move(w.summary);
-        if (!w.features.is_null()) in.features = std::move(w.features);
+    for (size_t k = 0; k < shards.size(); ++k) {
+      WorkerProcess& w = *shards[k].worker;
+      // A queued chunk's budget starts when the worker is done with the one before.
+      const Deadline deadline = std::max(sent_at[ci], free_at[k]) + budgets[ci];
+      auto r = send_error.ok() ? w.Receive(deadline, &wires[k]) : StatusOr<nlohmann::json>(send_error);
+      free_at[k] = Clock::now();
+      const std::string reason = FailureReason(w, r, [&] {
+        const std::string sym = SymbolOfSlot(w.progress() - 1);
+        return "exceeded its CPU budget of " + std::to_string(budgets[ci].count()) + " ms for " +
+               std::to_string(c.bars) + " symbol-bars (eval_budget + " +
+               std::to_string(opt_.range_budget_per_bar.count()) + " us per symbol-bar)" +
+               (sym.empty() ? "" : " in evaluate(ctx, \"" + sym + "\")") + " at bar time " +
+               std::to_string(w.progress_ts()) + "; killed";
+      });
+      if (!reason.empty()) {
+        Disable(e, reason);
+        return Unavailable("EvaluateRange: " + e.status.name + " " + reason);
       }
-      for (auto& [sym, msg] : b.rejected)
-        br.rejected.push_back({e.status.name, e.active.hash, std::move(sym), std::move(msg)});
-      for (auto& [sym, msg] : b.errors)
-        br.errors.push_back({e.status.name, e.active.hash, std::move(sym), std::move(msg)});
-      for (auto& l : b.logs) br.logs.push_back(e.status.name + ": " + l);
+      replies[k] = std::move(*r);
+    }
+    send_ahead(ci + 1);
+    // Each shard's bars, merged by bar time; at one time the shards' output
+    // in shard order is the symbols' order, as one worker would give it.
+    std::map<int64_t, BarResult> merged;
+    for (size_t k = 0; k < shards.size(); ++k) {
+      Status decoded = ReadRangeBars(wires[k], [&](int64_t t, BatchOutput& b) {
+        BarResult& br = merged[t];
+        for (WireIntent& w : b.intents) {
+          Intent& in = br.intents.emplace_back();
+          in.strategy = e.status.name;
+          in.version = e.active.hash;
+          in.file = e.file;
+          in.symbol = std::move(w.symbol);
+          in.timeframe = req.timeframe;
+          in.bar_ts = t;
+          in.side = w.buy ? "buy" : "sell";
+          in.confidence = w.confidence;
+          in.entry = w.entry;
+          in.target = w.target;
+          in.stop = w.stop;
+          in.expiry_bars = w.expiry_bars;
+          in.expires_at = t + in.expiry_bars * tf_us;
+          in.summary = std::move(w.summary);
+          if (!w.features.is_null()) in.features = std::move(w.features);
+        }
+        for (auto& [sym, msg] : b.rejected)
+          br.rejected.push_back({e.status.name, e.active.hash, std::move(sym), std::move(msg)});
+        for (auto& [sym, msg] : b.errors)
+          br.errors.push_back({e.status.name, e.active.hash, std::move(sym), std::move(msg)});
+        for (auto& l : b.logs) br.logs.push_back(e.status.name + ": " + l);
+      });
+      if (!decoded.ok()) {
+        Disable(e, "the strategy runtime sent a malformed range reply: " + decoded.message());
+        return Unavailable("EvaluateRange: " + e.status.last_error);
+      }
+      result.evaluated += replies[k].value("evaluated", int64_t{0});
+      result.worker_seconds += replies[k].value("seconds", 0.0);
+      result.worker_cpu_seconds += replies[k].value("cpu_seconds", 0.0);
+    }
+    // Distinct bar times: the shards' sets overlap; the union is the chunk's.
+    int64_t times_in_chunk = 0;
+    for (const auto& tc : times)
+      if (tc.ts >= c.from && tc.ts <= c.to) ++times_in_chunk;
+    result.bar_times += shards.size() == 1 ? replies[0].value("bar_times", int64_t{0}) : times_in_chunk;
+    std::vector<std::pair<int64_t, BarResult>> chunk_bars;
+    chunk_bars.reserve(merged.size());
+    const size_t cap = static_cast<size_t>(opt_.max_intents_per_bar);
+    for (auto& [t, br] : merged) {
+      if (shards.size() > 1 && br.intents.size() > cap) {  // each shard capped only its own
+        for (size_t i = cap; i < br.intents.size(); ++i)
+          br.rejected.push_back({e.status.name, e.active.hash, br.intents[i].symbol,
+                                 "over the cap of " + std::to_string(opt_.max_intents_per_bar) +
+                                     " intents per strategy per bar"});
+        br.intents.resize(cap);
+      }
       chunk_bars.emplace_back(t, std::move(br));
-    });
-    if (!decoded.ok()) {
-      Disable(e, "the strategy runtime sent a malformed range reply: " + decoded.message());
-      return Unavailable("EvaluateRange: " + e.status.last_error);
     }
     bool go_on = true;
     if (req.on_chunk) {
@@ -690,18 +791,15 @@ StatusOr<RangeResult> StrategyRuntime::EvaluateRange(const RangeRequest& req) {
     } else {
       for (auto& b : chunk_bars) result.bars.push_back(std::move(b));
     }
-    result.evaluated += r->value("evaluated", int64_t{0});
-    result.bar_times += r->value("bar_times", int64_t{0});
-    result.worker_seconds += r->value("seconds", 0.0);
-    result.worker_cpu_seconds += r->value("cpu_seconds", 0.0);
     done += c.bars;
     if (req.progress) req.progress(static_cast<double>(done) / static_cast<double>(total));
-    if (ci + 1 < chunks.size() && (!go_on || !more || cancelled())) {
-      if (more) {
-        // The next chunk is in flight: let it finish (its output is
-        // dropped) so the worker is idle for the next request.
-        auto drained = e.active.worker->Receive(deadline, &wire);
-        const std::string why = FailureReason(e, drained, [] { return std::string("timed out"); });
+    if (ci + 1 < chunks.size() && (!go_on || cancelled() || next_send <= ci + 1)) {
+      // Chunks still in flight finish (their output is dropped) so the
+      // strategy's worker is idle for the next request.
+      for (size_t j = ci + 1; j < next_send && e.active.worker; ++j) {
+        auto drained = e.active.worker->Receive(std::max(sent_at[j], free_at[0]) + budgets[j], &wires[0]);
+        free_at[0] = Clock::now();
+        const std::string why = FailureReason(*e.active.worker, drained, [] { return std::string("timed out"); });
         if (!why.empty()) Disable(e, why);
       }
       return Status(SF_ERR_CANCELLED, "EvaluateRange: cancelled after " + std::to_string(done) +

@@ -69,6 +69,11 @@ struct RuntimeOptions {
   // before the worker is killed.
   int64_t range_chunk_bars = 20000;
   std::chrono::microseconds range_budget_per_bar{200};
+  // Workers EvaluateRange may split a strategy's symbols across when the
+  // strategy declares `independent = true`, for ranges of at least
+  // range_shard_min_bars symbol-bars (each extra worker costs a start).
+  int range_workers = 1;
+  int64_t range_shard_min_bars = 200000;
   size_t memory_mb = 256;                  // Lua heap per strategy
   int max_intents_per_symbol = 3;
   int max_intents_per_bar = 100;
@@ -152,6 +157,7 @@ struct RangeResult {
   std::vector<std::pair<int64_t, BarResult>> bars;  // ascending bar time; only bars with output
   int64_t evaluated = 0;         // symbol-bars evaluated
   int64_t bar_times = 0;         // distinct bar times evaluated
+  int workers = 1;               // worker processes the symbols were split across
   double worker_seconds = 0;     // wall time inside the worker (sum over chunks)
   double worker_cpu_seconds = 0; // CPU time inside the worker (sum over chunks)
 };
@@ -257,6 +263,11 @@ class StrategyRuntime {
 
   explicit StrategyRuntime(RuntimeOptions o) : opt_(std::move(o)) {}
   StatusOr<Version> Compile(const std::string& path, const std::string& source);
+  // A worker with `source` loaded and the instruments sent (not the feature
+  // series); takes no lock. The declaration goes to *declaration if given.
+  StatusOr<std::unique_ptr<WorkerProcess>> SpawnWorker(const std::string& path,
+                                                       const std::string& source,
+                                                       nlohmann::json* declaration);
   void Activate(Entry& e, Version v, bool carry_state);
   void Disable(Entry& e, const std::string& reason);
   std::vector<std::string> UniverseOf(const Entry& e, const std::vector<std::string>& batch) const;
@@ -270,7 +281,7 @@ class StrategyRuntime {
                     int64_t bar_ts, BarResult* out) const;
   std::string SymbolOfSlot(int32_t slot) const;
   // Why a worker's reply (or its absence) ends the strategy; "" when it is fine.
-  std::string FailureReason(Entry& e, const StatusOr<nlohmann::json>& reply,
+  std::string FailureReason(const WorkerProcess& worker, const StatusOr<nlohmann::json>& reply,
                             const std::function<std::string()>& timeout) const;
   void WatchLoop();
   void Refresh(const std::string& file, bool force);

@@ -707,7 +707,7 @@ Status StrategyVm::ValidateDeclaration(const std::string& file, const nlohmann::
                 LuaTypeName(L_, d));
   static const char* kKnown[] = {"name", "description", "timeframe", "timeframes", "universe",
                                  "params", "evaluate", "rank", "save", "restore", "history",
-                                 "max_intents", "cadence"};
+                                 "max_intents", "cadence", "independent"};
   lua_pushnil(L_);
   while (lua_next(L_, d) != 0) {
     lua_pop(L_, 1);
@@ -823,6 +823,19 @@ Status StrategyVm::ValidateDeclaration(const std::string& file, const nlohmann::
   RawField(L_, d, "rank");
   out["has_rank"] = lua_isfunction(L_, -1) != 0;
   lua_pop(L_, 1);
+  // independent = true: evaluate(ctx, symbol) keeps no state shared between
+  // symbols, so a backtest may split the universe across workers.
+  RawField(L_, d, "independent");
+  if (!lua_isnil(L_, -1) && !lua_isboolean(L_, -1)) {
+    const std::string t = LuaTypeName(L_, -1);
+    lua_pop(L_, 1);
+    return fail("declaration field 'independent' must be true or false (got " + t + ")");
+  }
+  out["independent"] = lua_toboolean(L_, -1) != 0;
+  lua_pop(L_, 1);
+  if (out["independent"].get<bool>() && out["has_rank"].get<bool>())
+    return fail("declaration field 'independent' cannot be true for a strategy with rank: "
+                "rank compares the symbols of a bar, so they cannot be split");
 
   int max_intents = opt_.max_intents_per_symbol;
   RawField(L_, d, "max_intents");

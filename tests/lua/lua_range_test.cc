@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -190,11 +191,13 @@ class RangeTest : public ::testing::Test {
     to_ = *ParseDateToCloseMicros("2010-12-31");
   }
 
-  std::unique_ptr<StrategyRuntime> Runtime(int64_t chunk_bars = 20000) {
+  std::unique_ptr<StrategyRuntime> Runtime(int64_t chunk_bars = 20000,
+                                           const std::function<void(RuntimeOptions&)>& tweak = {}) {
     RuntimeOptions o = Options(dir_);
     o.history_bars = 300;
     o.series_capacity = capacity_;
     o.range_chunk_bars = chunk_bars;
+    if (tweak) tweak(o);
     auto rt = StrategyRuntime::Create(o);
     EXPECT_TRUE(rt.ok()) << rt.status().ToString();
     for (const auto& s : symbols_)
@@ -209,11 +212,17 @@ class RangeTest : public ::testing::Test {
   // Per-bar reference: UpdateSeries(s, index_of(t) + 1) for the symbols
   // closing at t, then OnBarClose, for every t of the union calendar.
   std::map<std::string, std::vector<std::string>> PerBar(StrategyRuntime& rt, int64_t to) {
+    std::map<std::string, std::vector<std::string>> out;  // strategy -> lines
+    PerBarEach(rt, to, [&](int64_t, const BarResult& r) { Append(r, &out); });
+    return out;
+  }
+
+  void PerBarEach(StrategyRuntime& rt, int64_t to,
+                  const std::function<void(int64_t, const BarResult&)>& each) {
     std::set<int64_t> times;
     for (const auto& s : series_)
       for (int64_t t : s.ts)
         if (t >= from_ && t <= to) times.insert(t);
-    std::map<std::string, std::vector<std::string>> out;  // strategy -> lines
     for (int64_t t : times) {
       std::vector<std::string> closing;
       for (const auto& s : series_) {
@@ -222,10 +231,8 @@ class RangeTest : public ::testing::Test {
         EXPECT_TRUE(rt.UpdateSeries(s, it - s.ts.begin() + 1).ok());
         closing.push_back(s.symbol);
       }
-      BarResult r = rt.OnBarClose({market::Timeframe::k1d, t, closing, {}});
-      Append(r, &out);
+      each(t, rt.OnBarClose({market::Timeframe::k1d, t, closing, {}}));
     }
-    return out;
   }
 
   static void Append(const BarResult& r, std::map<std::string, std::vector<std::string>>* out) {
@@ -294,6 +301,115 @@ TEST_F(RangeTest, GivesExactlyWhatPerBarEvaluationGives) {
     printf("%s: %zu identical outputs over %lld symbol-bars\n", strategy, want.size(),
            static_cast<long long>(symbol_bars));
   }
+}
+
+// Keeps per-symbol state only and declares it: a range may be split across
+// workers. Now and then every symbol gives an intent at once (over the
+// per-bar cap of 4 set below), an invalid one, or a log line.
+const char* kIndependent = R"(
+return {
+  name = "independent", timeframe = "1d", universe = { type = "equity" }, independent = true,
+  evaluate = function(ctx, symbol)
+    local st = ctx.state
+    local n = (st[symbol] or 0) + 1
+    st[symbol] = n
+    local c = ctx.bars.close[-1]
+    local f = ctx.indicator("sma", { period = 10 })
+    local s = ctx.indicator("sma", { period = 30 })
+    if n % 97 == 0 then
+      return { side = "buy", confidence = 2, target = c * 1.1, stop = c * 0.9, expiry = 5, summary = "bad" }
+    end
+    if n % 41 == 0 then print(symbol .. " at " .. n) end
+    if n % 29 == 0 or f:crossed_above(s) then
+      return { side = "buy", confidence = 0.7, target = c * 1.1, stop = c * 0.9, expiry = 5,
+               summary = symbol .. " up " .. n, features = { n = n, fast = f[-1] } }
+    elseif f:crossed_below(s) then
+      return { side = "sell", confidence = 0.7, target = c * 0.9, stop = c * 1.1, expiry = 5,
+               summary = symbol .. " down " .. n }
+    end
+  end,
+}
+)";
+
+// One bar's output as text: intents in order; refusals, errors and logs as
+// sets (split across workers, the same refusals may come in another order).
+std::string BarText(const BarResult& r) {
+  std::string out;
+  for (const Intent& i : r.intents) out += i.ToJson().dump() + "\n";
+  std::vector<std::string> rest;
+  for (const auto& p : r.rejected) rest.push_back("rejected " + p.symbol + ": " + p.message);
+  for (const auto& p : r.errors) rest.push_back("error " + p.symbol + ": " + p.message);
+  for (const auto& l : r.logs) rest.push_back("log " + l);
+  std::sort(rest.begin(), rest.end());
+  for (const auto& l : rest) out += l + "\n";
+  return out;
+}
+
+TEST_F(RangeTest, SplitAcrossWorkersGivesWhatOneWorkerGives) {
+  dir_.Write("independent.lua", kIndependent);
+  auto cap4 = [](RuntimeOptions& o) { o.max_intents_per_bar = 4; };
+  auto live = Runtime(20000, cap4);
+  std::map<int64_t, std::string> want;
+  PerBarEach(*live, to_, [&](int64_t t, const BarResult& r) {
+    BarResult mine;
+    for (const auto& i : r.intents) if (i.strategy == "independent") mine.intents.push_back(i);
+    for (const auto& p : r.rejected) if (p.strategy == "independent") mine.rejected.push_back(p);
+    for (const auto& p : r.errors) if (p.strategy == "independent") mine.errors.push_back(p);
+    for (const auto& l : r.logs) if (l.starts_with("independent: ")) mine.logs.push_back(l);
+    const std::string text = BarText(mine);
+    if (!text.empty()) want[t] = text;
+  });
+  size_t capped = 0, refused = 0;
+  for (const auto& [t, text] : want) {
+    capped += text.find("intents per strategy per bar") != std::string::npos;
+    refused += text.find("field 'confidence'") != std::string::npos;
+  }
+  ASSERT_GT(capped, 0u) << "some bars must go over the per-bar cap to prove the merge keeps it";
+  ASSERT_GT(refused, 0u);
+
+  for (int workers : {1, 3}) {
+    SCOPED_TRACE(workers);
+    auto split = Runtime(/*chunk_bars=*/700, [&](RuntimeOptions& o) {
+      cap4(o);
+      o.range_workers = workers;
+      o.range_shard_min_bars = 0;
+    });
+    for (const auto& s : series_) ASSERT_TRUE(split->UpdateSeries(s).ok());
+    RangeRequest rq;
+    rq.file = File("independent.lua");
+    rq.symbols = symbols_;
+    rq.from_ts = from_;
+    rq.to_ts = to_;
+    auto r = split->EvaluateRange(rq);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->workers, workers);
+    std::map<int64_t, std::string> got;
+    for (const auto& [t, br] : r->bars) got[t] = BarText(br);
+    ASSERT_EQ(got.size(), want.size());
+    for (const auto& [t, text] : want) ASSERT_EQ(got[t], text) << "bar " << t;
+  }
+}
+
+TEST_F(RangeTest, IndependentIsCheckedInTheDeclaration) {
+  dir_.Write("ranked.lua", R"(
+return { name = "ranked", timeframe = "1d", universe = { type = "equity" }, independent = true,
+  evaluate = function(ctx, symbol) end,
+  rank = function(ctx, candidates) return candidates end })");
+  dir_.Write("notbool.lua", R"(
+return { name = "notbool", timeframe = "1d", universe = { type = "equity" }, independent = "yes",
+  evaluate = function(ctx, symbol) end })");
+  RuntimeOptions o = Options(dir_);
+  o.series_capacity = capacity_;
+  auto rt = StrategyRuntime::Create(o);
+  ASSERT_TRUE(rt.ok());
+  auto ranked = (*rt)->LoadFile(File("ranked.lua"), true);
+  EXPECT_EQ(ranked.state, "failed");
+  EXPECT_NE(ranked.last_error.find("'independent' cannot be true for a strategy with rank"),
+            std::string::npos) << ranked.last_error;
+  auto notbool = (*rt)->LoadFile(File("notbool.lua"), true);
+  EXPECT_EQ(notbool.state, "failed");
+  EXPECT_NE(notbool.last_error.find("'independent' must be true or false (got string)"),
+            std::string::npos) << notbool.last_error;
 }
 
 TEST_F(RangeTest, DoesNotLookAhead) {
