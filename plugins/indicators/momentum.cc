@@ -1103,7 +1103,7 @@ class AdxCore {
     // chain of a block runs in the same loop as the sums of the next one:
     // the two chains do not depend on each other, so their latencies
     // overlap instead of adding up. The arithmetic of each bar is unchanged.
-    constexpr int64_t kBlock = 512;
+    constexpr int64_t kBlock = 32;  // small: the next block's vector passes overlap this chain
     double dm[kBlock], dp[kBlock], tr[kBlock], dx_a[kBlock], dx_b[kBlock];
     double* dx_cur = dx_a;   // DX of the block whose sums are being taken
     double* dx_prev = dx_b;  // DX of the block before it, for the ADX chain
