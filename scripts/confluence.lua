@@ -33,6 +33,8 @@ return {
   name = "confluence",
   description = "Weighted confluence of technical, sentiment and model components",
   timeframe = "1d",
+  -- No state shared between symbols: a backtest may split them across workers.
+  independent = true,
   universe = { type = "equity" },
   history = 300,
   params = {

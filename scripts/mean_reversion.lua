@@ -22,6 +22,8 @@ return {
   name = "mean_reversion",
   description = "Oversold stocks with heavy volume and a gap down, expecting reversion to the mean",
   timeframe = "1d",
+  -- No state shared between symbols: a backtest may split them across workers.
+  independent = true,
   universe = { type = "equity" },
   history = 300,
   params = {

@@ -17,6 +17,8 @@ return {
   name = "momentum_swing",
   description = "RSI recovery from oversold with a MACD bullish crossover and a volume spike",
   timeframe = "1d",
+  -- No state shared between symbols: a backtest may split them across workers.
+  independent = true,
   universe = { type = "equity" },
   history = 300,
   params = {

@@ -223,6 +223,7 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
   std::vector<std::pair<int64_t, lua::BarResult>> outputs;
   const double strategy_share = 0.9;  // of the progress bar
   RiskManager risk(cfg.risk);
+  risk.set_explain(false);  // verdicts keep the rule; no sentence is shown
   double cash = cfg.initial_equity, peak = cfg.initial_equity, equity = cfg.initial_equity;
   // Positions and entry orders by series; the *_list vectors hold the
   // series that have one, ascending, so scans cost O(open), not O(symbols).
@@ -511,10 +512,8 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
         cfg.progress(strategy_share * static_cast<double>(step_i + 1) / timeline.size());
     }
   } else {
-    for (const auto& s : data) {
-      Status u = rt.UpdateSeries(s);
-      if (!u.ok()) return Status(u.code(), "backtest: " + s.symbol + ": " + u.message());
-    }
+    Status u = rt.UpdateSeriesMany(data, o.range_workers);
+    if (!u.ok()) return Status(u.code(), "backtest: " + u.message());
     lua::RangeRequest rq;
     rq.file = file;
     rq.timeframe = tf;

@@ -187,11 +187,14 @@ double TailCorrelation(const std::vector<double>& a, const std::vector<double>& 
 RiskDecision RiskManager::Evaluate(const Candidate& c, const PortfolioState& p) const {
   const RiskLimits& L = limits_;
   RiskDecision d;
+  auto Why = [this](const char* fmt, double a, double b = 0) {
+    return explain_ ? Fmt(fmt, a, b) : std::string();
+  };
   double peak = p.peak_equity > 0 ? std::max(p.peak_equity, p.equity) : p.equity;
   d.drawdown_pct = peak > 0 ? (peak - p.equity) / peak * 100.0 : 0;
   if (d.drawdown_pct > L.max_drawdown_pct)
     return Reject(d, "drawdown_halt",
-                  Fmt("portfolio is %.2f%% below its peak; new signals halt beyond %.2f%%",
+                  Why("portfolio is %.2f%% below its peak; new signals halt beyond %.2f%%",
                       d.drawdown_pct, L.max_drawdown_pct));
 
   bool buy = c.side == "buy";
@@ -199,33 +202,34 @@ RiskDecision RiskManager::Evaluate(const Candidate& c, const PortfolioState& p) 
     return Reject(d, "invalid_levels", "side must be buy or sell, got '" + c.side + "'");
   if (!(c.entry > 0) || !(c.stop > 0) || !(c.target > 0))
     return Reject(d, "invalid_levels",
-                  Fmt("entry, target and stop must all be > 0 (entry %g, stop %g)", c.entry,
+                  Why("entry, target and stop must all be > 0 (entry %g, stop %g)", c.entry,
                       c.stop));
   bool levels_ok = buy ? (c.stop < c.entry && c.target > c.entry)
                        : (c.stop > c.entry && c.target < c.entry);
   if (!levels_ok)
     return Reject(d, "invalid_levels",
-                  buy ? Fmt("a buy needs stop < entry < target (stop %g, entry %g)", c.stop,
+                  buy ? Why("a buy needs stop < entry < target (stop %g, entry %g)", c.stop,
                             c.entry)
-                      : Fmt("a sell needs target < entry < stop (stop %g, entry %g)", c.stop,
+                      : Why("a sell needs target < entry < stop (stop %g, entry %g)", c.stop,
                             c.entry));
   double risk = std::abs(c.entry - c.stop);
   d.risk_reward = std::abs(c.target - c.entry) / risk;
 
   if (c.confidence < L.min_confidence)
     return Reject(d, "min_confidence",
-                  Fmt("confidence %.3f is below the minimum %.3f", c.confidence,
+                  Why("confidence %.3f is below the minimum %.3f", c.confidence,
                       L.min_confidence));
   if (d.risk_reward < L.min_risk_reward)
     return Reject(d, "min_risk_reward",
-                  Fmt("risk-reward %.2f is below the minimum %.2f", d.risk_reward,
+                  Why("risk-reward %.2f is below the minimum %.2f", d.risk_reward,
                       L.min_risk_reward));
   for (const auto& op : p.positions)
     if (op.symbol == c.symbol)
-      return Reject(d, "position_open", "a position in " + c.symbol + " is already open");
+      return Reject(d, "position_open",
+                    explain_ ? "a position in " + c.symbol + " is already open" : std::string());
   if (static_cast<int>(p.positions.size()) >= L.max_positions)
     return Reject(d, "max_positions",
-                  Fmt("%.0f positions are open; the limit is %.0f",
+                  Why("%.0f positions are open; the limit is %.0f",
                       static_cast<double>(p.positions.size()), L.max_positions));
 
   if (!c.sector.empty())
@@ -233,8 +237,8 @@ RiskDecision RiskManager::Evaluate(const Candidate& c, const PortfolioState& p) 
       if (op.sector == c.sector) d.sector_pct += op.size_pct;
   if (!c.sector.empty() && d.sector_pct >= L.max_sector_pct)
     return Reject(d, "max_sector_exposure",
-                  "sector " + c.sector +
-                      Fmt(" already holds %.2f%% of the portfolio; the limit is %.2f%%",
+                  (explain_ ? "sector " + c.sector : std::string()) +
+                      Why(" already holds %.2f%% of the portfolio; the limit is %.2f%%",
                           d.sector_pct, L.max_sector_pct));
 
   double size = L.max_risk_pct * c.entry / risk;
@@ -253,7 +257,7 @@ RiskDecision RiskManager::Evaluate(const Candidate& c, const PortfolioState& p) 
   }
   if (size < L.min_position_pct)
     return Reject(d, "min_size",
-                  Fmt("size %.3f%% after caps and correlation penalty is below the minimum "
+                  Why("size %.3f%% after caps and correlation penalty is below the minimum "
                       "%.3f%%",
                       size, L.min_position_pct));
   d.accepted = true;

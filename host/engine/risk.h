@@ -127,9 +127,13 @@ class RiskManager {
 
   RiskDecision Evaluate(const Candidate& c, const PortfolioState& p) const;
   const RiskLimits& limits() const { return limits_; }
+  // false: rejections carry their rule but no reason sentence (a backtest
+  // counts rules over tens of thousands of intents and shows no sentences).
+  void set_explain(bool explain) { explain_ = explain; }
 
  private:
   RiskLimits limits_;
+  bool explain_ = true;
 };
 
 }  // namespace sf::engine

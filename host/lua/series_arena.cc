@@ -128,9 +128,7 @@ void SeriesArena::WriteBars(ArenaSlot& s, const market::BarSeries& series, int64
   if (to > from) s.last_ts = series.ts[to - 1];
 }
 
-StatusOr<int> SeriesArena::Sync(const market::BarSeries& series, int64_t upto) {
-  const int64_t n = upto < 0 ? static_cast<int64_t>(series.size())
-                             : std::min<int64_t>(upto, static_cast<int64_t>(series.size()));
+StatusOr<int> SeriesArena::SlotOf(const market::BarSeries& series) {
   const std::string key = Key(series.symbol, series.timeframe);
   if (key.size() >= sizeof(ArenaSlot{}.key))
     return InvalidArgument("series arena: symbol '" + series.symbol + "' is longer than 24 bytes");
@@ -149,6 +147,21 @@ StatusOr<int> SeriesArena::Sync(const market::BarSeries& series, int64_t upto) {
     s.last_ts = INT64_MIN;
   } else {
     idx = it->second;
+  }
+  return idx;
+}
+
+StatusOr<int> SeriesArena::Sync(const market::BarSeries& series, int64_t upto) {
+  const int64_t n = upto < 0 ? static_cast<int64_t>(series.size())
+                             : std::min<int64_t>(upto, static_cast<int64_t>(series.size()));
+  const std::string key = Key(series.symbol, series.timeframe);
+  int idx;
+  if (auto it = index_.find(key); it != index_.end()) {
+    idx = it->second;
+  } else {
+    auto made = SlotOf(series);
+    if (!made.ok()) return made.status();
+    idx = *made;
   }
   ArenaSlot& s = slots_[idx];
   const int64_t cap = header_->capacity;

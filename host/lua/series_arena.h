@@ -81,6 +81,10 @@ class SeriesArena {
   // bars. Appends when the slot already holds a prefix of these bars,
   // rewrites otherwise. Returns the slot index.
   StatusOr<int> Sync(const market::BarSeries& series, int64_t upto = -1);
+  // The slot of (series.symbol, series.timeframe), made (empty) when new.
+  // Once every series has its slot, Sync of different series may run on
+  // several threads at once (it then only reads the index).
+  StatusOr<int> SlotOf(const market::BarSeries& series);
 
   // The slot of "SYMBOL@tf", or -1.
   int Find(std::string_view symbol, market::Timeframe tf) const;

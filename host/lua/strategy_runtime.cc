@@ -122,6 +122,26 @@ Status StrategyRuntime::UpdateSeries(const market::BarSeries& series, int64_t up
   return r.ok() ? Status::Ok() : r.status();
 }
 
+Status StrategyRuntime::UpdateSeriesMany(const std::vector<market::BarSeries>& series, int threads) {
+  std::lock_guard lock(mu_);
+  for (const auto& s : series)  // slots first: then Sync only reads the index
+    if (auto slot = arena_->SlotOf(s); !slot.ok())
+      return Status(slot.status().code(), s.symbol + ": " + slot.status().message());
+  const size_t n = static_cast<size_t>(std::clamp<int>(threads, 1, 8));
+  std::vector<Status> failed(n, Status::Ok());
+  auto copy = [&](size_t part) {
+    for (size_t i = part; i < series.size(); i += n)
+      if (auto r = arena_->Sync(series[i]); !r.ok() && failed[part].ok())
+        failed[part] = Status(r.status().code(), series[i].symbol + ": " + r.status().message());
+  };
+  std::vector<std::thread> pool;
+  for (size_t part = 1; part < n && part < series.size(); ++part) pool.emplace_back(copy, part);
+  copy(0);
+  for (auto& t : pool) t.join();
+  for (const Status& f : failed) SF_RETURN_IF_ERROR(f);
+  return Status::Ok();
+}
+
 nlohmann::json StrategyRuntime::InstrumentsJson() const {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [sym, info] : instruments_)

@@ -197,6 +197,9 @@ class StrategyRuntime {
   // Market data: makes the arena show the newest bars of `series` (up to
   // index `upto`, exclusive, when given; backtests pass the simulated now).
   Status UpdateSeries(const market::BarSeries& series, int64_t upto = -1);
+  // UpdateSeries of every bar of many series (a backtest's), the copying
+  // spread over up to `threads` threads. The first failure is returned.
+  Status UpdateSeriesMany(const std::vector<market::BarSeries>& series, int threads);
   void SetInstrument(const std::string& symbol, const InstrumentInfo& info);
 
   // Loads every scripts_dir/*.lua now (each becomes running or failed).
