@@ -185,9 +185,10 @@ class BBands {
   // the CPU runs the divider while the chain waits on its additions (the
   // two fit in its reorder window together). Packed IEEE division and
   // square root round as scalar ones, so every value is Update()'s to the
-  // bit.
-  static constexpr bool kCarriesNaN = false;
-  bool Batch(const sf_bar_series& s, int64_t count, double* const* out) const {
+  // bit. Every close goes into the running sum, which a NaN turns NaN for
+  // good: a NaN sum at the end is the NaN watch (FirstNaNIfSeen).
+  bool Batch(const sf_bar_series& s, int64_t count, double* const* out,
+             int64_t* first_nan) const {
     const double* x = s.close;
     const int64_t n = n_;
     const int64_t warm = n - 1 < count ? n - 1 : count;
@@ -221,6 +222,7 @@ class BBands {
       cur ^= 1;
     }
     if (prev_len > 0) BandsBlock(x, prev_b, prev_len, sums[cur ^ 1][0], sums[cur ^ 1][1], out);
+    *first_nan = FirstNaNIfSeen<kInputs>(!(a - a == 0.0), s, count);
     for (int k = 0; k < kOutputs; ++k) {
       if (!Wanted(out, k)) continue;
       for (int64_t j = 0; j < warm; ++j) out[k][j] = kNaN;
