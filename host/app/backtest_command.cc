@@ -9,6 +9,7 @@
 // Exit codes: 0 done, 1 failed, 2 usage.
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -449,19 +451,36 @@ int RunBacktestCommand(Context& ctx, const std::vector<std::string>& args) {
           if (de.path().extension() == ".csv") list.push_back(de.path().stem().string());
         std::sort(list.begin(), list.end());
       }
+      // Files are parsed on one thread per core; results keep the list's order.
+      std::vector<StatusOr<market::BarSeries>> loaded(list.size(), market::BarSeries{});
+      std::atomic<size_t> next{0};
+      auto parse = [&] {
+        for (size_t k = next++; k < list.size(); k = next++) {
+          auto bars = lua::LoadDailyCsv((dir / (list[k] + ".csv")).string(), list[k]);
+          if (!bars.ok()) {
+            loaded[k] = bars.status();
+            continue;
+          }
+          market::BarSeries cut;
+          cut.symbol = list[k];
+          for (size_t i = 0; i < bars->size(); ++i)
+            if (bars->ts[i] >= from && bars->ts[i] <= to)
+              cut.Append(bars->ts[i], bars->open[i], bars->high[i], bars->low[i], bars->close[i], bars->volume[i]);
+          loaded[k] = std::move(cut);
+        }
+      };
+      std::vector<std::thread> pool;
+      const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+      for (unsigned t = 1; t < cores && t < list.size(); ++t) pool.emplace_back(parse);
+      parse();
+      for (auto& t : pool) t.join();
       std::vector<market::BarSeries> out;
-      for (const auto& s : list) {
-        auto bars = lua::LoadDailyCsv((dir / (s + ".csv")).string(), s);
+      for (auto& bars : loaded) {
         if (!bars.ok()) {
           if (!syms.empty()) return Status(bars.status().code(), "--data: " + bars.status().message());
           continue;
         }
-        market::BarSeries cut;
-        cut.symbol = s;
-        for (size_t i = 0; i < bars->size(); ++i)
-          if (bars->ts[i] >= from && bars->ts[i] <= to)
-            cut.Append(bars->ts[i], bars->open[i], bars->high[i], bars->low[i], bars->close[i], bars->volume[i]);
-        if (cut.size()) out.push_back(std::move(cut));
+        if (bars->size()) out.push_back(std::move(*bars));
       }
       return out;
     };

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <ctime>
 #include <filesystem>
+#include <future>
 #include <iterator>
 #include <thread>
 #include <unordered_map>
@@ -540,6 +541,10 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
   }
   const auto evaluated = std::chrono::steady_clock::now();
   res.strategy_seconds = std::chrono::duration<double>(evaluated - started).count();
+  // The runtime (workers, the series arena) is not used past this point:
+  // it is torn down on another thread while the simulation finishes (the
+  // future waits for it when RunBacktest returns).
+  auto teardown = std::async(std::launch::async, [r = std::move(*rt_or)]() mutable { r.reset(); });
   evaluation_done = true;
   SF_RETURN_IF_ERROR(run_steps(INT64_MAX));
 

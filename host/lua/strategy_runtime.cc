@@ -635,6 +635,7 @@ StatusOr<RangeResult> StrategyRuntime::EvaluateRange(const RangeRequest& req) {
     std::unique_ptr<WorkerProcess> owned;
     std::vector<int> slots;
   };
+  retired_.clear();
   std::vector<Shard> shards(1);
   shards[0].worker = e.active.worker.get();
   const bool independent = e.active.declaration.value("independent", false);
@@ -830,6 +831,8 @@ StatusOr<RangeResult> StrategyRuntime::EvaluateRange(const RangeRequest& req) {
     Status s = SendFeatures(*e.active.worker, "range", {});
     if (!s.ok()) spdlog::warn("lua: {}: clearing range feature series failed: {}", e.file, s.message());
   }
+  for (Shard& sh : shards)
+    if (sh.owned) retired_.push_back(std::move(sh.owned));
   return result;
 }
 

@@ -296,6 +296,10 @@ class StrategyRuntime {
   std::unique_ptr<SeriesArena> arena_;
   mutable std::mutex mu_;
   std::map<std::string, Entry> entries_;  // by file path
+  // Extra range workers of the last EvaluateRange: left idle (stopping a
+  // process with a large heap is not free) and killed at the start of the
+  // next EvaluateRange or with the runtime.
+  std::vector<std::unique_ptr<WorkerProcess>> retired_;
   std::map<std::string, InstrumentInfo> instruments_;
   std::map<std::string, std::string> sources_;  // hash -> source
   // (set, name, scope) -> series; sent to workers as they start and change.

@@ -72,7 +72,30 @@ std::vector<TimeCount> UnionRange(const std::vector<std::span<const int64_t>>& l
 
 std::vector<TimeCount> UnionOfTimes(const std::vector<std::span<const int64_t>>& lists) {
   if (lists.empty()) return {};
-  return UnionRange(lists, 0, lists.size());
+  // Series of one calendar share their times: merging them one by one into
+  // the running union then costs O(total) (lists equal to the union only
+  // add counts). When the union grows (calendars differ) that could turn
+  // quadratic, so past a work budget the rest is merged as a balanced tree.
+  size_t total = 0;
+  for (const auto& l : lists) total += l.size();
+  const size_t budget = 4 * total + 1024;
+  std::vector<TimeCount> acc;
+  size_t work = 0, k = 0;
+  for (; k < lists.size() && work <= budget; ++k) {
+    const auto& l = lists[k];
+    work += acc.size() + l.size();
+    if (acc.size() == l.size() &&
+        std::equal(l.begin(), l.end(), acc.begin(), [](int64_t t, const TimeCount& a) { return t == a.ts; })) {
+      for (auto& a : acc) ++a.count;
+      continue;
+    }
+    std::vector<TimeCount> one;
+    one.reserve(l.size());
+    for (int64_t t : l) one.push_back({t, 1});
+    acc = MergeCounts(acc, one);
+  }
+  if (k < lists.size()) acc = MergeCounts(acc, UnionRange(lists, k, lists.size()));
+  return acc;
 }
 
 }  // namespace sf::market

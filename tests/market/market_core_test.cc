@@ -2,9 +2,14 @@
 // circuit breaker / failover state machine.
 #include <cmath>
 #include <limits>
+#include <map>
+#include <random>
+#include <set>
+#include <span>
 
 #include <gtest/gtest.h>
 
+#include "market/bar_series.h"
 #include "market/bar_sink.h"
 #include "market/calendar.h"
 #include "market/failover.h"
@@ -415,3 +420,39 @@ TEST(ProviderChainTest, FailsOverInOrderAndBackfillsTheHole) {
 
 }  // namespace
 }  // namespace sf::market
+
+// UnionOfTimes against the obvious answer (sort everything, count runs) for
+// one shared calendar, disjoint calendars, partly overlapping ones and lists
+// long enough to cross from one-by-one merging into the tree.
+TEST(UnionOfTimes, EqualsSortingEverything) {
+  std::mt19937_64 rng(7);
+  for (int shape = 0; shape < 4; ++shape) {
+    std::vector<std::vector<int64_t>> owned(shape == 3 ? 300 : 40);
+    for (size_t k = 0; k < owned.size(); ++k) {
+      std::set<int64_t> ts;
+      const size_t n = 50 + rng() % 200;
+      while (ts.size() < n) {
+        switch (shape) {
+          case 0: ts.insert(static_cast<int64_t>(ts.size()) * 10); break;          // one calendar
+          case 1: ts.insert(static_cast<int64_t>(k * 100000 + ts.size())); break;  // disjoint
+          default: ts.insert(static_cast<int64_t>(rng() % 5000)); break;           // overlapping
+        }
+      }
+      owned[k].assign(ts.begin(), ts.end());
+    }
+    if (shape == 0) owned.push_back({});  // an empty series
+    std::vector<std::span<const int64_t>> lists(owned.begin(), owned.end());
+    std::map<int64_t, int64_t> want;
+    for (const auto& l : owned)
+      for (int64_t t : l) ++want[t];
+    const auto got = sf::market::UnionOfTimes(lists);
+    ASSERT_EQ(got.size(), want.size()) << "shape " << shape;
+    size_t i = 0;
+    for (const auto& [t, count] : want) {
+      EXPECT_EQ(got[i].ts, t) << "shape " << shape;
+      EXPECT_EQ(got[i].count, count) << "shape " << shape << " at " << t;
+      ++i;
+    }
+  }
+  EXPECT_TRUE(sf::market::UnionOfTimes({}).empty());
+}
