@@ -438,42 +438,52 @@ TEST_F(RangeTest, DoesNotLookAhead) {
   EXPECT_EQ(*b1, *b2);
 }
 
+// A strategy that loops forever on one symbol: killed within its chunk's
+// budget + 100 ms, named, disabled, and no worker is left behind; with the
+// symbols split across workers, also when the loop is in another worker.
 TEST_F(RangeTest, RunawayStrategyIsKilledWithinItsChunkBudget) {
-  dir_.Write("spin.lua", R"(
-return { name = "spin", timeframe = "1d", universe = { type = "equity" },
+  for (const auto& [symbol, independent] : {std::pair<std::string, bool>{"JPM", false}, {"GE", true}}) {
+    SCOPED_TRACE(symbol);
+    dir_.Write("spin.lua", std::string(R"(
+return { name = "spin", timeframe = "1d", universe = { type = "equity" }, independent = )") +
+                               (independent ? "true" : "false") + R"(,
   evaluate = function(ctx, symbol)
-    if ctx.time > 1230000000 and symbol == "JPM" then while true do end end
+    if ctx.time > 1230000000 and symbol == ")" + symbol + R"(" then while true do end end
   end })");
-  RuntimeOptions o = Options(dir_);
-  o.series_capacity = capacity_;
-  o.eval_budget = std::chrono::milliseconds(300);
-  o.range_chunk_bars = 1000;
-  o.range_budget_per_bar = std::chrono::microseconds(100);
-  auto rt = StrategyRuntime::Create(o);
-  ASSERT_TRUE(rt.ok());
-  for (const auto& s : symbols_) (*rt)->SetInstrument(s, {"equity", "", ""});
-  auto st = (*rt)->LoadFile(File("spin.lua"), true);
-  ASSERT_EQ(st.state, "running") << st.last_error;
-  for (const auto& s : series_) ASSERT_TRUE((*rt)->UpdateSeries(s).ok());
-  RangeRequest rq;
-  rq.file = File("spin.lua");
-  rq.symbols = symbols_;
-  rq.from_ts = *ParseDateToCloseMicros("2008-12-20");  // the loop starts in the first chunk
-  rq.to_ts = to_;
-  const auto t0 = std::chrono::steady_clock::now();
-  auto r = (*rt)->EvaluateRange(rq);
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), SF_ERR_UNAVAILABLE);
-  EXPECT_NE(r.status().message().find("exceeded its CPU budget of 400 ms"), std::string::npos)
-      << r.status().message();
-  EXPECT_NE(r.status().message().find("evaluate(ctx, \"JPM\")"), std::string::npos) << r.status().message();
-  // The chunk's budget (300 ms + 1000 symbol-bars * 100 us) + 100 ms.
-  EXPECT_LT(ms, 400 + 100) << "killed after " << ms << " ms";
-  auto now = (*rt)->FindStatus(File("spin.lua"));
-  ASSERT_TRUE(now.has_value());
-  EXPECT_EQ(now->state, "disabled");
-  EXPECT_TRUE(testing::ChildPids().empty()) << "a worker was left behind";
+    RuntimeOptions o = Options(dir_);
+    o.series_capacity = capacity_;
+    o.eval_budget = std::chrono::milliseconds(300);
+    o.range_chunk_bars = 1000;
+    o.range_budget_per_bar = std::chrono::microseconds(100);
+    o.range_workers = 2;
+    o.range_shard_min_bars = 0;
+    auto rt = StrategyRuntime::Create(o);
+    ASSERT_TRUE(rt.ok());
+    for (const auto& s : symbols_) (*rt)->SetInstrument(s, {"equity", "", ""});
+    auto st = (*rt)->LoadFile(File("spin.lua"), true);
+    ASSERT_EQ(st.state, "running") << st.last_error;
+    for (const auto& s : series_) ASSERT_TRUE((*rt)->UpdateSeries(s).ok());
+    RangeRequest rq;
+    rq.file = File("spin.lua");
+    rq.symbols = symbols_;
+    rq.from_ts = *ParseDateToCloseMicros("2008-12-20");  // the loop starts in the first chunk
+    rq.to_ts = to_;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = (*rt)->EvaluateRange(rq);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), SF_ERR_UNAVAILABLE);
+    EXPECT_NE(r.status().message().find("exceeded its CPU budget of 400 ms"), std::string::npos)
+        << r.status().message();
+    EXPECT_NE(r.status().message().find("evaluate(ctx, \"" + symbol + "\")"), std::string::npos)
+        << r.status().message();
+    // The chunk's budget (300 ms + 1000 symbol-bars * 100 us) + 100 ms.
+    EXPECT_LT(ms, 400 + 100) << "killed after " << ms << " ms";
+    auto now = (*rt)->FindStatus(File("spin.lua"));
+    ASSERT_TRUE(now.has_value());
+    EXPECT_EQ(now->state, "disabled");
+    EXPECT_TRUE(testing::ChildPids().empty()) << "a worker was left behind";
+  }
 }
 
 TEST_F(RangeTest, ReportsProgressAndStopsWhenCancelled) {
