@@ -24,6 +24,7 @@
 #include "app/context.h"
 #include "lua/csv_bars.h"
 #include "lua/strategy_runtime.h"
+#include "market/time_zone.h"
 
 namespace sf::app {
 namespace {
@@ -43,22 +44,7 @@ constexpr const char* kUsage =
     "  --plugins DIR  also load indicator/model plugins from DIR (repeatable)\n"
     "  --json       one JSON object per signal/error line\n";
 
-std::string Date(int64_t ts_us) {
-  const int64_t days = ts_us / 1000000 / 86400;
-  // civil_from_days (Howard Hinnant)
-  int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  char buf[16];
-  snprintf(buf, sizeof(buf), "%04d-%02u-%02u", static_cast<int>(y + (m <= 2)), m, d);
-  return buf;
-}
+std::string Date(int64_t ts_us) { return market::FormatDate(ts_us / 1000000 / 86400); }
 
 std::vector<std::string> Split(const std::string& s) {
   std::vector<std::string> out;
