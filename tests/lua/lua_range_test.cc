@@ -305,7 +305,7 @@ TEST_F(RangeTest, GivesExactlyWhatPerBarEvaluationGives) {
 
 // Keeps per-symbol state only and declares it: a range may be split across
 // workers. Now and then every symbol gives an intent at once (over the
-// per-bar cap of 4 set below), an invalid one, or a log line.
+// per-bar cap of 4 set below), an invalid one, a log line or an error.
 const char* kIndependent = R"(
 return {
   name = "independent", timeframe = "1d", universe = { type = "equity" }, independent = true,
@@ -320,6 +320,7 @@ return {
       return { side = "buy", confidence = 2, target = c * 1.1, stop = c * 0.9, expiry = 5, summary = "bad" }
     end
     if n % 41 == 0 then print(symbol .. " at " .. n) end
+    if n % 53 == 0 then error("no luck at " .. n) end
     if n % 29 == 0 or f:crossed_above(s) then
       return { side = "buy", confidence = 0.7, target = c * 1.1, stop = c * 0.9, expiry = 5,
                summary = symbol .. " up " .. n, features = { n = n, fast = f[-1] } }
@@ -366,6 +367,13 @@ TEST_F(RangeTest, SplitAcrossWorkersGivesWhatOneWorkerGives) {
   }
   ASSERT_GT(capped, 0u) << "some bars must go over the per-bar cap to prove the merge keeps it";
   ASSERT_GT(refused, 0u);
+  size_t failed = 0, logged = 0;
+  for (const auto& [t, text] : want) {
+    failed += text.find("no luck at") != std::string::npos;
+    logged += text.find("log independent: ") != std::string::npos;
+  }
+  ASSERT_GT(failed, 0u);
+  ASSERT_GT(logged, 0u);
 
   for (int workers : {1, 3}) {
     SCOPED_TRACE(workers);
