@@ -509,34 +509,54 @@ nlohmann::json StrategyRuntime::TimeframesJson(const Entry& e,
 
 void StrategyRuntime::CollectReply(const Entry& e, const nlohmann::json& rep,
                                    market::Timeframe tf, int64_t bar_ts, BarResult* out) const {
-  const int64_t tf_us = market::TimeframeMicros(tf);
+  BatchOutput b;
   for (const auto& j : rep.value("intents", nlohmann::json::array())) {
-    Intent in;
-    in.strategy = e.status.name;
-    in.version = e.active.hash;
-    in.file = e.file;
+    WireIntent& in = b.intents.emplace_back();
     in.symbol = j.value("symbol", "");
-    in.timeframe = tf;
-    in.bar_ts = bar_ts;
-    in.side = j.value("side", "");
+    in.buy = j.value("side", "") == "buy";
     in.confidence = j.value("confidence", 0.0);
     in.entry = j.value("entry", 0.0);
     in.target = j.value("target", 0.0);
     in.stop = j.value("stop", 0.0);
     in.expiry_bars = j.value("expiry_bars", 0);
-    in.expires_at = bar_ts + in.expiry_bars * tf_us;
     in.summary = j.value("summary", "");
     in.features = j.value("features", nlohmann::json::object());
-    out->intents.push_back(std::move(in));
   }
   for (const auto& j : rep.value("rejected", nlohmann::json::array()))
-    out->rejected.push_back({e.status.name, e.active.hash, j.value("symbol", ""),
-                             j.value("reason", "")});
+    b.rejected.emplace_back(j.value("symbol", ""), j.value("reason", ""));
   for (const auto& j : rep.value("errors", nlohmann::json::array()))
-    out->errors.push_back({e.status.name, e.active.hash, j.value("symbol", ""),
-                           j.value("message", "")});
-  for (const auto& l : rep.value("logs", nlohmann::json::array()))
-    out->logs.push_back(e.status.name + ": " + l.get<std::string>());
+    b.errors.emplace_back(j.value("symbol", ""), j.value("message", ""));
+  for (const auto& l : rep.value("logs", nlohmann::json::array())) b.logs.push_back(l.get<std::string>());
+  AppendBatch(e, b, tf, bar_ts, out);
+}
+
+void StrategyRuntime::AppendBatch(const Entry& e, BatchOutput& b, market::Timeframe tf,
+                                  int64_t bar_ts, BarResult* out) const {
+  const int64_t tf_us = market::TimeframeMicros(tf);
+  out->intents.reserve(out->intents.size() + b.intents.size());
+  for (WireIntent& w : b.intents) {
+    Intent& in = out->intents.emplace_back();
+    in.strategy = e.status.name;
+    in.version = e.active.hash;
+    in.file = e.file;
+    in.symbol = std::move(w.symbol);
+    in.timeframe = tf;
+    in.bar_ts = bar_ts;
+    in.side = w.buy ? "buy" : "sell";
+    in.confidence = w.confidence;
+    in.entry = w.entry;
+    in.target = w.target;
+    in.stop = w.stop;
+    in.expiry_bars = w.expiry_bars;
+    in.expires_at = bar_ts + in.expiry_bars * tf_us;
+    in.summary = std::move(w.summary);
+    if (w.features.is_object()) in.features = std::move(w.features);
+  }
+  for (auto& [sym, msg] : b.rejected)
+    out->rejected.push_back({e.status.name, e.active.hash, std::move(sym), std::move(msg)});
+  for (auto& [sym, msg] : b.errors)
+    out->errors.push_back({e.status.name, e.active.hash, std::move(sym), std::move(msg)});
+  for (const auto& l : b.logs) out->logs.push_back(e.status.name + ": " + l);
 }
 
 std::string StrategyRuntime::FailureReason(const WorkerProcess& w, const StatusOr<nlohmann::json>& r,
@@ -689,7 +709,6 @@ StatusOr<RangeResult> StrategyRuntime::EvaluateRange(const RangeRequest& req) {
       }
   }
   nlohmann::json tfs = TimeframesJson(e, syms);
-  const int64_t tf_us = market::TimeframeMicros(req.timeframe);
   int64_t done = 0;
   result.workers = static_cast<int>(shards.size());
   // Each worker has the next kAhead chunks queued, so it goes on while the
@@ -755,30 +774,7 @@ StatusOr<RangeResult> StrategyRuntime::EvaluateRange(const RangeRequest& req) {
     std::map<int64_t, BarResult> merged;
     for (size_t k = 0; k < shards.size(); ++k) {
       Status decoded = ReadRangeBars(wires[k], [&](int64_t t, BatchOutput& b) {
-        BarResult& br = merged[t];
-        for (WireIntent& w : b.intents) {
-          Intent& in = br.intents.emplace_back();
-          in.strategy = e.status.name;
-          in.version = e.active.hash;
-          in.file = e.file;
-          in.symbol = std::move(w.symbol);
-          in.timeframe = req.timeframe;
-          in.bar_ts = t;
-          in.side = w.buy ? "buy" : "sell";
-          in.confidence = w.confidence;
-          in.entry = w.entry;
-          in.target = w.target;
-          in.stop = w.stop;
-          in.expiry_bars = w.expiry_bars;
-          in.expires_at = t + in.expiry_bars * tf_us;
-          in.summary = std::move(w.summary);
-          if (!w.features.is_null()) in.features = std::move(w.features);
-        }
-        for (auto& [sym, msg] : b.rejected)
-          br.rejected.push_back({e.status.name, e.active.hash, std::move(sym), std::move(msg)});
-        for (auto& [sym, msg] : b.errors)
-          br.errors.push_back({e.status.name, e.active.hash, std::move(sym), std::move(msg)});
-        for (auto& l : b.logs) br.logs.push_back(e.status.name + ": " + l);
+        AppendBatch(e, b, req.timeframe, t, &merged[t]);
       });
       if (!decoded.ok()) {
         Disable(e, "the strategy runtime sent a malformed range reply: " + decoded.message());

@@ -43,6 +43,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/status.h"
+#include "lua/range_wire.h"
 #include "lua/series_arena.h"
 #include "lua/worker_process.h"
 #include "market/bar_series.h"
@@ -282,6 +283,9 @@ class StrategyRuntime {
   nlohmann::json TimeframesJson(const Entry& e, const std::vector<std::string>& symbols) const;
   void CollectReply(const Entry& e, const nlohmann::json& reply, market::Timeframe tf,
                     int64_t bar_ts, BarResult* out) const;
+  // Appends a worker's output for one bar (its strings moved out of `b`).
+  void AppendBatch(const Entry& e, BatchOutput& b, market::Timeframe tf, int64_t bar_ts,
+                   BarResult* out) const;
   std::string SymbolOfSlot(int32_t slot) const;
   // Why a worker's reply (or its absence) ends the strategy; "" when it is fine.
   std::string FailureReason(const WorkerProcess& worker, const StatusOr<nlohmann::json>& reply,
