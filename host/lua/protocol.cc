@@ -52,12 +52,19 @@ Status ReadAll(int fd, char* p, size_t n, const Deadline* deadline) {
 }  // namespace
 
 Status WriteMessage(int fd, MsgType type, std::string_view payload) {
-  if (payload.size() > kMaxMessageBytes)
-    return Status(SF_ERR_TOO_LARGE, "lua worker message of " + std::to_string(payload.size()) +
+  return WriteMessage(fd, type, std::span<const std::string_view>(&payload, 1));
+}
+
+Status WriteMessage(int fd, MsgType type, std::span<const std::string_view> parts) {
+  size_t size = 0;
+  for (std::string_view p : parts) size += p.size();
+  if (size > kMaxMessageBytes)
+    return Status(SF_ERR_TOO_LARGE, "lua worker message of " + std::to_string(size) +
                                         " bytes is over the 64 MiB limit");
-  uint32_t head[2] = {static_cast<uint32_t>(type), static_cast<uint32_t>(payload.size())};
+  uint32_t head[2] = {static_cast<uint32_t>(type), static_cast<uint32_t>(size)};
   SF_RETURN_IF_ERROR(WriteAll(fd, reinterpret_cast<const char*>(head), sizeof(head)));
-  return WriteAll(fd, payload.data(), payload.size());
+  for (std::string_view p : parts) SF_RETURN_IF_ERROR(WriteAll(fd, p.data(), p.size()));
+  return Status::Ok();
 }
 
 StatusOr<Message> ReadMessage(int fd, const Deadline* deadline) {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -40,6 +41,9 @@ struct Message {
 
 // Writes one whole message (blocking; EINTR-safe; MSG_NOSIGNAL).
 Status WriteMessage(int fd, MsgType type, std::string_view payload);
+// The same with the payload given in parts (written one after the other,
+// not copied together first).
+Status WriteMessage(int fd, MsgType type, std::span<const std::string_view> parts);
 
 // Reads one whole message. With a deadline, gives SF_ERR_TIMEOUT when it
 // passes first; SF_ERR_UNAVAILABLE when the peer closed.

@@ -182,6 +182,30 @@ class StrategyVm {
   // Indicator values per (slot, indicator, params), from the slot's first
   // stored bar. Streaming indicators extend by one stream_update per new
   // bar; others are recomputed over the stored bars when bars arrive.
+  // Storage of indicator values: resize does not zero them (a batch call
+  // writes every cell), and a large column is mapped with its pages
+  // populated at once rather than faulted in one by one as it is written.
+  template <class T>
+  struct ColumnAllocator {
+    using value_type = T;
+    static constexpr size_t kPopulateBytes = 64 * 1024;
+    ColumnAllocator() = default;
+    template <class U>
+    ColumnAllocator(const ColumnAllocator<U>&) {}  // NOLINT: rebinding
+    T* allocate(size_t n);
+    void deallocate(T* p, size_t n) noexcept;
+    template <class U>
+    void construct(U* p) noexcept {
+      ::new (static_cast<void*>(p)) U;
+    }
+    template <class U, class... A>
+    void construct(U* p, A&&... a) {
+      ::new (static_cast<void*>(p)) U(std::forward<A>(a)...);
+    }
+    template <class U>
+    bool operator==(const ColumnAllocator<U>&) const { return true; }
+  };
+  using Column = std::vector<double, ColumnAllocator<double>>;
   struct IndEntry {
     const IndicatorInfo* info = nullptr;
     std::vector<double> params;
@@ -190,7 +214,7 @@ class StrategyVm {
     int64_t origin = 0;        // absolute index of out[k][0]
     int64_t upto = 0;          // absolute index after the newest computed bar
     void* state = nullptr;     // stream state fed through `upto` (or null)
-    std::vector<std::vector<double>> out;
+    std::vector<Column> out;
     int first_column = 0;      // columns first_column .. + outputs
     ~IndEntry() {
       if (state != nullptr) info->vt->stream_destroy(state);
@@ -207,6 +231,16 @@ class StrategyVm {
   size_t mem_used_ = 0;
   bool mem_refused_ = false;
   int runtime_ref_ = -1;
+  // Intent fields, in kIntentFields order: registry refs of the interned
+  // names and the names' interned bytes (pointer identity = same string).
+  enum IntentField {
+    kFieldSide, kFieldConfidence, kFieldEntry, kFieldTarget, kFieldStop, kFieldTargetAtr,
+    kFieldStopAtr, kFieldExpiry, kFieldSummary, kFieldFeatures, kFieldCount
+  };
+  static constexpr const char* kIntentFields[kFieldCount] = {
+      "side", "confidence", "entry", "target", "stop", "target_atr", "stop_atr", "expiry", "summary", "features"};
+  int field_refs_[kFieldCount] = {};
+  const char* field_names_[kFieldCount] = {};
   bool range_mode_ = false;
   std::unique_ptr<SlotCursor[]> cursors_;   // one per arena slot
   std::unique_ptr<int32_t[]> batch_;        // slots of the current batch

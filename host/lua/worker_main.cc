@@ -44,13 +44,12 @@ int Reply(int fd, const nlohmann::json& j, const std::string* data = nullptr) {
   std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (data == nullptr || data->empty())
     return sf::lua::WriteMessage(fd, MsgType::kReply, text).ok() ? 0 : 1;
-  std::string payload;
-  payload.reserve(4 + text.size() + data->size());
+  // The payload is a length prefix, the JSON, then the data: written in
+  // parts, so a range's output (megabytes) is not copied once more.
   const uint32_t n = static_cast<uint32_t>(text.size());
-  payload.append(reinterpret_cast<const char*>(&n), sizeof(n));
-  payload += text;
-  payload += *data;
-  return sf::lua::WriteMessage(fd, MsgType::kReplyWithData, payload).ok() ? 0 : 1;
+  const std::string_view parts[] = {
+      std::string_view(reinterpret_cast<const char*>(&n), sizeof(n)), text, *data};
+  return sf::lua::WriteMessage(fd, MsgType::kReplyWithData, parts).ok() ? 0 : 1;
 }
 
 struct Args {
@@ -210,6 +209,9 @@ int main(int argc, char** argv) {
   Reply(args.sock, {{"ok", true}, {"pid", getpid()}, {"indicators", indicators.Ids()},
                     {"model_errors", model_errors}});
 
+  // Binary data after a reply (a range's output); kept across requests, so
+  // its buffer grows once rather than for every chunk.
+  std::string data;
   for (;;) {
     auto msg = sf::lua::ReadMessage(args.sock);
     if (!msg.ok()) return 0;  // host closed: exit quietly
@@ -220,7 +222,7 @@ int main(int argc, char** argv) {
     }
     alarm(static_cast<unsigned>(args.backstop_s));
     nlohmann::json out;
-    std::string data;  // binary data after the reply (a range's output)
+    data.clear();
     try {
       switch (msg->type) {
         case MsgType::kLoad: {
