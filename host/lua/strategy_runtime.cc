@@ -68,7 +68,8 @@ nlohmann::json Intent::ToJson() const {
           {"bar_ts", bar_ts}, {"side", side}, {"confidence", confidence},
           {"entry", entry}, {"target", target}, {"stop", stop},
           {"expiry_bars", expiry_bars}, {"expires_at", expires_at},
-          {"summary", summary}, {"features", features}};
+          {"summary", summary},
+          {"features", features.is_null() ? nlohmann::json::object() : features}};
 }
 
 nlohmann::json StrategyStatus::ToJson() const {
@@ -113,7 +114,16 @@ StatusOr<std::unique_ptr<StrategyRuntime>> StrategyRuntime::Create(RuntimeOption
 StrategyRuntime::~StrategyRuntime() {
   StopWatching();
   std::lock_guard lock(mu_);
-  entries_.clear();  // kills and reaps every worker
+  // Every worker is signalled first, so the kernel tears them down in
+  // parallel (a large Lua heap takes milliseconds to unmap), then reaped.
+  for (auto& [file, e] : entries_) {
+    if (e.active.worker) e.active.worker->SignalKill();
+    if (e.pending && e.pending->worker) e.pending->worker->SignalKill();
+  }
+  for (auto& w : retired_)
+    if (w) w->SignalKill();
+  retired_.clear();
+  entries_.clear();  // reaps every worker
 }
 
 Status StrategyRuntime::UpdateSeries(const market::BarSeries& series, int64_t upto) {
@@ -550,7 +560,7 @@ void StrategyRuntime::AppendBatch(const Entry& e, BatchOutput& b, market::Timefr
     in.expiry_bars = w.expiry_bars;
     in.expires_at = bar_ts + in.expiry_bars * tf_us;
     in.summary = std::move(w.summary);
-    if (w.features.is_object()) in.features = std::move(w.features);
+    if (w.features.is_object() && !w.features.empty()) in.features = std::move(w.features);
   }
   for (auto& [sym, msg] : b.rejected)
     out->rejected.push_back({e.status.name, e.active.hash, std::move(sym), std::move(msg)});

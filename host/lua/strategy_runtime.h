@@ -98,7 +98,9 @@ struct Intent {
   int expiry_bars = 0;
   int64_t expires_at = 0; // bar_ts + expiry_bars * timeframe length
   std::string summary;
-  nlohmann::json features = nlohmann::json::object();
+  // Name -> number; null when the strategy gave none (ToJson shows {}):
+  // a backtest holds every intent, and an empty object costs an allocation.
+  nlohmann::json features;
   nlohmann::json ToJson() const;
 };
 

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <memory>
+#include <csignal>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,11 @@ class WorkerProcess {
 
   // SIGKILL and reap (idempotent).
   void Kill();
+  // SIGKILL only: the kernel tears the process down while the caller goes
+  // on (Kill, or the destructor, reaps it later).
+  void SignalKill() {
+    if (pid_ > 0) kill(pid_, SIGKILL);
+  }
   bool alive() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
   // What the worker is evaluating: slot + 1 (0 between calls), and in a
