@@ -80,7 +80,7 @@ nlohmann::json BacktestSignal::ToJson() const {
   return {{"symbol", symbol},         {"side", side},           {"bar_ts", bar_ts / 1000},
           {"date", UtcDate(bar_ts)},  {"confidence", confidence}, {"entry", entry},
           {"target", target},         {"stop", stop},           {"verdict", verdict},
-          {"features", features}};
+          {"features", features.is_null() ? nlohmann::json::object() : features}};
 }
 
 nlohmann::json BacktestResult::ToJson(bool with_series) const {
@@ -551,8 +551,20 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
   // it is torn down on another thread while the simulation finishes (the
   // future waits for it when RunBacktest returns).
   auto teardown = std::async(std::launch::async, [r = std::move(*rt_or)]() mutable { r.reset(); });
+  // The benchmark index needs only the bars: it is built on another core
+  // while the simulation finishes.
+  auto benchmark = std::async(std::launch::async, [&data] {
+    std::vector<const market::BarSeries*> universe;
+    for (const auto& s : data) universe.push_back(&s);
+    return EqualWeightIndex(universe);
+  });
   evaluation_done = true;
   SF_RETURN_IF_ERROR(run_steps(INT64_MAX));
+  // The strategy's output is spent: freeing it (an allocation or more per
+  // intent) happens off this thread too.
+  auto freed = std::async(std::launch::async, [spent = std::move(outputs)]() mutable {
+    std::vector<std::pair<int64_t, lua::BarResult>>().swap(spent);
+  });
 
   // Whatever is still open closes at its last close.
   const bool had_open = !open_list.empty();
@@ -566,9 +578,7 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
   std::stable_sort(res.trades.begin(), res.trades.end(),
                    [](const BacktestTrade& a, const BacktestTrade& b) { return a.exit_ts < b.exit_ts; });
 
-  std::vector<const market::BarSeries*> universe;
-  for (const auto& s : data) universe.push_back(&s);
-  for (const auto& p : EqualWeightIndex(universe))
+  for (const auto& p : benchmark.get())
     if (p.ts >= res.from && p.ts <= res.to) res.benchmark.push_back(p);
   res.stats = ComputeStats(ToClosedTrades(res.trades), res.equity, res.benchmark);
   res.steps = static_cast<int64_t>(timeline.size());
