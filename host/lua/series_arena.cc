@@ -98,8 +98,6 @@ void SeriesArena::WriteBars(ArenaSlot& s, const market::BarSeries& series, int64
     std::memcpy(&col[kColLow][at0], series.low.data() + from, n * 8);
     std::memcpy(&col[kColClose][at0], series.close.data() + from, n * 8);
     std::memcpy(&col[kColVolume][at0], series.volume.data() + from, n * 8);
-    double* time = &col[kColTime][at0];
-    for (size_t k = 0; k < n; ++k) time[k] = static_cast<double>(series.ts[from + k]) / 1e6;
     s.len = static_cast<int32_t>(s.len + n);
     s.last_ts = series.ts[to - 1];
     return;
@@ -122,7 +120,6 @@ void SeriesArena::WriteBars(ArenaSlot& s, const market::BarSeries& series, int64
     col[kColLow][at] = series.low[i];
     col[kColClose][at] = series.close[i];
     col[kColVolume][at] = series.volume[i];
-    col[kColTime][at] = static_cast<double>(ts) / 1e6;
     ++s.len;
   }
   if (to > from) s.last_ts = series.ts[to - 1];

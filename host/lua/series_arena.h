@@ -4,8 +4,8 @@
 // The host owns one arena (a memfd mapped read-write in the host); every Lua
 // worker maps the same memfd read-only and builds FFI views over it. The
 // arena holds one slot per (symbol, timeframe) with room for `capacity` bars
-// in seven columns: ts (int64 µs, for indicator plugins), open, high, low,
-// close, volume (double) and time (double seconds since the epoch, for Lua).
+// in six columns: ts (int64 µs), open, high, low, close and volume (double).
+// Lua's ctx.bars.time (seconds) is read from ts.
 // A slot stores the newest bars of its series, up to `capacity` of them;
 // when full it keeps the newest max(history_bars, capacity / 2) (one memmove
 // per that many appends). Strategies see at most the newest history_bars
@@ -39,8 +39,10 @@
 namespace sf::lua {
 
 inline constexpr uint32_t kArenaMagic = 0x53464152;  // "SFAR"
-inline constexpr int kArenaColumns = 7;
-enum ArenaColumn { kColTs = 0, kColOpen, kColHigh, kColLow, kColClose, kColVolume, kColTime };
+// Stored columns (ctx.bars.time, in seconds, is derived from kColTs in Lua:
+// a column less to write, and 1/7 less shared memory).
+inline constexpr int kArenaColumns = 6;
+enum ArenaColumn { kColTs = 0, kColOpen, kColHigh, kColLow, kColClose, kColVolume };
 
 struct ArenaHeader {
   uint32_t magic;

@@ -1394,7 +1394,7 @@ nlohmann::json StrategyVm::EvalRange(const RangeEvalRequest& req, std::string* w
         // values are requested, so evaluate finds them in cache.
         if ((i & 7) == 0 && i + 16 < s.len) {
           const double* ahead = data + a.base + a.start + i + 16;
-          for (int col = kColTs; col <= kColTime; ++col) __builtin_prefetch(ahead + col * h.capacity);
+          for (int col = 0; col < kArenaColumns; ++col) __builtin_prefetch(ahead + col * h.capacity);
           for (size_t idx : slot_entries_[static_cast<size_t>(s.slot)]) {
             const IndEntry& e = *entries_[idx];
             const int64_t at = a.origin + i + 16 - e.origin;

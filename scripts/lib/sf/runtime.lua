@@ -34,6 +34,7 @@ typedef struct sf_ind_view { const int32_t slot; const int32_t col; } sf_ind_vie
 
 local slots = ffi.cast("const sf_arena_slot*", host.slots_addr)
 local data = ffi.cast("const double*", host.data_addr)
+local times = ffi.cast("const int64_t*", host.data_addr)  -- column 0: bar end, µs
 local cursors = ffi.cast("const sf_cursor*", host.cursors_addr)
 local columns = ffi.cast("sf_ind_column**", host.columns_addr)
 local batch = ffi.cast("const int32_t*", host.batch_addr)
@@ -93,11 +94,16 @@ local raw_methods = methods
 -- each batch): `len` visible bars starting at cell `off`, the current bar
 -- being the last of them, with absolute index abs_end - 1.
 local bar_mt = {}
+local TIME = 6  -- ctx.bars.time: seconds, derived from column 0 (not stored)
 local function bar_get(v, k)
   local c = cursors[v.slot]
   local n = c.len
   if k < 0 then k = n + 1 + k end
-  if k >= 1 and k <= n then return data[c.off + v.col * CAP + k - 1] end
+  if k >= 1 and k <= n then
+    local col = v.col
+    if col == TIME then return tonumber(times[c.off + k - 1]) / 1e6 end
+    return data[c.off + col * CAP + k - 1]
+  end
   return nil
 end
 bar_mt.__index = function(v, k)
@@ -211,7 +217,7 @@ function methods.crossed_below(v, other)
 end
 methods = freeze(methods, "series methods")
 
-local COLUMNS = { open = 1, high = 2, low = 3, close = 4, volume = 5, time = 6 }
+local COLUMNS = { open = 1, high = 2, low = 3, close = 4, volume = 5, time = TIME }
 
 -- bars objects are cached per slot forever: a view reads the slot's cursor
 -- on each access, so it always shows the slot's current bars.
