@@ -528,6 +528,7 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
     rq.from_ts = res.from;
     rq.to_ts = res.to;
     rq.features = cfg.features;
+    rq.intent_identity = false;  // res carries the strategy's version
     if (cfg.progress) rq.progress = [&](double share) { cfg.progress(strategy_share * share); };
     rq.cancel = cfg.cancel;
     Status simulated = Status::Ok();
@@ -553,10 +554,14 @@ StatusOr<BacktestResult> RunBacktest(const BacktestConfig& cfg,
   auto teardown = std::async(std::launch::async, [r = std::move(*rt_or)]() mutable { r.reset(); });
   // The benchmark index needs only the bars: it is built on another core
   // while the simulation finishes.
-  auto benchmark = std::async(std::launch::async, [&data] {
+  auto benchmark = std::async(std::launch::async, [&data, &timeline, from = res.from, to = res.to] {
     std::vector<const market::BarSeries*> universe;
-    for (const auto& s : data) universe.push_back(&s);
-    return EqualWeightIndex(universe);
+    bool whole = true;  // every bar inside the period: the timeline is the union of all times
+    for (const auto& s : data) {
+      universe.push_back(&s);
+      whole = whole && (s.size() == 0 || (s.ts.front() >= from && s.ts.back() <= to));
+    }
+    return EqualWeightIndex(universe, whole ? &timeline : nullptr);
   });
   evaluation_done = true;
   SF_RETURN_IF_ERROR(run_steps(INT64_MAX));

@@ -248,17 +248,19 @@ std::vector<EquityPoint> EquityFromTrades(const std::vector<ClosedTrade>& trades
   return out;
 }
 
-std::vector<EquityPoint> EqualWeightIndex(const std::vector<const market::BarSeries*>& universe) {
+std::vector<EquityPoint> EqualWeightIndex(const std::vector<const market::BarSeries*>& universe,
+                                          const std::vector<int64_t>* given_times) {
   // Per distinct bar time (sorted vectors, not a map: a backtest passes
   // millions of bars): the sum of member returns and members contributing.
   // A time appears when a member starts there or has a valid return there.
-  std::vector<int64_t> times;
-  {
+  std::vector<int64_t> merged;
+  if (given_times == nullptr) {
     std::vector<std::span<const int64_t>> lists;
     for (const market::BarSeries* s : universe)
       if (s) lists.emplace_back(s->ts);
-    for (const market::TimeCount& t : market::UnionOfTimes(lists)) times.push_back(t.ts);
+    for (const market::TimeCount& t : market::UnionOfTimes(lists)) merged.push_back(t.ts);
   }
+  const std::vector<int64_t>& times = given_times ? *given_times : merged;
   std::vector<double> sum(times.size(), 0.0);
   std::vector<int> count(times.size(), 0);
   std::vector<char> present(times.size(), 0);

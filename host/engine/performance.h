@@ -117,7 +117,10 @@ std::vector<EquityPoint> EquityFromTrades(const std::vector<ClosedTrade>& trades
 // mean of the members' close-to-close returns, compounded from 100). Series
 // are aligned on their bar timestamps; a member contributes from its second
 // bar.
-std::vector<EquityPoint> EqualWeightIndex(const std::vector<const market::BarSeries*>& universe);
+// `times`, when given, must be the ascending union of every member's bar
+// times (a caller that has it spares the merge).
+std::vector<EquityPoint> EqualWeightIndex(const std::vector<const market::BarSeries*>& universe,
+                                          const std::vector<int64_t>* times = nullptr);
 
 // "YYYY-MM-DD" of a µs timestamp (UTC).
 std::string UtcDate(int64_t ts_us);

@@ -541,14 +541,16 @@ void StrategyRuntime::CollectReply(const Entry& e, const nlohmann::json& rep,
 }
 
 void StrategyRuntime::AppendBatch(const Entry& e, BatchOutput& b, market::Timeframe tf,
-                                  int64_t bar_ts, BarResult* out) const {
+                                  int64_t bar_ts, BarResult* out, bool identity) const {
   const int64_t tf_us = market::TimeframeMicros(tf);
   out->intents.reserve(out->intents.size() + b.intents.size());
   for (WireIntent& w : b.intents) {
     Intent& in = out->intents.emplace_back();
     in.strategy = e.status.name;
-    in.version = e.active.hash;
-    in.file = e.file;
+    if (identity) {
+      in.version = e.active.hash;
+      in.file = e.file;
+    }
     in.symbol = std::move(w.symbol);
     in.timeframe = tf;
     in.bar_ts = bar_ts;
@@ -784,7 +786,7 @@ StatusOr<RangeResult> StrategyRuntime::EvaluateRange(const RangeRequest& req) {
     std::map<int64_t, BarResult> merged;
     for (size_t k = 0; k < shards.size(); ++k) {
       Status decoded = ReadRangeBars(wires[k], [&](int64_t t, BatchOutput& b) {
-        AppendBatch(e, b, req.timeframe, t, &merged[t]);
+        AppendBatch(e, b, req.timeframe, t, &merged[t], req.intent_identity);
       });
       if (!decoded.ok()) {
         Disable(e, "the strategy runtime sent a malformed range reply: " + decoded.message());

@@ -2,6 +2,7 @@
 // each figure is derived from the tiny data set in the test).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/performance.h"
@@ -108,6 +109,30 @@ TEST(Performance, EqualWeightIndex) {
   EXPECT_DOUBLE_EQ(idx[0].equity, 100);
   EXPECT_NEAR(idx[1].equity, 105, 1e-9);                          // (10 % + 0) / 2
   EXPECT_NEAR(idx[2].equity, 105 * (1 + (120.0 / 110 - 1) / 2), 1e-9);
+}
+
+// The union of bar times given by a caller that has it (the backtester's
+// timeline) gives the same index as the merge inside, with members that
+// start late and skip days.
+TEST(Performance, EqualWeightIndexWithGivenTimes) {
+  market::BarSeries a, b, c;
+  for (int i = 0; i < 40; ++i) {
+    a.Append(kBase + i * kDay, 1, 1, 1, 100 + i * (i % 3 == 0 ? -1.5 : 1.0), 1);
+    if (i >= 7) b.Append(kBase + i * kDay, 1, 1, 1, 50 + (i % 5), 1);
+    if (i % 4 != 1) c.Append(kBase + i * kDay + kDay / 2, 1, 1, 1, 20 + 0.1 * i, 1);
+  }
+  std::vector<int64_t> times;
+  for (const auto* s : {&a, &b, &c}) times.insert(times.end(), s->ts.begin(), s->ts.end());
+  std::sort(times.begin(), times.end());
+  times.erase(std::unique(times.begin(), times.end()), times.end());
+  auto merged = EqualWeightIndex({&a, &b, &c});
+  auto given = EqualWeightIndex({&a, &b, &c}, &times);
+  ASSERT_EQ(merged.size(), given.size());
+  ASSERT_GT(merged.size(), 40u);
+  for (size_t i = 0; i < merged.size(); ++i) {
+    EXPECT_EQ(merged[i].ts, given[i].ts) << i;
+    EXPECT_EQ(merged[i].equity, given[i].equity) << i;
+  }
 }
 
 }  // namespace
