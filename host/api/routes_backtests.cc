@@ -31,6 +31,7 @@
 #include "engine/backtest_request.h"
 #include "store/backtests_repository.h"
 #include "store/instruments_repository.h"
+#include "store/models_repository.h"
 #include "store/signal_queries_repository.h"
 
 namespace sf::api {
@@ -171,6 +172,11 @@ engine::BacktestEnvironment Environment(ApiRequest& r) {
     }
   }
   env.load_bars = engine::StoreBarLoader(pool, all);
+  // The models live strategies use: the registry's active versions, or the
+  // config's pins (models.active.NAME).
+  auto models = store::ModelsRepository(pool).RuntimeModels(cfg.value("models", json::object()));
+  if (models.ok()) env.models = *models;
+  else base::Logger("api")->warn("backtests run without models: {}", models.status().message());
   return env;
 }
 

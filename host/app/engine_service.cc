@@ -10,6 +10,7 @@
 #include "app/store_service.h"
 #include "base/logging.h"
 #include "market/calendar.h"
+#include "store/models_repository.h"
 #include "store/paper_repository.h"
 
 namespace sf::app {
@@ -46,6 +47,18 @@ Status EngineService::Start(Context& ctx) {
   ro.memory_mb = cfg.value("memory_mb", 256);
   ro.history_bars = cfg.value("history_bars", 300);
   ro.params = cfg.value("params", json::object());
+  // ctx.predict("NAME"): the registry's active version of every trained
+  // model, or the version the config pins (models.active.NAME); read once
+  // at start.
+  auto models = store::ModelsRepository(&store->pool()).RuntimeModels(root.value("models", json::object()));
+  if (models.ok()) {
+    ro.models = *models;
+    for (const auto& [name, m] : models->items())
+      log->info("engine: model {} version {} serves ctx.predict (file {})", name, m.value("version", 0),
+                m["config"].value("path", std::string()));
+  } else {
+    log->error("engine: models: {}; strategies run without models", models.status().message());
+  }
   auto rt = lua::StrategyRuntime::Create(ro);
   if (!rt.ok()) return Status(rt.status().code(), "engine: strategy runtime: " + rt.status().message());
   runtime_ = std::move(*rt);

@@ -183,7 +183,8 @@ struct StrategyStatus {
   int refused = 0;              // versions refused (syntax, load, declaration errors)
   int kills = 0;                // times a worker was killed or died
   nlohmann::json declaration;
-  // What the running worker loaded: {"pid", "indicators": [...], "model_errors": [...]}.
+  // What the running worker loaded: {"pid", "indicators": [...], "models": [...],
+  // "model_errors": [...]}.
   nlohmann::json worker;
   nlohmann::json ToJson() const;
 };

@@ -206,8 +206,10 @@ int main(int argc, char** argv) {
     Reply(args.sock, {{"ok", false}, {"error", vm.status().message()}});
     return 4;
   }
+  std::vector<std::string> model_names;  // the models ctx.predict reaches
+  for (const auto& [name, handle] : models) model_names.push_back(name);
   Reply(args.sock, {{"ok", true}, {"pid", getpid()}, {"indicators", indicators.Ids()},
-                    {"model_errors", model_errors}});
+                    {"models", model_names}, {"model_errors", model_errors}});
 
   // Binary data after a reply (a range's output); kept across requests, so
   // its buffer grows once rather than for every chunk.

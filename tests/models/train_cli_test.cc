@@ -9,9 +9,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
+#include "lua/strategy_runtime.h"
+#include "market/bar_series.h"
 #include "store/features_repository.h"
 #include "store/models_repository.h"
 #include "store/pool.h"
@@ -52,6 +55,52 @@ json LastJson(const std::string& out) {
     pos = end + 1;
   }
   return last;
+}
+
+// What a strategy in a real Lua worker gets from ctx.predict("mr", {}) when
+// the runtime is given `models` (as serve and API backtests give it the
+// registry's choice): the probability, or nullopt when predict gave nil.
+// *problems: the worker's model errors and the strategy's errors.
+std::optional<double> PredictInStrategy(const json& models, const std::string& dir, std::string* problems) {
+  fs::create_directories(dir);
+  std::ofstream(dir + "/predicts.lua") << R"(
+return {
+  name = "predicts", timeframe = "1d", universe = { type = "equity" },
+  evaluate = function(ctx, symbol)
+    local p = ctx.predict("mr", {})  -- every feature missing: the model's answer for NaN
+    if p == nil then return nil end
+    local c = ctx.bars.close[-1]
+    return { side = "buy", confidence = 0.5, target = c * 1.1, stop = c * 0.9, expiry = 5,
+             summary = "predicted", features = { p = p } }
+  end,
+}
+)";
+  lua::RuntimeOptions o;
+  o.scripts_dir = dir;
+  o.lib_dir = std::string(SF_SOURCE_DIR) + "/scripts/lib";
+  o.worker_path = SF_LUA_WORKER;
+  o.plugin_dirs = {SF_PLUGIN_DIR};
+  o.models = models;
+  o.history_bars = 50;
+  o.max_series = 8;
+  auto rt = lua::StrategyRuntime::Create(o);
+  if (!rt.ok()) {
+    *problems = rt.status().ToString();
+    return std::nullopt;
+  }
+  (*rt)->SetInstrument("AAA", {"equity", "", ""});
+  const lua::StrategyStatus st = (*rt)->LoadFile(dir + "/predicts.lua", true);
+  *problems = st.state == "running" ? st.worker.value("model_errors", json::array()).dump() : st.last_error;
+  if (st.state == "running") *problems += " models " + st.worker.value("models", json::array()).dump();
+  market::BarSeries s;
+  s.symbol = "AAA";
+  for (int i = 0; i < 30; ++i)
+    s.Append((int64_t{18000} + i) * 86'400'000'000LL, 100 + i, 101 + i, 99 + i, 100.5 + i, 1e6);
+  if (!(*rt)->UpdateSeries(s).ok()) return std::nullopt;
+  lua::BarResult r = (*rt)->OnBarClose({market::Timeframe::k1d, s.ts.back(), {"AAA"}, json::object()});
+  for (const auto& e : r.errors) *problems += " error: " + e.message;
+  if (r.intents.empty()) return std::nullopt;
+  return r.intents[0].features.value("p", -1.0);
 }
 
 class TrainCli : public ::testing::Test {
@@ -147,6 +196,26 @@ TEST_F(TrainCli, TrainsRegistersVersionsAndActivates) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(LastJson(r.out)["active"], true);
   EXPECT_EQ(models.Active("mr")->version, 3);
+
+  // What serve and API backtests hand their strategies: the active version,
+  // or the one the config pins; it loads in a real Lua worker and
+  // ctx.predict answers with a probability. Without models it gives nil.
+  auto served = models.RuntimeModels(json{{"directory", dir_ + "/models"}});
+  ASSERT_TRUE(served.ok()) << served.status().ToString();
+  ASSERT_TRUE(served->contains("mr")) << served->dump();
+  EXPECT_EQ((*served)["mr"]["version"], 3);
+  EXPECT_EQ(fs::path((*served)["mr"]["config"]["path"].get<std::string>()).filename(), "mr@3.json");
+  auto pinned = models.RuntimeModels(json{{"active", {{"mr", 1}}}});
+  ASSERT_TRUE(pinned.ok());
+  EXPECT_EQ(fs::path((*pinned)["mr"]["config"]["path"].get<std::string>()).filename(), "mr@1.json");
+  std::string problems;
+  auto p = PredictInStrategy(*served, dir_ + "/strategy", &problems);
+  ASSERT_TRUE(p.has_value()) << problems;
+  EXPECT_EQ(problems, "[] models [\"mr\"]");
+  EXPECT_GT(*p, 0.0);
+  EXPECT_LT(*p, 1.0);
+  auto none = PredictInStrategy(json::object(), dir_ + "/strategy-none", &problems);
+  EXPECT_FALSE(none.has_value()) << "no model: ctx.predict gives nil, the strategy returns nothing";
 }
 
 TEST_F(TrainCli, BadInputIsRefusedNamingIt) {
