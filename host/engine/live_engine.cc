@@ -305,7 +305,9 @@ std::vector<CycleReport> LiveEngine::RunCadence() {
     std::set<std::string> closed_strategies;
     auto claiming = StartClaim(strategies, symbols, key.first, key.second, &report);
     if (claiming.valid()) {
-      EvaluateClaimed(claiming.get(), strategies, key.first, key.second, false, [] { return json::object(); },
+      // Feature sets as of the timeframe's newest bar close (a tick has no bar of its own).
+      const json& latest = last_features_[key.first];
+      EvaluateClaimed(claiming.get(), strategies, key.first, key.second, false, [&latest] { return latest; },
                       &report, &closed_strategies);
     }
     report.latency_ms = MsSince(t0);
@@ -651,12 +653,21 @@ void LiveEngine::EvaluateClaimed(StatusOr<std::unique_ptr<store::Claim>> claim,
         if (s != nullptr && s->size() > 0 && (!at_bar || s->ts.back() == ts)) eval_set.insert(k.symbol);
       }
       std::vector<std::string> eval(eval_set.begin(), eval_set.end());
+      // Only the strategies whose work this instance claimed run evaluate
+      // (another one's, or one without a cadence tick, must not: evaluate
+      // may change its state).
+      std::set<int64_t> claimed;
+      for (const auto& k : mine) claimed.insert(k.first);
+      std::vector<std::string> names;
+      for (const auto& s : strategies)
+        if (claimed.count(s.strategy_id)) names.push_back(s.name);
+      if (names.empty()) eval.clear();
       report->evaluated = static_cast<int>(eval.size());
       auto w0 = std::chrono::steady_clock::now();
       if (!eval.empty()) {
         lua::BarClose bc{tf, ts, eval, ExtrasFor(eval, tf, ts, features())};
         const auto s0 = std::chrono::steady_clock::now();
-        lua::BarResult r = opt_.runtime->OnBarClose(bc);
+        lua::BarResult r = opt_.runtime->OnBarClose(bc, names);
         report->strategy_ms = MsSince(s0);
         w0 = std::chrono::steady_clock::now();
         for (const auto& e : r.errors) {
@@ -768,7 +779,9 @@ CycleReport LiveEngine::CloseBar(const DueBar& due) {
   auto take_features = [&]() -> json {
     if (!features.valid()) return json::object();
     try {
-      return features.get();
+      json f = features.get();
+      last_features_[due.timeframe] = f;  // what cadence ticks of this timeframe read
+      return f;
     } catch (const std::exception& e) {
       log->warn("engine: feature sets for {} {}: {}", market::TimeframeName(due.timeframe),
                 store::FormatTimestamp(due.bar_ts), e.what());

@@ -94,9 +94,10 @@ struct LiveEngineOptions {
   // Cadence: evaluations on a clock besides bar closes (engine/scheduler.h),
   // per strategy file stem or name, e.g. {"news_react": "every 15 min during
   // market hours"}; a strategy's declaration field `cadence` applies when
-  // this names none. A tick evaluates the strategy's universe on its newest
-  // bars with the news and positions of that moment; its signals carry the
-  // tick's time as bar_ts.
+  // this names none. A tick evaluates that strategy only (others keep their
+  // state), over its universe's newest bars, with the news and positions of
+  // that moment and the feature sets of the timeframe's newest bar close;
+  // its signals carry the tick's time as bar_ts.
   nlohmann::json cadence = nlohmann::json::object();
   // Whether the market is open at a time (µs); null: always open.
   std::function<bool(int64_t)> market_open;
@@ -209,6 +210,9 @@ class LiveEngine {
   BarCloseTracker tracker_;
   CadenceClock cadence_;
   std::set<std::string> cadence_errors_;  // logged once each
+  // Per timeframe, the feature sets of its newest bar close: cadence ticks
+  // between bar closes give strategies these (engine thread only).
+  std::map<market::Timeframe, nlohmann::json> last_features_;
 
   // Scheduler-thread state.
   std::map<std::string, market::BarSeries> series_;  // "SYMBOL@tf"

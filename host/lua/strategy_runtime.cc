@@ -364,7 +364,7 @@ std::vector<std::string> StrategyRuntime::UniverseOf(const Entry& e,
   return out;
 }
 
-BarResult StrategyRuntime::OnBarClose(const BarClose& bar) {
+BarResult StrategyRuntime::OnBarClose(const BarClose& bar, const std::vector<std::string>& strategies) {
   BarResult result;
   std::lock_guard lock(mu_);
   // 1. Bar boundary: pending versions take over, removed files stop.
@@ -382,6 +382,8 @@ BarResult StrategyRuntime::OnBarClose(const BarClose& bar) {
   for (auto& [file, e] : entries_) {
     if (!e.active.worker || e.status.state != "running") continue;
     if (e.active.declaration.value("timeframe", std::string()) != tfname) continue;
+    if (!strategies.empty() && std::find(strategies.begin(), strategies.end(), e.status.name) == strategies.end())
+      continue;
     std::vector<std::string> syms = UniverseOf(e, batch);
     std::vector<int> slots;
     std::vector<std::string> present;

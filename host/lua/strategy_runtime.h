@@ -220,7 +220,11 @@ class StrategyRuntime {
   Status StartWatching();
   void StopWatching();
 
-  BarResult OnBarClose(const BarClose& bar);
+  // `strategies`: the declared names to evaluate; empty: every running
+  // strategy of the bar's timeframe. (A cadence tick is one strategy's, and
+  // an instance evaluates only the strategies whose work it claimed: the
+  // others must not run evaluate, which may change their state.)
+  BarResult OnBarClose(const BarClose& bar, const std::vector<std::string>& strategies = {});
 
   // Evaluates the strategy at every bar time in [from_ts, to_ts] of the union
   // of the symbols' bar times, exactly as if OnBarClose({tf, t, symbols

@@ -326,6 +326,23 @@ return {
   end,
 }
 )");
+  // No cadence: runs at bar closes only. It counts its evaluations and buys
+  // SYMB at its second one, so a tick that ran it would move that signal.
+  dir_.Write("scripts/counter.lua", R"(
+return {
+  name = "counter",
+  timeframe = "1d",
+  universe = { type = "equity" },
+  evaluate = function(ctx, symbol)
+    local n = (ctx.state[symbol] or 0) + 1
+    ctx.state[symbol] = n
+    if symbol ~= "SYMB" or n ~= 2 then return nil end
+    local c = ctx.bars.close[-1]
+    return { side = "buy", confidence = 0.9, entry = c, target = c * 1.10, stop = c * 0.95, expiry = 3,
+             summary = "second evaluation" }
+  end,
+}
+)");
   rt_->LoadAll();
   auto calendars = market::CalendarSet::LoadDirectory(std::string(SF_SOURCE_DIR) + "/config/calendars");
   ASSERT_TRUE(calendars.ok()) << calendars.status().ToString();
@@ -366,6 +383,14 @@ return {
   now = open_tick + 24 * 3600'000'000LL;  // Saturday
   EXPECT_TRUE((*e)->ProcessPending().empty());
   EXPECT_EQ(Count("SELECT count(*) FROM signals"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM signals s JOIN strategies st ON st.id = s.strategy_id"
+                  " WHERE st.name = 'counter'"), 0) << "the ticks did not run counter";
+
+  // Friday's bar close: counter's second evaluation.
+  CycleReport next = Day(**e, 41, {});
+  EXPECT_FALSE(next.cadence);
+  EXPECT_EQ(Count("SELECT count(*) FROM signals s JOIN strategies st ON st.id = s.strategy_id"
+                  " WHERE st.name = 'counter' AND s.summary = 'second evaluation'"), 1);
 }
 
 TEST(EngineCadence, ParsesIntervalsAndRefusesBadSpecsNamingThem) {
@@ -620,6 +645,9 @@ return {
   o.instance = "regime";
   o.risk.max_sector_pct = 100;
   o.risk.correlation_penalty = 0;
+  int64_t now = BarEnd(300) + 60'000'000LL;  // just after the close
+  o.cadence = {{"regime_echo", "every 15 min always"}};
+  o.clock = [&now] { return now; };
   auto live = std::make_shared<app::RegimeV1Live>();
   o.bar_features = [live](const BarFeaturesInput& in) { return (*live)(in); };
   auto e = LiveEngine::Create(o);
@@ -661,6 +689,15 @@ return {
   }
   EXPECT_GE(checked, 5);
   EXPECT_GT(r.features_ms, 0);
+
+  // A cadence tick between bar closes has no bar of its own: the strategy
+  // reads the values of the newest close (it gives an intent only then).
+  now = BarEnd(300) + 16 * 60'000'000LL;
+  auto ticks = (*e)->ProcessPending();
+  ASSERT_EQ(ticks.size(), 1u);
+  EXPECT_TRUE(ticks[0].cadence);
+  EXPECT_EQ(ticks[0].evaluated, 3);
+  EXPECT_EQ(ticks[0].intents, 3) << ticks[0].ToJson().dump();
 }
 
 // The incremental regime_v1 (one cross-section per bar) gives, bar after
