@@ -6,7 +6,9 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <string>
 
 #include "lua_test_util.h"
 
@@ -14,6 +16,7 @@ namespace sf::lua {
 namespace {
 
 using testing::ChildPids;
+using testing::kUnderAsan;
 using testing::Options;
 using testing::TempDir;
 using testing::Walk;
@@ -68,11 +71,30 @@ bool Matches(const std::string& text, const std::string& alternatives) {
   }
 }
 
+// Under AddressSanitizer the worker is an ASan binary too, and ASan's SIGSEGV
+// handler changes how a crashing worker dies: a signal sent to it becomes an
+// ASan report and abort() ("killed by signal 6"), and a C stack overflow
+// becomes a report slow enough that the CPU budget kills the worker first.
+// The workers these tests crash on purpose inherit handle_segv=0, so they die
+// of SIGSEGV as a production worker does and every check below stays exact in
+// both builds; ASan still checks every memory access of the worker. The test
+// binary itself read its ASAN_OPTIONS at start-up and keeps ASan's handler.
+void LetWorkersDieOfSegv() {
+  if (!kUnderAsan) return;
+  const char* old = getenv("ASAN_OPTIONS");
+  std::string options = old ? old : "";
+  if (options.find("handle_segv=0") != std::string::npos) return;
+  if (!options.empty()) options += ':';
+  options += "handle_segv=0";
+  setenv("ASAN_OPTIONS", options.c_str(), 1);
+}
+
 class LimitsTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(kBudgetMs, 64); }
   void Start(int budget_ms, size_t memory_mb) {
     budget_ms_ = budget_ms;
+    LetWorkersDieOfSegv();
     rt_.reset();
     RuntimeOptions o = Options(dir_);
     o.eval_budget = std::chrono::milliseconds(budget_ms);

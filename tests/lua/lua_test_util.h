@@ -22,6 +22,21 @@ namespace sf::lua::testing {
 
 namespace fs = std::filesystem;
 
+// True when this test binary, and so the worker built with it, runs under
+// AddressSanitizer (make test-sanitize builds everything with it).
+#if defined(__SANITIZE_ADDRESS__)
+#define SF_TEST_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SF_TEST_UNDER_ASAN 1
+#endif
+#endif
+#ifdef SF_TEST_UNDER_ASAN
+inline constexpr bool kUnderAsan = true;
+#else
+inline constexpr bool kUnderAsan = false;
+#endif
+
 class TempDir {
  public:
   TempDir() {
