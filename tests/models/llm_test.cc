@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -44,6 +45,13 @@ struct ServerState {
   std::atomic<int> requests{0};
   std::mutex mu;
   std::string last_path, last_body, last_auth;
+  // Handlers still running: the slow one outlives its client's timeout, and
+  // it must be done before the fixture (and, at exit, kGoodAnalysis) goes
+  // away, or it reads freed memory (AddressSanitizer caught that).
+  std::atomic<int> in_flight{0};
+  std::mutex release_mu;
+  std::condition_variable release_cv;
+  bool released = false;  // guarded by release_mu; set by TearDown
 };
 
 std::string Completion(const std::string& content) {
@@ -63,6 +71,11 @@ class Handler : public Poco::Net::HTTPRequestHandler {
   explicit Handler(ServerState* s) : s_(s) {}
   void handleRequest(Poco::Net::HTTPServerRequest& req,
                      Poco::Net::HTTPServerResponse& resp) override {
+    ++s_->in_flight;
+    struct Done {
+      ServerState* s;
+      ~Done() { --s->in_flight; }
+    } done{s_};
     std::string body;
     Poco::StreamCopier::copyToString(req.stream(), body);
     ++s_->requests;
@@ -105,10 +118,13 @@ class Handler : public Poco::Net::HTTPRequestHandler {
         resp.setStatus(Status::HTTP_INTERNAL_SERVER_ERROR);
         out = R"({"error":{"message":"model crashed","type":"server_error"}})";
         break;
-      case Mode::kSlow:
-        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      case Mode::kSlow: {
+        // 1500 ms, or less when the test is over.
+        std::unique_lock<std::mutex> lock(s_->release_mu);
+        s_->release_cv.wait_for(lock, std::chrono::milliseconds(1500), [&] { return s_->released; });
         out = Completion(kGoodAnalysis.dump());
         break;
+      }
     }
     resp.setContentLength(static_cast<std::streamsize>(out.size()));
     resp.send() << out;
@@ -139,7 +155,19 @@ class LlmTest : public ::testing::Test {
     server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(&state_), socket, params);
     server_->start();
   }
-  void TearDown() override { server_->stopAll(true); }
+  void TearDown() override {
+    {
+      std::lock_guard<std::mutex> lock(state_.release_mu);
+      state_.released = true;
+    }
+    state_.release_cv.notify_all();
+    server_->stopAll(true);
+    // stopAll does not wait for handlers that are already running.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (state_.in_flight.load() > 0 && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_EQ(state_.in_flight.load(), 0) << "a request handler is still running";
+  }
 
   std::string BaseUrl() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
   Instance Open(json extra = json::object()) {
