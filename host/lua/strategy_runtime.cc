@@ -22,6 +22,10 @@ namespace sf::lua {
 namespace fs = std::filesystem;
 namespace {
 
+// A strategy's print/ctx.log lines kept per bar (scripts/lib/sf/runtime.lua's
+// kMaxLogs, which caps each worker's).
+constexpr size_t kMaxLogLinesPerBar = 200;
+
 int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -807,6 +811,10 @@ StatusOr<RangeResult> StrategyRuntime::EvaluateRange(const RangeRequest& req) {
     chunk_bars.reserve(merged.size());
     const size_t cap = static_cast<size_t>(opt_.max_intents_per_bar);
     for (auto& [t, br] : merged) {
+      // Log lines: at most kMaxLogLinesPerBar per bar, each shard capped only
+      // its own. Shards are contiguous symbol blocks merged in order, so the
+      // first lines are the ones one worker would have kept.
+      if (shards.size() > 1 && br.logs.size() > kMaxLogLinesPerBar) br.logs.resize(kMaxLogLinesPerBar);
       if (shards.size() > 1 && br.intents.size() > cap) {  // each shard capped only its own
         for (size_t i = cap; i < br.intents.size(); ++i)
           br.rejected.push_back({e.status.name, e.active.hash, br.intents[i].symbol,

@@ -306,7 +306,8 @@ TEST_F(RangeTest, GivesExactlyWhatPerBarEvaluationGives) {
 
 // Keeps per-symbol state only and declares it: a range may be split across
 // workers. Now and then every symbol gives an intent at once (over the
-// per-bar cap of 4 set below), an invalid one, a log line or an error.
+// per-bar cap of 4 set below), an invalid one, log lines (at times over the
+// 200 per bar) or an error.
 const char* kIndependent = R"(
 return {
   name = "independent", timeframe = "1d", universe = { type = "equity" }, independent = true,
@@ -321,6 +322,10 @@ return {
       return { side = "buy", confidence = 2, target = c * 1.1, stop = c * 0.9, expiry = 5, summary = "bad" }
     end
     if n % 41 == 0 then print(symbol .. " at " .. n) end
+    -- Now and then every symbol at once prints 30 lines: over the 200 per bar.
+    if math.floor(ctx.time / 86400) % 97 == 5 then
+      for i = 1, 30 do print(symbol .. " burst " .. i) end
+    end
     if n % 53 == 0 then error("no luck at " .. n) end
     if n % 29 == 0 or f:crossed_above(s) then
       return { side = "buy", confidence = 0.7, target = c * 1.1, stop = c * 0.9, expiry = 5,
@@ -375,6 +380,16 @@ TEST_F(RangeTest, SplitAcrossWorkersGivesWhatOneWorkerGives) {
   }
   ASSERT_GT(failed, 0u);
   ASSERT_GT(logged, 0u);
+  size_t full_of_logs = 0;  // bars at the cap of 200 log lines
+  for (const auto& [t, text] : want) {
+    size_t lines = 0;
+    for (size_t at = text.find("log independent: "); at != std::string::npos;
+         at = text.find("log independent: ", at + 1))
+      ++lines;
+    EXPECT_LE(lines, 200u);
+    full_of_logs += lines == 200;
+  }
+  ASSERT_GT(full_of_logs, 0u) << "some bars must reach the log cap to prove the merge keeps it";
 
   // The last run leaves out each intent's version and file (what a backtest
   // asks for); filled back in, its output is the same.
