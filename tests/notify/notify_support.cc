@@ -215,9 +215,11 @@ bool VerifyStandardWebhook(const std::string& secret, const std::string& id,
 
 plugins::Registry& PluginRegistry(const std::string& file) {
   static std::mutex mu;
-  static std::map<std::string, plugins::Registry*> registries;  // live until exit
+  // Live until exit and never destroyed: a static map would be destroyed
+  // before LeakSanitizer's exit check and leave the registries unreachable.
+  static auto* registries = new std::map<std::string, plugins::Registry*>();
   std::lock_guard<std::mutex> lock(mu);
-  auto& r = registries[file];
+  auto& r = (*registries)[file];
   if (r == nullptr) {
     r = new plugins::Registry();
     plugins::LoaderOptions options;
